@@ -1,0 +1,93 @@
+/**
+ * The categories of failure the service distinguishes. The global exception
+ * filter owns the only mapping from a kind to an HTTP status; services throw
+ * these and never an HttpException.
+ */
+export type ErrorKind =
+  | 'validation'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'gone'
+  | 'rate_limited'
+  | 'provider'
+  | 'unavailable';
+
+/** A failure with a stable snake_case code that callers can branch on. */
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(code: string, message: string) {
+    super('validation', code, message);
+  }
+}
+
+export class AuthenticationError extends AppError {
+  constructor(code: string, message: string) {
+    super('unauthenticated', code, message);
+  }
+}
+
+export class PermissionError extends AppError {
+  constructor(code: string, message: string) {
+    super('forbidden', code, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(code: string, message: string) {
+    super('not_found', code, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, message: string) {
+    super('conflict', code, message);
+  }
+}
+
+export class GoneError extends AppError {
+  constructor(code: string, message: string) {
+    super('gone', code, message);
+  }
+}
+
+/**
+ * The third-party API failed or answered something we cannot use. The
+ * provider's own status and error code stay internal (logs, decisions) and
+ * never reach our callers verbatim.
+ */
+export class ProviderError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly detail: {
+      providerStatus?: number;
+      providerError?: string;
+      /** Transient failures (5xx, 429, timeouts) may succeed when retried. */
+      transient: boolean;
+      retryAfterSeconds?: number;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(detail.transient ? 'unavailable' : 'provider', code, message, options);
+  }
+}
+
+/** One of our own dependencies (database, Redis) is down or failed. */
+export class UnavailableError extends AppError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('unavailable', code, message, options);
+  }
+}

@@ -1,0 +1,24 @@
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+export function isLoopbackUrl(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/**
+ * Provider URLs must be https. Plain http is accepted only for loopback hosts
+ * and only when explicitly allowed (tests and the demo sandbox).
+ */
+export function providerUrlProblem(raw: string, allowInsecureLoopback: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && allowInsecureLoopback && isLoopbackUrl(url)) return undefined;
+  if (url.protocol === 'http:' && isLoopbackUrl(url)) {
+    return 'must be https (http is allowed for loopback hosts only with ALLOW_INSECURE_LOOPBACK_PROVIDERS=true)';
+  }
+  return 'must be https';
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { parseEncryptionKeys } from './encryption-keys.js';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgresql:// URL');
+
+const redisUrl = z
+  .string()
+  .url()
+  .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL');
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL');
+
+const urlList = z.string().transform((value, ctx) => {
+  const urls: URL[] = [];
+  for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    try {
+      const url = new URL(item);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+      urls.push(url);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an http(s) URL` });
+      return z.NEVER;
+    }
+  }
+  return urls;
+});
+
+const encryptionKeys = z.string().transform((value, ctx) => {
+  try {
+    return parseEncryptionKeys(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** Every environment variable the service reads, with its default where it has one. */
+export const envSchema = z
+  .object({
+    DATABASE_URL: postgresUrl,
+    REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'use 1-64 of A-Z a-z 0-9 : _ -')
+      .default('tb:'),
+    PUBLIC_URL: httpUrl.transform((value) => value.replace(/\/+$/, '')),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+    ENCRYPTION_KEYS: encryptionKeys,
+    INTEGRATIONS_FILE: z.string().min(1),
+    ALLOWED_RETURN_URLS: urlList.default([]),
+    WEBHOOK_URL: httpUrl.optional(),
+    WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ALLOW_INSECURE_LOOPBACK_PROVIDERS: booleanString.default(false),
+    CONNECT_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(1800).default(1800),
+    TOKEN_MIN_VALIDITY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    PROVIDER_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(5 * 1024 * 1024),
+  })
+  .superRefine((env, ctx) => {
+    if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required when WEBHOOK_URL is set' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,38 @@
+import { Secret } from '../common/secret.js';
+import type { AppConfig } from './app-config.js';
+import { ConfigError } from './config-error.js';
+import { envSchema } from './env.schema.js';
+
+/**
+ * Parses the environment once. The first bad variable stops the start with
+ * a message naming it; values of secrets are never part of that message.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = issue.path.join('.') || 'environment';
+    const missing = issue.code === 'invalid_type' && env[name] === undefined;
+    const problem = missing ? 'is required' : issue.message;
+    throw new ConfigError(`${name}: ${problem}`);
+  }
+  const e = parsed.data;
+  return {
+    role: e.ROLE,
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
+    databaseUrl: new Secret(e.DATABASE_URL),
+    redis: { url: new Secret(e.REDIS_URL), prefix: e.REDIS_PREFIX },
+    encryptionKeys: e.ENCRYPTION_KEYS,
+    integrationsFile: e.INTEGRATIONS_FILE,
+    allowedReturnUrls: e.ALLOWED_RETURN_URLS,
+    webhook:
+      e.WEBHOOK_URL && e.WEBHOOK_SECRET
+        ? { url: e.WEBHOOK_URL, secret: new Secret(e.WEBHOOK_SECRET) }
+        : undefined,
+    logLevel: e.LOG_LEVEL,
+    allowInsecureLoopbackProviders: e.ALLOW_INSECURE_LOOPBACK_PROVIDERS,
+    connect: { sessionTtlSeconds: e.CONNECT_SESSION_TTL_SECONDS, flowTtlSeconds: 600 },
+    tokens: { defaultMinValiditySeconds: e.TOKEN_MIN_VALIDITY_SECONDS },
+    providerHttp: { timeoutMs: e.PROVIDER_TIMEOUT_MS, maxResponseBytes: e.PROVIDER_MAX_RESPONSE_BYTES },
+  };
+}

@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { TokenCipher } from './token-cipher.js';
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: TokenCipher,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => TokenCipher.create(config.encryptionKeys),
+    },
+  ],
+  exports: [TokenCipher],
+})
+export class CryptoModule {}

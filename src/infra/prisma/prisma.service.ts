@@ -1,0 +1,16 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { AppConfig } from '../../config/app-config.js';
+import { PrismaClient } from './generated/client.js';
+
+/** The one database client. Only repositories use it. */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  constructor(config: AppConfig) {
+    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl.reveal(), max: 10 }) });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}

@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { Secret } from '../common/secret.js';
+import { providerUrlProblem } from '../common/url-policy.js';
+import { ConfigError } from '../config/config-error.js';
+import type { ProviderCatalogue } from '../providers/provider-catalogue.js';
+import type { Integration } from './integration.js';
+import { type IntegrationEntry, integrationsFileSchema } from './integrations-file.schema.js';
+import { substituteEnv } from './substitute-env.js';
+
+const URL_FIELDS = ['issuer', 'authorizationUrl', 'tokenUrl', 'revocationUrl'] as const;
+
+export interface LoadIntegrationsOptions {
+  env: NodeJS.ProcessEnv;
+  catalogue: ProviderCatalogue;
+  allowInsecureLoopbackProviders: boolean;
+}
+
+/** Reads, validates and resolves the integrations file; any problem names its field. */
+export async function loadIntegrationsFile(file: string, options: LoadIntegrationsOptions): Promise<Integration[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`INTEGRATIONS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parseIntegrations(text, options, `INTEGRATIONS_FILE (${file})`);
+}
+
+export function parseIntegrations(text: string, options: LoadIntegrationsOptions, origin = 'integrations'): Integration[] {
+  const fail = (where: string, problem: string): never => {
+    throw new ConfigError(`${origin}: ${where ? `${where}: ` : ''}${problem}`);
+  };
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    return fail('', `is not valid YAML or JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+  const substituted = substituteEnv(document, options.env, fail);
+  const parsed = integrationsFileSchema.safeParse(substituted);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return fail(formatPath(issue.path), issue.message);
+  }
+  const keys = new Set<string>();
+  return parsed.data.integrations.map((entry, index) => {
+    const where = `integrations[${index}]`;
+    if (keys.has(entry.key)) fail(`${where}.key`, `"${entry.key}" is used twice`);
+    keys.add(entry.key);
+    return resolveIntegration(entry, where, options, fail);
+  });
+}
+
+function resolveIntegration(
+  entry: IntegrationEntry,
+  where: string,
+  options: LoadIntegrationsOptions,
+  fail: (where: string, problem: string) => never,
+): Integration {
+  const provider = options.catalogue.get(entry.provider);
+  if (!provider) {
+    return fail(`${where}.provider`, `unknown provider "${entry.provider}" (known: ${options.catalogue.names().join(', ')})`);
+  }
+  for (const field of provider.requiredIntegrationFields) {
+    if (!entry[field]) fail(`${where}.${field}`, `is required for provider "${provider.name}"`);
+  }
+  const resolved: Integration = {
+    key: entry.key,
+    provider,
+    clientId: entry.clientId,
+    clientSecret: new Secret(entry.clientSecret),
+    scopes: entry.scopes,
+    requiredScopes: entry.requiredScopes ?? entry.scopes,
+    scopeSeparator: entry.scopeSeparator ?? provider.auth.scopeSeparator,
+    issuer: entry.issuer?.replace(/\/+$/, ''),
+    authorizationUrl: entry.authorizationUrl ?? provider.auth.authorizationUrl,
+    tokenUrl: entry.tokenUrl ?? provider.auth.tokenUrl,
+    revocationUrl: entry.revocationUrl ?? provider.auth.revocationUrl,
+    tokenEndpointAuthMethod: entry.tokenEndpointAuthMethod ?? provider.auth.tokenEndpointAuthMethod,
+    authorizationParams: { ...provider.auth.authorizationParams, ...entry.authorizationParams },
+    defaultTokenLifetimeSeconds: entry.defaultTokenLifetimeSeconds ?? provider.auth.defaultTokenLifetimeSeconds,
+    tokenExtras: provider.tokenExtras,
+    account: entry.account ?? provider.account,
+    requireFinalize: entry.requireFinalize,
+    api: entry.api,
+    sync: entry.sync,
+  };
+  for (const field of URL_FIELDS) {
+    const value = resolved[field];
+    const problem = value && providerUrlProblem(value, options.allowInsecureLoopbackProviders);
+    if (problem) fail(`${where}.${field}`, problem);
+  }
+  if (resolved.account.type === 'id_token' && provider.kind !== 'oidc') {
+    fail(`${where}.account.type`, 'id_token needs an oidc provider');
+  }
+  if (resolved.account.type === 'http') {
+    const problem = providerUrlProblem(resolved.account.url, options.allowInsecureLoopbackProviders);
+    if (problem) fail(`${where}.account.url`, problem);
+  }
+  if (resolved.api) {
+    const problem = providerUrlProblem(resolved.api.baseUrl, options.allowInsecureLoopbackProviders);
+    if (problem) fail(`${where}.api.baseUrl`, problem);
+  }
+  for (const [i, model] of (resolved.sync?.models ?? []).entries()) {
+    if (!resolved.api?.models[model]) fail(`${where}.sync.models[${i}]`, `model "${model}" is not described under api.models`);
+  }
+  const missingRequired = resolved.requiredScopes.filter((s) => !resolved.scopes.includes(s));
+  if (missingRequired.length) {
+    fail(`${where}.requiredScopes`, `must be a subset of scopes (not requested: ${missingRequired.join(', ')})`);
+  }
+  return resolved;
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, part) => {
+    if (typeof part === 'number') return `${out}[${part}]`;
+    return out ? `${out}.${String(part)}` : String(part);
+  }, '');
+}
