@@ -9,7 +9,7 @@ export interface CipherBinding {
 
 export interface Sealed {
   keyId: string;
-  ciphertext: Uint8Array;
+  ciphertext: Uint8Array<ArrayBuffer>;
 }
 
 export class DecryptionError extends Error {
@@ -63,7 +63,7 @@ export class TokenCipher {
     return { keyId, ciphertext };
   }
 
-  open(sealed: Sealed, binding: CipherBinding): string {
+  open(sealed: { keyId: string; ciphertext: Uint8Array }, binding: CipherBinding): string {
     const key = this.keys.get(sealed.keyId);
     if (!key) throw new DecryptionError(`no configured key has id "${sealed.keyId}"`);
     const nonceBytes = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;

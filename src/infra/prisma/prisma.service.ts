@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { AppConfig } from '../../config/app-config.js';
 import { PrismaClient } from './generated/client.js';
@@ -6,7 +6,7 @@ import { PrismaClient } from './generated/client.js';
 /** The one database client. Only repositories use it. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
-  constructor(config: AppConfig) {
+  constructor(@Inject(AppConfig) config: Pick<AppConfig, 'databaseUrl'>) {
     super({ adapter: new PrismaPg({ connectionString: config.databaseUrl.reveal(), max: 10 }) });
   }
 

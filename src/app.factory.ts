@@ -1,0 +1,63 @@
+import fastifyCookie from '@fastify/cookie';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { INestApplicationContext } from '@nestjs/common';
+import { AppModule } from './app.module.js';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { NestPinoLogger } from './common/logging/nest-logger.js';
+import type { CoreOptions } from './config/core.module.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Builds the HTTP application (roles `api` and `all`), initialised but not listening. */
+export async function createHttpApp(options: CoreOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // A caller's request id is kept when it is harmless, for tracing across services.
+    genReqId: (request: IncomingMessage) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+    logger: new NestPinoLogger(options.logger),
+    abortOnError: false,
+  });
+  await app.register(fastifyCookie);
+  app.useGlobalFilters(new AllExceptionsFilter());
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+  });
+  // One line per request; the route pattern, never the URL, so query strings
+  // (connect session tokens, authorization codes) stay out of the log.
+  fastify.addHook('onResponse', async (request, reply) => {
+    options.logger.info({
+      requestId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    }, 'request');
+  });
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}
+
+/** The worker role: the same modules without HTTP. */
+export async function createWorkerContext(options: CoreOptions): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(options), {
+    logger: new NestPinoLogger(options.logger),
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../infra/prisma/prisma.service.js';
+import type { Prisma } from '../infra/prisma/generated/client.js';
+
+export type AuditAction =
+  | 'token.read'
+  | 'connection.created'
+  | 'connection.updated'
+  | 'connection.revoked'
+  | 'connection.reauth_required';
+
+export interface AuditEntry {
+  action: AuditAction;
+  connectionId?: string;
+  tenantId?: string;
+  serviceKeyId?: string;
+  /** Never a secret: ids, flags and counts only. */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+/** Append-only audit trail in PostgreSQL. */
+@Injectable()
+export class AuditRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    await this.prisma.auditEvent.create({
+      data: {
+        action: entry.action,
+        connectionId: entry.connectionId,
+        tenantId: entry.tenantId,
+        serviceKeyId: entry.serviceKeyId,
+        detail: entry.detail as Prisma.InputJsonValue | undefined,
+      },
+    });
+  }
+}

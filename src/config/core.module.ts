@@ -1,0 +1,37 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { Logger as PinoLogger } from 'pino';
+import { Clock, SystemClock } from '../infra/clock/clock.js';
+import type { Integration } from '../integrations/integration.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { ProviderCatalogue } from '../providers/provider-catalogue.js';
+import { AppConfig } from './app-config.js';
+
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+export interface CoreOptions {
+  config: AppConfig;
+  integrations: readonly Integration[];
+  catalogue: ProviderCatalogue;
+  logger: PinoLogger;
+  /** Tests pass a controllable clock. */
+  clock?: Clock;
+}
+
+/** What every part of the process shares: config, catalogue, integrations, clock, logger. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreOptions): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: AppConfig, useValue: options.config },
+        { provide: ProviderCatalogue, useValue: options.catalogue },
+        { provide: IntegrationRegistry, useValue: new IntegrationRegistry(options.integrations) },
+        { provide: Clock, useValue: options.clock ?? new SystemClock() },
+        { provide: ROOT_LOGGER, useValue: options.logger },
+      ],
+      exports: [AppConfig, ProviderCatalogue, IntegrationRegistry, Clock, ROOT_LOGGER],
+    };
+  }
+}

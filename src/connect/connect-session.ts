@@ -1,0 +1,12 @@
+/** A connect session as the connect flow sees it (the token itself is never stored). */
+export interface ConnectSession {
+  id: string;
+  tenantId: string;
+  integrationKey: string;
+  endUserId?: string;
+  returnTo?: string;
+  scopes: string[];
+  serviceKeyId: string;
+  expiresAt: Date;
+  startedAt?: Date;
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { ConnectSession as ConnectSessionRow } from '../infra/prisma/generated/client.js';
+import { PrismaService } from '../infra/prisma/prisma.service.js';
+import type { ConnectSession } from './connect-session.js';
+
+@Injectable()
+export class ConnectSessionsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(session: ConnectSession & { tokenHash: string }): Promise<void> {
+    await this.prisma.connectSession.create({
+      data: {
+        id: session.id,
+        tokenHash: session.tokenHash,
+        tenantId: session.tenantId,
+        integrationKey: session.integrationKey,
+        endUserId: session.endUserId,
+        returnTo: session.returnTo,
+        scopes: session.scopes,
+        serviceKeyId: session.serviceKeyId,
+        expiresAt: session.expiresAt,
+      },
+    });
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<ConnectSession | undefined> {
+    const row = await this.prisma.connectSession.findUnique({ where: { tokenHash } });
+    return row ? toSession(row) : undefined;
+  }
+
+  /** Marks the session started if it is unused and unexpired; single use across replicas. */
+  async claim(id: string, now: Date): Promise<boolean> {
+    const { count } = await this.prisma.connectSession.updateMany({
+      where: { id, startedAt: null, expiresAt: { gt: now } },
+      data: { startedAt: now },
+    });
+    return count === 1;
+  }
+
+  async complete(id: string, outcome: { connectionId?: string; errorCode?: string }, now: Date): Promise<void> {
+    await this.prisma.connectSession.updateMany({
+      where: { id, completedAt: null },
+      data: { completedAt: now, connectionId: outcome.connectionId, errorCode: outcome.errorCode },
+    });
+  }
+}
+
+function toSession(row: ConnectSessionRow): ConnectSession {
+  const session: ConnectSession = {
+    id: row.id,
+    tenantId: row.tenantId,
+    integrationKey: row.integrationKey,
+    scopes: row.scopes,
+    serviceKeyId: row.serviceKeyId,
+    expiresAt: row.expiresAt,
+  };
+  if (row.endUserId) session.endUserId = row.endUserId;
+  if (row.returnTo) session.returnTo = row.returnTo;
+  if (row.startedAt) session.startedAt = row.startedAt;
+  return session;
+}

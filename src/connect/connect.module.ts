@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { ConnectionsModule } from '../connections/connections.module.js';
+import { OAuthModule } from '../oauth/oauth.module.js';
+import { ConnectFlowService } from './connect-flow.service.js';
+import { ConnectSessionsController } from './connect-sessions.controller.js';
+import { ConnectSessionsRepository } from './connect-sessions.repository.js';
+import { ConnectSessionsService } from './connect-sessions.service.js';
+import { ConnectController } from './connect.controller.js';
+import { FlowStateStore } from './flow-state.store.js';
+import { OAuthCallbackService } from './oauth-callback.service.js';
+
+@Module({
+  imports: [ConnectionsModule, OAuthModule],
+  controllers: [ConnectSessionsController, ConnectController],
+  providers: [ConnectSessionsRepository, ConnectSessionsService, ConnectFlowService, FlowStateStore, OAuthCallbackService],
+})
+export class ConnectModule {}

@@ -1,0 +1,161 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditRepository } from '../audit/audit.repository.js';
+import { AppError, ValidationError } from '../common/errors/app-error.js';
+import { constantTimeEqual, sha256Hex } from '../common/random.js';
+import { AppConfig } from '../config/app-config.js';
+import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { Clock } from '../infra/clock/clock.js';
+import type { Integration } from '../integrations/integration.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { AccountLookupClient } from '../oauth/account-lookup.client.js';
+import { OAuthClient } from '../oauth/oauth.client.js';
+import type { TokenResult } from '../oauth/token-result.js';
+import type { ConnectErrorCode, ConnectOutcome } from './connect-outcome.js';
+import { ConnectSessionsRepository } from './connect-sessions.repository.js';
+import { redirectUriFor } from './connect-urls.js';
+import { flowCookieName, type FlowState, FlowStateStore } from './flow-state.store.js';
+
+export interface CallbackRequest {
+  integrationKey: string;
+  /** The raw query string, passed whole to openid-client (it checks `iss` and `state`). */
+  rawQuery: string;
+  cookies: Readonly<Record<string, string | undefined>>;
+}
+
+export interface CallbackResult {
+  outcome: ConnectOutcome;
+  /** The flow cookie to clear, when there was one. */
+  clearCookie?: string;
+}
+
+class FlowFailure extends Error {
+  constructor(
+    readonly code: ConnectErrorCode,
+    options?: { cause?: unknown },
+  ) {
+    super(code, options);
+  }
+}
+
+/**
+ * Ends a connect flow: consumes the state once, checks the browser binding,
+ * exchanges the code, checks scopes and identity, and only then stores the
+ * grant. Any failure before the write stores nothing.
+ */
+@Injectable()
+export class OAuthCallbackService {
+  private readonly logger = new Logger(OAuthCallbackService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly integrations: IntegrationRegistry,
+    private readonly flows: FlowStateStore,
+    private readonly sessions: ConnectSessionsRepository,
+    private readonly connections: ConnectionsRepository,
+    private readonly oauth: OAuthClient,
+    private readonly accounts: AccountLookupClient,
+    private readonly audit: AuditRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async complete(request: CallbackRequest): Promise<CallbackResult> {
+    const params = new URLSearchParams(request.rawQuery);
+    const state = params.get('state');
+    const flow = state ? await this.flows.consume(state) : undefined;
+    if (!state || !flow) {
+      // Unknown, forged, expired or replayed: nothing tells us where to go back to.
+      throw new ValidationError('invalid_state', 'This sign-in link is invalid, expired or already used; start again from the app');
+    }
+    const clearCookie = flowCookieName(state);
+    let outcome: ConnectOutcome;
+    try {
+      const connectionId = await this.finish(request, params, state, flow);
+      outcome = { connectionId, returnTo: flow.returnTo };
+    } catch (error) {
+      const code = error instanceof FlowFailure ? error.code : 'internal_error';
+      this.logFailure(code, flow, error);
+      outcome = { error: code, returnTo: flow.returnTo };
+    }
+    await this.sessions.complete(flow.sessionId, { connectionId: outcome.connectionId, errorCode: outcome.error }, this.clock.now());
+    return { outcome, clearCookie };
+  }
+
+  private async finish(request: CallbackRequest, params: URLSearchParams, state: string, flow: FlowState): Promise<string> {
+    const binding = request.cookies[flowCookieName(state)];
+    if (!binding || !constantTimeEqual(sha256Hex(binding), flow.bindingHash)) throw new FlowFailure('flow_cookie_mismatch');
+    if (request.integrationKey !== flow.integrationKey) throw new FlowFailure('integration_mismatch');
+    const integration = this.integrations.get(flow.integrationKey);
+    if (!integration) throw new FlowFailure('integration_mismatch');
+    const providerError = params.get('error');
+    if (providerError) throw new FlowFailure(providerError === 'access_denied' ? 'access_denied' : 'provider_error');
+
+    const tokens = await this.exchange(integration, request, state, flow);
+    const missing = integration.requiredScopes.filter((scope) => !tokens.scopes.includes(scope));
+    if (missing.length) {
+      await this.discard(integration, tokens);
+      throw new FlowFailure('insufficient_scope', { cause: new Error(`not granted: ${missing.join(' ')}`) });
+    }
+    const account = await this.accounts.identify(integration, tokens, flow.endUserId).catch(async (error: unknown) => {
+      await this.discard(integration, tokens);
+      throw new FlowFailure('account_lookup_failed', { cause: error });
+    });
+    const { connection, created } = await this.connections.saveGrant({
+      tenantId: flow.tenantId,
+      integrationKey: integration.key,
+      provider: integration.provider.name,
+      account,
+      endUserId: flow.endUserId,
+      tokens,
+      status: 'active',
+      at: this.clock.now(),
+    });
+    await this.audit.record({
+      action: created ? 'connection.created' : 'connection.updated',
+      connectionId: connection.id,
+      tenantId: connection.tenantId,
+      detail: { sessionId: flow.sessionId },
+    });
+    return connection.id;
+  }
+
+  private async exchange(integration: Integration, request: CallbackRequest, state: string, flow: FlowState): Promise<TokenResult> {
+    const callbackUrl = new URL(redirectUriFor(this.config, integration.key));
+    callbackUrl.search = request.rawQuery;
+    try {
+      return await this.oauth.exchangeCode(integration, {
+        callbackUrl,
+        codeVerifier: flow.codeVerifier,
+        state,
+        nonce: flow.nonce,
+        requestedScopes: flow.scopes,
+      });
+    } catch (error) {
+      throw new FlowFailure('token_exchange_failed', { cause: error });
+    }
+  }
+
+  /** A grant we refuse to keep is revoked, so it does not linger at the provider. */
+  private async discard(integration: Integration, tokens: TokenResult): Promise<void> {
+    const [token, hint] = tokens.refreshToken
+      ? ([tokens.refreshToken, 'refresh_token'] as const)
+      : ([tokens.accessToken, 'access_token'] as const);
+    await this.oauth.revoke(integration, token, hint).catch((error: unknown) => {
+      this.logger.warn({ err: error, integration: integration.key, msg: 'could not revoke a refused grant' });
+    });
+  }
+
+  private logFailure(code: ConnectErrorCode, flow: FlowState, error: unknown): void {
+    const cause = error instanceof FlowFailure ? error.cause : error;
+    const detail = cause instanceof AppError ? { errorCode: cause.code } : {};
+    const level = code === 'internal_error' ? 'error' : 'warn';
+    this.logger[level]({
+      msg: 'connect flow failed',
+      flowError: code,
+      integration: flow.integrationKey,
+      tenantId: flow.tenantId,
+      sessionId: flow.sessionId,
+      ...detail,
+      err: cause,
+    });
+  }
+}

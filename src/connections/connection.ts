@@ -1,0 +1,44 @@
+export type ConnectionStatus = 'pending' | 'active' | 'needs_reauth' | 'revoked';
+
+/** A connection as the rest of the service sees it: no credentials. */
+export interface Connection {
+  id: string;
+  tenantId: string;
+  integrationKey: string;
+  provider: string;
+  status: ConnectionStatus;
+  account: { id: string; email?: string; name?: string };
+  endUserId?: string;
+  scopes: string[];
+  expiresAt?: Date;
+  lastRefreshedAt?: Date;
+  lastSyncAt?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+declare const decrypted: unique symbol;
+
+/**
+ * A decrypted token set. Only the connections repository makes these (the
+ * one encryption boundary); the brand keeps anything else from passing a
+ * hand-built object where a stored credential is expected.
+ */
+export type TokenSet = Tokens & { readonly [decrypted]: true };
+
+/** The fields of a token set, as they arrive from a provider before storage. */
+export interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+  tokenType: string;
+  expiresAt: Date;
+  scopes: string[];
+  extras: Record<string, string>;
+}
+
+/** A connection with its credentials and the version they were read at. */
+export interface ConnectionWithTokens {
+  connection: Connection;
+  tokens?: TokenSet;
+  version?: number;
+}

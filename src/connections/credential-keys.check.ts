@@ -1,0 +1,28 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ConfigError } from '../config/config-error.js';
+import { TokenCipher } from '../crypto/token-cipher.js';
+import { ConnectionsRepository } from './connections.repository.js';
+
+/**
+ * Refuses to start when the configured keys cannot read what is stored: a
+ * removed key or a wrong key would otherwise surface later, one failing
+ * token request at a time.
+ */
+@Injectable()
+export class CredentialKeysCheck implements OnModuleInit {
+  constructor(
+    private readonly repository: ConnectionsRepository,
+    private readonly cipher: TokenCipher,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const { keyId, connectionId } of await this.repository.credentialKeySamples()) {
+      if (!this.cipher.hasKey(keyId)) {
+        throw new ConfigError(`ENCRYPTION_KEYS: stored credentials use key "${keyId}", which is not configured`);
+      }
+      if (!(await this.repository.canOpen(connectionId))) {
+        throw new ConfigError(`ENCRYPTION_KEYS: key "${keyId}" does not decrypt the stored credentials`);
+      }
+    }
+  }
+}

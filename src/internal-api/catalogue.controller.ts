@@ -1,0 +1,50 @@
+import { Controller, Get } from '@nestjs/common';
+import { RequireService } from '../auth/auth.decorators.js';
+import type { Caller } from '../auth/caller.js';
+import { canUseIntegration } from '../auth/caller.js';
+import { CurrentCaller } from '../auth/current-caller.decorator.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { ProviderCatalogue } from '../providers/provider-catalogue.js';
+
+/** What can be connected: the built-in providers and this deployment's integrations. No secrets. */
+@Controller('v1')
+export class CatalogueController {
+  constructor(
+    private readonly providers: ProviderCatalogue,
+    private readonly integrations: IntegrationRegistry,
+  ) {}
+
+  @Get('providers')
+  @RequireService()
+  listProviders() {
+    return {
+      data: this.providers.list().map((p) => ({
+        name: p.name,
+        displayName: p.displayName,
+        kind: p.kind,
+        docsUrl: p.docsUrl ?? null,
+        authorizationUrl: p.auth.authorizationUrl ?? null,
+        tokenUrl: p.auth.tokenUrl ?? null,
+        scopeSeparator: p.auth.scopeSeparator,
+        requiredIntegrationFields: p.requiredIntegrationFields,
+      })),
+    };
+  }
+
+  @Get('integrations')
+  @RequireService()
+  listIntegrations(@CurrentCaller() caller: Caller) {
+    return {
+      data: this.integrations
+        .list()
+        .filter((i) => canUseIntegration(caller, i.key))
+        .map((i) => ({
+          key: i.key,
+          provider: i.provider.name,
+          scopes: i.scopes,
+          requiredScopes: i.requiredScopes,
+          models: Object.keys(i.api?.models ?? {}),
+        })),
+    };
+  }
+}

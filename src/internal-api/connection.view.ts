@@ -1,0 +1,33 @@
+import type { Connection } from '../connections/connection.js';
+import type { IssuedToken } from '../refresh/token.service.js';
+
+const iso = (date: Date | undefined) => date?.toISOString() ?? null;
+
+/** The public shape of a connection: never a token, never a raw row. */
+export function connectionView(connection: Connection) {
+  return {
+    id: connection.id,
+    tenantId: connection.tenantId,
+    integration: connection.integrationKey,
+    provider: connection.provider,
+    status: connection.status,
+    scopes: connection.scopes,
+    account: connection.account,
+    endUserId: connection.endUserId ?? null,
+    expiresAt: iso(connection.expiresAt),
+    lastRefreshedAt: iso(connection.lastRefreshedAt),
+    lastSyncAt: iso(connection.lastSyncAt),
+    createdAt: connection.createdAt.toISOString(),
+  };
+}
+
+/** The token API's answer; the refresh token never leaves the broker. */
+export function tokenView({ tokens }: IssuedToken) {
+  return {
+    accessToken: tokens.accessToken,
+    tokenType: tokens.tokenType,
+    expiresAt: tokens.expiresAt.toISOString(),
+    scopes: tokens.scopes,
+    extras: tokens.extras,
+  };
+}

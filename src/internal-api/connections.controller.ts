@@ -1,0 +1,70 @@
+import { Controller, Delete, Get, Header, HttpCode, Param, Query } from '@nestjs/common';
+import { RequireService } from '../auth/auth.decorators.js';
+import type { Caller } from '../auth/caller.js';
+import { CurrentCaller } from '../auth/current-caller.decorator.js';
+import { ZodPipe } from '../common/validation/zod.pipe.js';
+import { AppConfig } from '../config/app-config.js';
+import { ConnectionsService } from '../connections/connections.service.js';
+import { TokenService } from '../refresh/token.service.js';
+import { connectionView, tokenView } from './connection.view.js';
+import {
+  type ListConnectionsQueryDto,
+  listConnectionsQuerySchema,
+  type TokenQueryDto,
+  tokenQuerySchema,
+} from './connections.dto.js';
+import { decodeCursor, encodeCursor } from './list-cursor.js';
+
+@Controller('v1/connections')
+export class ConnectionsController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly connections: ConnectionsService,
+    private readonly tokens: TokenService,
+  ) {}
+
+  @Get()
+  @RequireService('manage')
+  async list(
+    @CurrentCaller() caller: Caller,
+    @Query(new ZodPipe(listConnectionsQuerySchema, 'query')) query: ListConnectionsQueryDto,
+  ) {
+    const page = await this.connections.list(caller, {
+      tenantId: query.tenantId,
+      integration: query.integration,
+      status: query.status,
+      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      limit: query.limit,
+    });
+    const last = page.at(-1);
+    return {
+      data: page.map(connectionView),
+      nextCursor: last && page.length === query.limit ? encodeCursor(last) : null,
+    };
+  }
+
+  @Get(':id')
+  @RequireService('manage')
+  async get(@CurrentCaller() caller: Caller, @Param('id') id: string) {
+    return connectionView(await this.connections.get(caller, id));
+  }
+
+  @Get(':id/token')
+  @RequireService('token')
+  @Header('cache-control', 'no-store')
+  async token(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Query(new ZodPipe(tokenQuerySchema, 'query')) query: TokenQueryDto,
+  ) {
+    const minValidity = query.minValiditySeconds ?? this.config.tokens.defaultMinValiditySeconds;
+    return tokenView(await this.tokens.issue(caller, id, minValidity));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireService('manage')
+  async disconnect(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
+    await this.connections.disconnect(caller, id);
+  }
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+export const listConnectionsQuerySchema = z.strictObject({
+  tenantId: z.string().min(1).max(256).optional(),
+  integration: z.string().min(1).max(64).optional(),
+  status: z.enum(['pending', 'active', 'needs_reauth', 'revoked']).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const tokenQuerySchema = z.strictObject({
+  minValiditySeconds: z.coerce.number().int().min(0).max(86_400).optional(),
+});
+
+export type ListConnectionsQueryDto = z.infer<typeof listConnectionsQuerySchema>;
+export type TokenQueryDto = z.infer<typeof tokenQuerySchema>;

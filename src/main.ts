@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { createHttpApp, createWorkerContext } from './app.factory.js';
+import { createLogger } from './common/logging/logger.js';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig } from './config/load-config.js';
+import { loadIntegrationsFile } from './integrations/load-integrations.js';
+import { ProviderCatalogue } from './providers/provider-catalogue.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel);
+  const catalogue = new ProviderCatalogue();
+  const integrations = await loadIntegrationsFile(config.integrationsFile, {
+    env: process.env,
+    catalogue,
+    allowInsecureLoopbackProviders: config.allowInsecureLoopbackProviders,
+  });
+  const options = { config, integrations, catalogue, logger };
+  if (config.role === 'worker') {
+    await createWorkerContext(options);
+    logger.info({ role: config.role, integrations: integrations.length }, 'token broker worker started');
+    return;
+  }
+  const app = await createHttpApp(options);
+  await app.listen({ port: config.http.port, host: config.http.host });
+  logger.info({ role: config.role, port: config.http.port, integrations: integrations.length }, 'token broker listening');
+}
+
+main().catch((error: unknown) => {
+  // A bad configuration is the operator's to fix: one clear line, no stack.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+  } else {
+    process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import type * as client from 'openid-client';
+import type { Integration } from '../integrations/integration.js';
+import type { IdTokenClaims, TokenResult } from './token-result.js';
+
+type TokenResponse = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
+
+/**
+ * Normalises a token endpoint response. Expiry counts from when the request
+ * was sent, not when the answer arrived, so a slow provider can only make us
+ * refresh early, never late.
+ */
+export function toTokenResult(
+  response: TokenResponse,
+  integration: Integration,
+  fallbackScopes: readonly string[],
+  sentAt: Date,
+): TokenResult {
+  const lifetime =
+    typeof response.expires_in === 'number' && response.expires_in > 0
+      ? response.expires_in
+      : integration.defaultTokenLifetimeSeconds;
+  const result: TokenResult = {
+    accessToken: response.access_token,
+    tokenType: normaliseTokenType(response.token_type),
+    expiresAt: new Date(sentAt.getTime() + lifetime * 1000),
+    scopes: parseScopes(response.scope, integration.scopeSeparator) ?? [...fallbackScopes],
+    extras: pickExtras(response, integration),
+  };
+  if (response.refresh_token) result.refreshToken = response.refresh_token;
+  const claims = response.id_token ? response.claims() : undefined;
+  if (claims) result.idTokenClaims = pickClaims(claims);
+  return result;
+}
+
+function normaliseTokenType(type: string | undefined): string {
+  // Many providers say "bearer"; RFC 6750 callers expect "Bearer".
+  return !type || type.toLowerCase() === 'bearer' ? 'Bearer' : type;
+}
+
+export function parseScopes(scope: unknown, separator: ' ' | ','): string[] | undefined {
+  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string' && s.length > 0);
+  if (typeof scope !== 'string') return undefined;
+  return scope.split(separator === ',' ? /[\s,]+/ : /\s+/).filter(Boolean);
+}
+
+function pickExtras(response: TokenResponse, integration: Integration): Record<string, string> {
+  const extras: Record<string, string> = {};
+  for (const [name, field] of Object.entries(integration.tokenExtras)) {
+    const value = (response as Record<string, unknown>)[field!];
+    if (typeof value === 'string') extras[name] = value;
+  }
+  return extras;
+}
+
+function pickClaims(claims: client.IDToken): IdTokenClaims {
+  const out: IdTokenClaims = { sub: claims.sub };
+  if (typeof claims.email === 'string') out.email = claims.email;
+  if (typeof claims.name === 'string') out.name = claims.name;
+  return out;
+}

@@ -1,0 +1,25 @@
+/** A token endpoint answer, normalised; what the connection stores (encrypted). */
+export interface TokenResult {
+  accessToken: string;
+  /** Absent when the provider issued none or (on refresh) kept the old one. */
+  refreshToken?: string;
+  tokenType: string;
+  expiresAt: Date;
+  /** Granted scopes: the `scope` field, or the requested ones when it is omitted (RFC 6749 §5.1). */
+  scopes: string[];
+  /** Non-secret provider extras passed to callers, e.g. Salesforce's instance URL. */
+  extras: Record<string, string>;
+  idTokenClaims?: IdTokenClaims;
+}
+
+export interface IdTokenClaims {
+  sub: string;
+  email?: string;
+  name?: string;
+}
+
+export interface ExternalAccount {
+  id: string;
+  email?: string;
+  name?: string;
+}

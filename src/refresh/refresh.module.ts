@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ConnectionsModule } from '../connections/connections.module.js';
+import { OAuthModule } from '../oauth/oauth.module.js';
+import { RefreshService } from './refresh.service.js';
+import { TokenService } from './token.service.js';
+
+@Module({
+  imports: [ConnectionsModule, OAuthModule],
+  providers: [RefreshService, TokenService],
+  exports: [TokenService, RefreshService],
+})
+export class RefreshModule {}

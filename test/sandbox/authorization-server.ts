@@ -1,0 +1,205 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+
+/**
+ * A real OAuth2/OIDC authorization server (the `oidc-provider` package) for
+ * tests and the demo: authorization code + PKCE, refresh tokens with
+ * rotation and reuse detection, revocation, introspection, and a headless
+ * login-and-consent that tests steer through `consent`.
+ */
+
+export interface SandboxAccount {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface ConsentPolicy {
+  /** Who logs in. */
+  accountId: string;
+  /** Deny the request (`error=access_denied`). */
+  deny?: boolean;
+  /** Grant only these of the requested scopes (default: all requested). */
+  grantOnly?: string[];
+}
+
+export interface TokenFault {
+  status: number;
+  /** OAuth error code for a JSON error body (e.g. invalid_grant). */
+  error?: string;
+  retryAfter?: string;
+  /** Delay before answering, to simulate a slow or timing-out provider. */
+  delayMs?: number;
+}
+
+export interface AuthorizationServerOptions {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  accounts: SandboxAccount[];
+  scopes: string[];
+  accessTokenTtlSeconds?: number;
+}
+
+export class SandboxAuthorizationServer {
+  readonly provider: Provider;
+  private server?: Server;
+  /** Who logs in and what is granted at the next consent screens. */
+  consent: ConsentPolicy;
+  accessTokenTtlSeconds: number;
+  /** Faults the token endpoint answers with, first in first out, before real processing. */
+  readonly tokenFaults: TokenFault[] = [];
+  readonly counters = { authorizationCodeGrants: 0, refreshGrants: 0, revocations: 0, refreshTokenReuse: 0 };
+  readonly issuedSecrets = new Set<string>();
+
+  private constructor(
+    readonly issuer: string,
+    private readonly options: AuthorizationServerOptions,
+  ) {
+    this.consent = { accountId: options.accounts[0]!.id };
+    this.accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? 3600;
+    this.provider = new Provider(issuer, this.configuration());
+    this.provider.proxy = false;
+    this.instrument();
+  }
+
+  /** Starts on 127.0.0.1 (port 0 = any free port). */
+  static async start(options: AuthorizationServerOptions, port = 0): Promise<SandboxAuthorizationServer> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const { port: actual } = server.address() as AddressInfo;
+    const sandbox = new SandboxAuthorizationServer(`http://127.0.0.1:${actual}`, options);
+    sandbox.server = server;
+    const callback = sandbox.provider.callback();
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url?.startsWith('/interaction/')) {
+        sandbox.interaction(req, res).catch((error: unknown) => {
+          res.statusCode = 500;
+          res.end(String(error));
+        });
+        return;
+      }
+      callback(req, res);
+    });
+    return sandbox;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Looks up a live access token, as a resource server would. */
+  async findAccessToken(value: string): Promise<{ accountId: string; scopes: Set<string> } | undefined> {
+    const token = await this.provider.AccessToken.find(value);
+    if (!token || token.isExpired) return undefined;
+    return { accountId: token.accountId, scopes: token.scopes };
+  }
+
+  private configuration(): Configuration {
+    const accounts = new Map(this.options.accounts.map((a) => [a.id, a]));
+    return {
+      clients: [
+        {
+          client_id: this.options.clientId,
+          client_secret: this.options.clientSecret,
+          redirect_uris: this.options.redirectUris,
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+      ],
+      scopes: this.options.scopes,
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      findAccount: async (_ctx, id) => {
+        const account = accounts.get(id);
+        if (!account) return undefined;
+        return {
+          accountId: id,
+          claims: async () => ({ sub: id, email: account.email, email_verified: true, name: account.name }),
+        };
+      },
+      features: {
+        devInteractions: { enabled: false },
+        revocation: { enabled: true, allowedPolicy: async () => true },
+        introspection: { enabled: true, allowedPolicy: async () => true },
+      },
+      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+      pkce: { required: () => true },
+      rotateRefreshToken: true,
+      ttl: {
+        AccessToken: () => this.accessTokenTtlSeconds,
+        AuthorizationCode: 60,
+        IdToken: 3600,
+        RefreshToken: 14 * 24 * 3600,
+        Grant: 14 * 24 * 3600,
+        Interaction: 600,
+        Session: 3600,
+      },
+      cookies: { keys: ['sandbox-cookie-key-not-secret'] },
+      // ID tokens carry email and name whenever their scopes were granted.
+      conformIdTokenClaims: false,
+    };
+  }
+
+  private instrument(): void {
+    this.provider.use(async (ctx, next) => {
+      if (ctx.path === '/token' && ctx.method === 'POST') {
+        const fault = this.tokenFaults.shift();
+        if (fault) {
+          if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+          ctx.status = fault.status;
+          if (fault.retryAfter) ctx.set('retry-after', fault.retryAfter);
+          ctx.body = fault.error ? { error: fault.error } : 'sandbox fault';
+          return;
+        }
+      }
+      await next();
+      if (ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+        const body = ctx.body as Record<string, unknown>;
+        for (const field of ['access_token', 'refresh_token', 'id_token']) {
+          if (typeof body[field] === 'string') this.issuedSecrets.add(body[field] as string);
+        }
+      }
+    });
+    this.provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+      const grantType = (ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type;
+      if (grantType === 'refresh_token') this.counters.refreshGrants += 1;
+      if (grantType === 'authorization_code') this.counters.authorizationCodeGrants += 1;
+    });
+    this.provider.on('grant.revoked', () => {
+      this.counters.revocations += 1;
+    });
+    this.provider.on('grant.error', (_ctx: KoaContextWithOIDC, error: Error & { error_description?: string }) => {
+      if (/rotated|reuse|already used|consumed/i.test(error.error_description ?? error.message)) {
+        this.counters.refreshTokenReuse += 1;
+      }
+    });
+  }
+
+  /** Headless login and consent, decided by `this.consent`. */
+  private async interaction(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const details = await this.provider.interactionDetails(req, res);
+    const policy = this.consent;
+    if (policy.deny) {
+      await this.provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user said no' }, { mergeWithLastSubmission: false });
+      return;
+    }
+    if (details.prompt.name === 'login') {
+      await this.provider.interactionFinished(req, res, { login: { accountId: policy.accountId } }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const { Grant } = this.provider;
+    const grant = details.grantId
+      ? ((await Grant.find(details.grantId)) ?? new Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string }))
+      : new Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
+    const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
+    const granted = policy.grantOnly ? requested.filter((s) => policy.grantOnly!.includes(s)) : requested;
+    grant.addOIDCScope(granted.join(' '));
+    const grantId = await grant.save();
+    await this.provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+}
