@@ -60,7 +60,7 @@ describe('connect → callback → encrypted tokens → token API → refresh �
     await withDb(async (db) => {
       const { rows } = await db.query('SELECT key_id, encode(ciphertext, $1) AS hex, version FROM credentials WHERE connection_id = $2', ['hex', connectionId]);
       expect(rows).toHaveLength(1);
-      expect(rows[0].key_id).toBe('k1');
+      expect(rows[0].key_id).toBe(s.broker.config.encryptionKeys[0]!.id);
       const stored = Buffer.from(rows[0].hex, 'hex').toString('latin1');
       for (const secret of s.sandbox.auth.issuedSecrets) expect(stored).not.toContain(secret);
       const everything = await db.query('SELECT c.*, cr.* FROM connections c JOIN credentials cr ON cr.connection_id = c.id');

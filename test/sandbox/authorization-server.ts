@@ -199,6 +199,9 @@ export class SandboxAuthorizationServer {
     const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
     const granted = policy.grantOnly ? requested.filter((s) => policy.grantOnly!.includes(s)) : requested;
     grant.addOIDCScope(granted.join(' '));
+    // Like a user unticking boxes: the token then carries fewer scopes than asked for.
+    const refused = requested.filter((s) => !granted.includes(s));
+    if (refused.length) grant.rejectOIDCScope(refused.join(' '));
     const grantId = await grant.save();
     await this.provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }

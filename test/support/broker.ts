@@ -39,7 +39,7 @@ export function randomEncryptionKeys(id = 'k1'): string {
 
 /** Boots the real broker (HTTP on loopback) against the run's PostgreSQL and Redis. */
 export async function startBroker(options: StartBrokerOptions): Promise<TestBroker> {
-  const { databaseUrl, redisUrl, redisPrefix } = testEnv();
+  const { databaseUrl, redisUrl, redisPrefix, encryptionKeys } = testEnv();
   const port = options.port ?? 0;
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
@@ -48,7 +48,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<TestBrok
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     HOST: '127.0.0.1',
     PORT: String(port),
-    ENCRYPTION_KEYS: randomEncryptionKeys(),
+    ENCRYPTION_KEYS: encryptionKeys,
     INTEGRATIONS_FILE: '(inline)',
     ALLOWED_RETURN_URLS: 'http://127.0.0.1:5999/app',
     ALLOW_INSECURE_LOOPBACK_PROVIDERS: 'true',

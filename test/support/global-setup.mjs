@@ -23,6 +23,8 @@ export default async function globalSetup() {
   process.env.TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   process.env.TEST_REDIS_PREFIX = `tb-test:${suffix}:`;
   process.env.TEST_DATABASE_NAME = database;
+  // One key ring per run: every broker a test starts must read what the others stored.
+  process.env.TEST_ENCRYPTION_KEYS = `run:${randomBytes(32).toString('base64')}`;
   // In a child process: the Wasm schema engine leaves timers behind that would keep Jest alive.
   await promisify(execFile)(process.execPath, ['prisma/migrate.mjs', 'deploy'], {
     env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL },

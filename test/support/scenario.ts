@@ -58,6 +58,9 @@ export async function startScenario(options: { accessTokenTtlSeconds?: number; e
       ALLOWED_RETURN_URLS: `${RETURN_ORIGIN}/app`,
       ...options.env,
     },
+  }).catch(async (error: unknown) => {
+    await sandbox.stop();
+    throw error;
   });
   const secrets = new Set<string>([clientSecret]);
   const api: Scenario['api'] = async (path, init = {}) => {

@@ -46,6 +46,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return { status, code: exception.code, message: exception.message };
     }
     if (exception instanceof HttpException) {
+      // Nest wraps Fastify's own errors (body parsing, limits); the cause says which.
+      const transport = fromFastifyError(exception.cause);
+      if (transport) return transport;
       const status = exception.getStatus();
       if (status === 404) return { status, code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` };
       return { status, code: status >= 500 ? 'internal_error' : `http_${status}`, message: exception.message };
