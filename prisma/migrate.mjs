@@ -37,22 +37,19 @@ async function loadEngineFactory() {
 }
 
 async function withEngine(databaseUrl, fn) {
-  const [prismaMigrate, { PrismaPg }, { bindMigrationAwareSqlAdapterFactory }] =
-    await Promise.all([
-      import('@prisma/migrate'),
-      import('@prisma/adapter-pg'),
-      import('@prisma/driver-adapter-utils'),
-    ]);
+  const [prismaMigrate, { PrismaPg }, { bindMigrationAwareSqlAdapterFactory }] = await Promise.all([
+    import('@prisma/migrate'),
+    import('@prisma/adapter-pg'),
+    import('@prisma/driver-adapter-utils'),
+  ]);
   // A CommonJS bundle: its named exports only show on the default export.
   const { SchemaEngineWasm, Migrate } = prismaMigrate.default ?? prismaMigrate;
   const factory = await loadEngineFactory();
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString: databaseUrl }));
-  const schema = await readFile(schemaPath, 'utf8');
-  const wasmEngine = await factory.new(
-    { datamodels: [[schemaPath, schema]] },
-    () => {},
-    adapter,
+  const adapter = bindMigrationAwareSqlAdapterFactory(
+    new PrismaPg({ connectionString: databaseUrl }),
   );
+  const schema = await readFile(schemaPath, 'utf8');
+  const wasmEngine = await factory.new({ datamodels: [[schemaPath, schema]] }, () => {}, adapter);
   // The engine arms long timers of its own; they must not keep a process alive.
   const engine = new SchemaEngineWasm({ engine: wasmEngine, errorRegistry: adapter.errorRegistry });
   const migrate = new Migrate({ engine, migrationsDirPath: migrationsDir });
@@ -123,7 +120,9 @@ async function main(argv) {
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
   } else if (command === 'new' && name && /^[a-z0-9_]+$/.test(name)) {
     const dir = await createMigration(name);
-    console.log(dir ? `Created ${path.relative(process.cwd(), dir)}` : 'The schema has not changed.');
+    console.log(
+      dir ? `Created ${path.relative(process.cwd(), dir)}` : 'The schema has not changed.',
+    );
   } else {
     console.error('usage: migrate.mjs deploy | new <snake_case_name>');
     process.exitCode = 2;

@@ -23,10 +23,14 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
-    logger: new NestPinoLogger(options.logger),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(options),
+    adapter,
+    {
+      logger: new NestPinoLogger(options.logger),
+      abortOnError: false,
+    },
+  );
   await app.register(fastifyCookie);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
@@ -38,13 +42,16 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   // One line per request; the route pattern, never the URL, so query strings
   // (connect session tokens, authorization codes) stay out of the log.
   fastify.addHook('onResponse', async (request, reply) => {
-    options.logger.info({
-      requestId: request.id,
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-    }, 'request');
+    options.logger.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
   app.enableShutdownHooks();
   await app.init();

@@ -18,12 +18,18 @@ async function main(): Promise<void> {
   const options = { config, integrations, catalogue, logger };
   if (config.role === 'worker') {
     await createWorkerContext(options);
-    logger.info({ role: config.role, integrations: integrations.length }, 'token broker worker started');
+    logger.info(
+      { role: config.role, integrations: integrations.length },
+      'token broker worker started',
+    );
     return;
   }
   const app = await createHttpApp(options);
   await app.listen({ port: config.http.port, host: config.http.host });
-  logger.info({ role: config.role, port: config.http.port, integrations: integrations.length }, 'token broker listening');
+  logger.info(
+    { role: config.role, port: config.http.port, integrations: integrations.length },
+    'token broker listening',
+  );
 }
 
 main().catch((error: unknown) => {
@@ -31,7 +37,9 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`Configuration error: ${error.message}\n`);
   } else {
-    process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { Prisma } from '../infra/prisma/generated/client.js';
 
 export type AuditAction =
   | 'token.read'
@@ -30,7 +29,7 @@ export class AuditRepository {
         connectionId: entry.connectionId,
         tenantId: entry.tenantId,
         serviceKeyId: entry.serviceKeyId,
-        detail: entry.detail as Prisma.InputJsonValue | undefined,
+        detail: entry.detail,
       },
     });
   }

@@ -5,7 +5,11 @@ import { ServiceKeysRepository } from './service-keys.repository.js';
 import { ServiceKeysService } from './service-keys.service.js';
 
 @Module({
-  providers: [ServiceKeysRepository, ServiceKeysService, { provide: APP_GUARD, useClass: ServiceKeyGuard }],
+  providers: [
+    ServiceKeysRepository,
+    ServiceKeysService,
+    { provide: APP_GUARD, useClass: ServiceKeyGuard },
+  ],
   exports: [ServiceKeysService],
 })
 export class AuthModule {}

@@ -24,12 +24,16 @@ export class ServiceKeyGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (!rule) throw new AppError('forbidden', 'route_not_guarded', 'This route declares no access rule');
+    if (!rule)
+      throw new AppError('forbidden', 'route_not_guarded', 'This route declares no access rule');
     if (rule.type === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const caller = await this.keys.authenticate(bearer(request.headers.authorization));
     if (rule.action && !canPerform(caller, rule.action)) {
-      throw new PermissionError('action_not_granted', `This service key may not perform "${rule.action}"`);
+      throw new PermissionError(
+        'action_not_granted',
+        `This service key may not perform "${rule.action}"`,
+      );
     }
     request.caller = caller;
     return true;

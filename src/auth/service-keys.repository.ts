@@ -40,8 +40,16 @@ export class ServiceKeysRepository {
     return count === 1;
   }
 
-  async list(): Promise<Array<{ id: string; name: string; keyPrefix: string; revoked: boolean; createdAt: Date }>> {
+  async list(): Promise<
+    Array<{ id: string; name: string; keyPrefix: string; revoked: boolean; createdAt: Date }>
+  > {
     const rows = await this.prisma.serviceKey.findMany({ orderBy: { createdAt: 'asc' } });
-    return rows.map((r) => ({ id: r.id, name: r.name, keyPrefix: r.keyPrefix, revoked: !!r.revokedAt, createdAt: r.createdAt }));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      keyPrefix: r.keyPrefix,
+      revoked: !!r.revokedAt,
+      createdAt: r.createdAt,
+    }));
   }
 }

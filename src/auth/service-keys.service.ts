@@ -52,7 +52,11 @@ export class ServiceKeysService {
   }
 
   async authenticate(presented: string | undefined): Promise<Caller> {
-    if (!presented) throw new AuthenticationError('missing_service_key', 'Send a service key as "Authorization: Bearer <key>"');
+    if (!presented)
+      throw new AuthenticationError(
+        'missing_service_key',
+        'Send a service key as "Authorization: Bearer <key>"',
+      );
     if (!isWellFormedServiceKey(presented)) throw invalidKey();
     const hash = hashServiceKey(presented);
     const now = this.clock.now().getTime();

@@ -18,7 +18,11 @@ no --action every action. The key is printed once, alone on stdout.`;
 export class UsageError extends Error {}
 
 /** `keys …` subcommands; returns the exit code. */
-export async function runKeysCommand(args: string[], keys: ServiceKeysService, io: CliIo): Promise<number> {
+export async function runKeysCommand(
+  args: string[],
+  keys: ServiceKeysService,
+  io: CliIo,
+): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'create': {
@@ -46,12 +50,16 @@ export async function runKeysCommand(args: string[], keys: ServiceKeysService, i
         actions,
       });
       io.out(key);
-      io.err(`Created service key ${id} ("${values.name.trim()}"). Store it now: it is not shown again.`);
+      io.err(
+        `Created service key ${id} ("${values.name.trim()}"). Store it now: it is not shown again.`,
+      );
       return 0;
     }
     case 'list': {
       for (const key of await keys.list()) {
-        io.out(`${key.id}\t${key.keyPrefix}…\t${key.revoked ? 'revoked' : 'active'}\t${key.createdAt.toISOString()}\t${key.name}`);
+        io.out(
+          `${key.id}\t${key.keyPrefix}…\t${key.revoked ? 'revoked' : 'active'}\t${key.createdAt.toISOString()}\t${key.name}`,
+        );
       }
       return 0;
     }

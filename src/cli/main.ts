@@ -8,7 +8,10 @@ runCli(process.argv.slice(2), process.env, {
 }).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const message = error instanceof ConfigError ? `Configuration error: ${error.message}` : `Failed: ${(error as Error).message}`;
+    const message =
+      error instanceof ConfigError
+        ? `Configuration error: ${error.message}`
+        : `Failed: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);
     process.exit(1);
   },

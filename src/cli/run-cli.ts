@@ -23,14 +23,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
   }
   const parsed = cliEnv.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(`DATABASE_URL: ${env.DATABASE_URL ? parsed.error.issues[0]!.message : 'is required'}`);
+    throw new ConfigError(
+      `DATABASE_URL: ${env.DATABASE_URL ? parsed.error.issues[0]!.message : 'is required'}`,
+    );
   }
   const prisma = new PrismaService({ databaseUrl: new Secret(parsed.data.DATABASE_URL) });
   try {
     const keys = new ServiceKeysService(new ServiceKeysRepository(prisma), new SystemClock());
     return await runKeysCommand(args, keys, io);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       io.err((error as Error).message);
       return 2;
     }

@@ -8,7 +8,10 @@ export function isLoopbackUrl(url: URL): boolean {
  * Provider URLs must be https. Plain http is accepted only for loopback hosts
  * and only when explicitly allowed (tests and the demo sandbox).
  */
-export function providerUrlProblem(raw: string, allowInsecureLoopback: boolean): string | undefined {
+export function providerUrlProblem(
+  raw: string,
+  allowInsecureLoopback: boolean,
+): string | undefined {
   let url: URL;
   try {
     url = new URL(raw);

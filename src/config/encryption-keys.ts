@@ -23,14 +23,18 @@ export function parseEncryptionKeys(raw: string): EncryptionKey[] {
     const colon = entry.indexOf(':');
     const id = colon > 0 ? entry.slice(0, colon) : '';
     if (!KEY_ID.test(id)) {
-      throw new Error(`entry ${index + 1} must look like "kid:base64key" (kid: 1-32 of A-Z a-z 0-9 _ -)`);
+      throw new Error(
+        `entry ${index + 1} must look like "kid:base64key" (kid: 1-32 of A-Z a-z 0-9 _ -)`,
+      );
     }
     if (seen.has(id)) throw new Error(`key id "${id}" appears twice`);
     seen.add(id);
     const encoded = entry.slice(colon + 1);
     const key = Buffer.from(encoded, 'base64');
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded) || key.length !== KEY_BYTES) {
-      throw new Error(`key "${id}" must be ${KEY_BYTES} random bytes in base64 (e.g. \`openssl rand -base64 32\`)`);
+      throw new Error(
+        `key "${id}" must be ${KEY_BYTES} random bytes in base64 (e.g. \`openssl rand -base64 32\`)`,
+      );
     }
     return { id, key: new Secret(new Uint8Array(key)) };
   });

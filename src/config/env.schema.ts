@@ -22,7 +22,10 @@ const httpUrl = z
 
 const urlList = z.string().transform((value, ctx) => {
   const urls: URL[] = [];
-  for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const item of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     try {
       const url = new URL(item);
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
@@ -62,16 +65,27 @@ export const envSchema = z
     ALLOWED_RETURN_URLS: urlList.default([]),
     WEBHOOK_URL: httpUrl.optional(),
     WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     ALLOW_INSECURE_LOOPBACK_PROVIDERS: booleanString.default(false),
     CONNECT_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(1800).default(1800),
     TOKEN_MIN_VALIDITY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-    PROVIDER_MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(5 * 1024 * 1024),
+    PROVIDER_MAX_RESPONSE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(5 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required when WEBHOOK_URL is set' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SECRET'],
+        message: 'is required when WEBHOOK_URL is set',
+      });
     }
   });
 

@@ -33,6 +33,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     allowInsecureLoopbackProviders: e.ALLOW_INSECURE_LOOPBACK_PROVIDERS,
     connect: { sessionTtlSeconds: e.CONNECT_SESSION_TTL_SECONDS, flowTtlSeconds: 600 },
     tokens: { defaultMinValiditySeconds: e.TOKEN_MIN_VALIDITY_SECONDS },
-    providerHttp: { timeoutMs: e.PROVIDER_TIMEOUT_MS, maxResponseBytes: e.PROVIDER_MAX_RESPONSE_BYTES },
+    providerHttp: {
+      timeoutMs: e.PROVIDER_TIMEOUT_MS,
+      maxResponseBytes: e.PROVIDER_MAX_RESPONSE_BYTES,
+    },
   };
 }

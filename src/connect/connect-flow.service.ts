@@ -36,7 +36,11 @@ export class ConnectFlowService {
   async start(sessionToken: string | undefined): Promise<FlowStart> {
     const session = await this.usableSession(sessionToken);
     const integration = this.integrations.get(session.integrationKey);
-    if (!integration) throw new NotFoundError('integration_not_found', 'The integration of this session is no longer configured');
+    if (!integration)
+      throw new NotFoundError(
+        'integration_not_found',
+        'The integration of this session is no longer configured',
+      );
 
     const state = randomToken(32);
     const codeVerifier = client.randomPKCECodeVerifier();
@@ -81,14 +85,21 @@ export class ConnectFlowService {
   }
 
   private async usableSession(token: string | undefined): Promise<ConnectSession> {
-    const session = token ? await this.sessions.findByTokenHash(hashSessionToken(token)) : undefined;
-    if (!session) throw new NotFoundError('connect_session_not_found', 'This connect link is not valid');
+    const session = token
+      ? await this.sessions.findByTokenHash(hashSessionToken(token))
+      : undefined;
+    if (!session)
+      throw new NotFoundError('connect_session_not_found', 'This connect link is not valid');
     if (session.startedAt) throw sessionUsed();
-    if (session.expiresAt <= this.clock.now()) throw new GoneError('connect_session_expired', 'This connect link has expired');
+    if (session.expiresAt <= this.clock.now())
+      throw new GoneError('connect_session_expired', 'This connect link has expired');
     return session;
   }
 }
 
 function sessionUsed(): ConflictError {
-  return new ConflictError('connect_session_used', 'This connect link was already used; ask the app for a new one');
+  return new ConflictError(
+    'connect_session_used',
+    'This connect link was already used; ask the app for a new one',
+  );
 }

@@ -37,7 +37,11 @@ export class ConnectSessionsRepository {
     return count === 1;
   }
 
-  async complete(id: string, outcome: { connectionId?: string; errorCode?: string }, now: Date): Promise<void> {
+  async complete(
+    id: string,
+    outcome: { connectionId?: string; errorCode?: string },
+    now: Date,
+  ): Promise<void> {
     await this.prisma.connectSession.updateMany({
       where: { id, completedAt: null },
       data: { completedAt: now, connectionId: outcome.connectionId, errorCode: outcome.errorCode },

@@ -43,20 +43,37 @@ export class ConnectSessionsService {
 
   async create(caller: Caller, input: CreateConnectSessionInput): Promise<CreatedConnectSession> {
     if (!canSeeTenant(caller, input.tenantId)) {
-      throw new PermissionError('tenant_not_granted', `This service key is not granted tenant "${input.tenantId}"`);
+      throw new PermissionError(
+        'tenant_not_granted',
+        `This service key is not granted tenant "${input.tenantId}"`,
+      );
     }
     if (!canUseIntegration(caller, input.integration)) {
-      throw new PermissionError('integration_not_granted', `This service key is not granted integration "${input.integration}"`);
+      throw new PermissionError(
+        'integration_not_granted',
+        `This service key is not granted integration "${input.integration}"`,
+      );
     }
     if (!this.integrations.get(input.integration)) {
-      throw new NotFoundError('integration_not_found', `No integration "${input.integration}" is configured`);
+      throw new NotFoundError(
+        'integration_not_found',
+        `No integration "${input.integration}" is configured`,
+      );
     }
-    if (input.returnTo !== undefined && !isAllowedReturnUrl(input.returnTo, this.config.allowedReturnUrls)) {
-      throw new ValidationError('return_url_not_allowed', 'returnTo does not match ALLOWED_RETURN_URLS');
+    if (
+      input.returnTo !== undefined &&
+      !isAllowedReturnUrl(input.returnTo, this.config.allowedReturnUrls)
+    ) {
+      throw new ValidationError(
+        'return_url_not_allowed',
+        'returnTo does not match ALLOWED_RETURN_URLS',
+      );
     }
     const token = `${SESSION_TOKEN_PREFIX}${randomToken(32)}`;
     const id = randomUUID();
-    const expiresAt = new Date(this.clock.now().getTime() + this.config.connect.sessionTtlSeconds * 1000);
+    const expiresAt = new Date(
+      this.clock.now().getTime() + this.config.connect.sessionTtlSeconds * 1000,
+    );
     await this.sessions.create({
       id,
       tokenHash: hashSessionToken(token),

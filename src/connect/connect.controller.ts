@@ -26,7 +26,10 @@ export class ConnectController {
 
   @Get('connect')
   @Public()
-  async start(@Query('session') session: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async start(
+    @Query('session') session: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const flow = await this.flows.start(typeof session === 'string' ? session : undefined);
     reply.setCookie(flow.cookie.name, flow.cookie.value, {
       httpOnly: true,
@@ -60,11 +63,18 @@ export class ConnectController {
     const nonce = randomToken(16);
     reply
       .status(outcome.error ? 400 : 200)
-      .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'`)
+      .header(
+        'content-security-policy',
+        `default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-${nonce}'`,
+      )
       .type('text/html; charset=utf-8')
       .send(
         renderConnectResultPage(
-          { type: 'token-broker:connect-result', connectionId: outcome.connectionId, error: outcome.error },
+          {
+            type: 'token-broker:connect-result',
+            connectionId: outcome.connectionId,
+            error: outcome.error,
+          },
           this.allowedOrigins,
           nonce,
         ),

@@ -12,7 +12,13 @@ export const createConnectSessionSchema = z.strictObject({
   endUserId: identifier.optional(),
   returnTo: z.string().min(1).max(2048).optional(),
   scopes: z
-    .array(z.string().min(1).max(256).regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not a valid scope'))
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(256)
+        .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not a valid scope'),
+    )
     .max(50)
     .optional(),
 });

@@ -12,6 +12,12 @@ import { OAuthCallbackService } from './oauth-callback.service.js';
 @Module({
   imports: [ConnectionsModule, OAuthModule],
   controllers: [ConnectSessionsController, ConnectController],
-  providers: [ConnectSessionsRepository, ConnectSessionsService, ConnectFlowService, FlowStateStore, OAuthCallbackService],
+  providers: [
+    ConnectSessionsRepository,
+    ConnectSessionsService,
+    ConnectFlowService,
+    FlowStateStore,
+    OAuthCallbackService,
+  ],
 })
 export class ConnectModule {}

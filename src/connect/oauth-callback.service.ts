@@ -64,7 +64,10 @@ export class OAuthCallbackService {
     const flow = state ? await this.flows.consume(state) : undefined;
     if (!state || !flow) {
       // Unknown, forged, expired or replayed: nothing tells us where to go back to.
-      throw new ValidationError('invalid_state', 'This sign-in link is invalid, expired or already used; start again from the app');
+      throw new ValidationError(
+        'invalid_state',
+        'This sign-in link is invalid, expired or already used; start again from the app',
+      );
     }
     const clearCookie = flowCookieName(state);
     let outcome: ConnectOutcome;
@@ -76,29 +79,45 @@ export class OAuthCallbackService {
       this.logFailure(code, flow, error);
       outcome = { error: code, returnTo: flow.returnTo };
     }
-    await this.sessions.complete(flow.sessionId, { connectionId: outcome.connectionId, errorCode: outcome.error }, this.clock.now());
+    await this.sessions.complete(
+      flow.sessionId,
+      { connectionId: outcome.connectionId, errorCode: outcome.error },
+      this.clock.now(),
+    );
     return { outcome, clearCookie };
   }
 
-  private async finish(request: CallbackRequest, params: URLSearchParams, state: string, flow: FlowState): Promise<string> {
+  private async finish(
+    request: CallbackRequest,
+    params: URLSearchParams,
+    state: string,
+    flow: FlowState,
+  ): Promise<string> {
     const binding = request.cookies[flowCookieName(state)];
-    if (!binding || !constantTimeEqual(sha256Hex(binding), flow.bindingHash)) throw new FlowFailure('flow_cookie_mismatch');
-    if (request.integrationKey !== flow.integrationKey) throw new FlowFailure('integration_mismatch');
+    if (!binding || !constantTimeEqual(sha256Hex(binding), flow.bindingHash))
+      throw new FlowFailure('flow_cookie_mismatch');
+    if (request.integrationKey !== flow.integrationKey)
+      throw new FlowFailure('integration_mismatch');
     const integration = this.integrations.get(flow.integrationKey);
     if (!integration) throw new FlowFailure('integration_mismatch');
     const providerError = params.get('error');
-    if (providerError) throw new FlowFailure(providerError === 'access_denied' ? 'access_denied' : 'provider_error');
+    if (providerError)
+      throw new FlowFailure(providerError === 'access_denied' ? 'access_denied' : 'provider_error');
 
     const tokens = await this.exchange(integration, request, state, flow);
     const missing = integration.requiredScopes.filter((scope) => !tokens.scopes.includes(scope));
     if (missing.length) {
       await this.discard(integration, tokens);
-      throw new FlowFailure('insufficient_scope', { cause: new Error(`not granted: ${missing.join(' ')}`) });
+      throw new FlowFailure('insufficient_scope', {
+        cause: new Error(`not granted: ${missing.join(' ')}`),
+      });
     }
-    const account = await this.accounts.identify(integration, tokens, flow.endUserId).catch(async (error: unknown) => {
-      await this.discard(integration, tokens);
-      throw new FlowFailure('account_lookup_failed', { cause: error });
-    });
+    const account = await this.accounts
+      .identify(integration, tokens, flow.endUserId)
+      .catch(async (error: unknown) => {
+        await this.discard(integration, tokens);
+        throw new FlowFailure('account_lookup_failed', { cause: error });
+      });
     const { connection, created } = await this.connections.saveGrant({
       tenantId: flow.tenantId,
       integrationKey: integration.key,
@@ -118,7 +137,12 @@ export class OAuthCallbackService {
     return connection.id;
   }
 
-  private async exchange(integration: Integration, request: CallbackRequest, state: string, flow: FlowState): Promise<TokenResult> {
+  private async exchange(
+    integration: Integration,
+    request: CallbackRequest,
+    state: string,
+    flow: FlowState,
+  ): Promise<TokenResult> {
     const callbackUrl = new URL(redirectUriFor(this.config, integration.key));
     callbackUrl.search = request.rawQuery;
     try {
@@ -140,7 +164,11 @@ export class OAuthCallbackService {
       ? ([tokens.refreshToken, 'refresh_token'] as const)
       : ([tokens.accessToken, 'access_token'] as const);
     await this.oauth.revoke(integration, token, hint).catch((error: unknown) => {
-      this.logger.warn({ err: error, integration: integration.key, msg: 'could not revoke a refused grant' });
+      this.logger.warn({
+        err: error,
+        integration: integration.key,
+        msg: 'could not revoke a refused grant',
+      });
     });
   }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { isAllowedReturnUrl } from './return-url.js';
 
-const allowed = [new URL('https://app.example.com/integrations'), new URL('http://localhost:5173/')];
+const allowed = [
+  new URL('https://app.example.com/integrations'),
+  new URL('http://localhost:5173/'),
+];
 
 describe('isAllowedReturnUrl', () => {
   it.each([

@@ -11,10 +11,16 @@ export function connectionNotFound(): NotFoundError {
  * so ids cannot be probed across tenants. Within a visible tenant, an
  * integration the key is not granted is a 403.
  */
-export function assertCallerMayUse<T extends Connection>(caller: Caller, connection: T | undefined): T {
+export function assertCallerMayUse<T extends Connection>(
+  caller: Caller,
+  connection: T | undefined,
+): T {
   if (!connection || !canSeeTenant(caller, connection.tenantId)) throw connectionNotFound();
   if (!canUseIntegration(caller, connection.integrationKey)) {
-    throw new PermissionError('integration_not_granted', `This service key is not granted integration "${connection.integrationKey}"`);
+    throw new PermissionError(
+      'integration_not_granted',
+      `This service key is not granted integration "${connection.integrationKey}"`,
+    );
   }
   return connection;
 }

@@ -9,7 +9,13 @@ import type {
   Credential as CredentialRow,
 } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { Connection, ConnectionStatus, ConnectionWithTokens, Tokens, TokenSet } from './connection.js';
+import type {
+  Connection,
+  ConnectionStatus,
+  ConnectionWithTokens,
+  Tokens,
+  TokenSet,
+} from './connection.js';
 import { decodeTokenSet, encodeTokenSet } from './token-set.codec.js';
 
 export interface NewGrant {
@@ -52,11 +58,18 @@ export class ConnectionsRepository {
   /** One query: the connection, its decrypted tokens and their version. */
   async findWithTokens(id: string): Promise<ConnectionWithTokens | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await this.prisma.connection.findUnique({ where: { id }, include: { credential: true } });
+    const row = await this.prisma.connection.findUnique({
+      where: { id },
+      include: { credential: true },
+    });
     if (!row) return undefined;
     const connection = toConnection(row);
     if (!row.credential) return { connection };
-    return { connection, tokens: this.open(row.credential, connection), version: row.credential.version };
+    return {
+      connection,
+      tokens: this.open(row.credential, connection),
+      version: row.credential.version,
+    };
   }
 
   async list(filter: ConnectionFilter): Promise<Connection[]> {
@@ -108,7 +121,10 @@ export class ConnectionsRepository {
         include: { credential: { select: { version: true } } },
       });
       const id = existing?.id ?? randomUUID();
-      const sealed = this.cipher.seal(encodeTokenSet(grant.tokens), { tenantId: grant.tenantId, connectionId: id });
+      const sealed = this.cipher.seal(encodeTokenSet(grant.tokens), {
+        tenantId: grant.tenantId,
+        connectionId: id,
+      });
       const fields = {
         provider: grant.provider,
         status: grant.status,
@@ -122,7 +138,12 @@ export class ConnectionsRepository {
       const credential = { keyId: sealed.keyId, ciphertext: sealed.ciphertext };
       if (!existing) {
         const row = await tx.connection.create({
-          data: { id, ...identity, ...fields, credential: { create: { ...credential, version: 1 } } },
+          data: {
+            id,
+            ...identity,
+            ...fields,
+            credential: { create: { ...credential, version: 1 } },
+          },
         });
         return { connection: toConnection(row), created: true };
       }
@@ -172,7 +193,11 @@ export class ConnectionsRepository {
   }
 
   /** Moves a connection to `status` only from one of `from`; returns whether it moved. */
-  async transition(id: string, from: readonly ConnectionStatus[], status: ConnectionStatus): Promise<boolean> {
+  async transition(
+    id: string,
+    from: readonly ConnectionStatus[],
+    status: ConnectionStatus,
+  ): Promise<boolean> {
     const { count } = await this.prisma.connection.updateMany({
       where: { id, status: { in: [...from] } },
       data: { status },
@@ -184,7 +209,10 @@ export class ConnectionsRepository {
   async revoke(id: string): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.credential.deleteMany({ where: { connectionId: id } }),
-      this.prisma.connection.update({ where: { id }, data: { status: 'revoked', expiresAt: null } }),
+      this.prisma.connection.update({
+        where: { id },
+        data: { status: 'revoked', expiresAt: null },
+      }),
     ]);
   }
 
@@ -199,7 +227,10 @@ export class ConnectionsRepository {
 
   /** Decrypts one stored credential; used by the start-up key check. */
   async canOpen(connectionId: string): Promise<boolean> {
-    const row = await this.prisma.connection.findUnique({ where: { id: connectionId }, include: { credential: true } });
+    const row = await this.prisma.connection.findUnique({
+      where: { id: connectionId },
+      include: { credential: true },
+    });
     if (!row?.credential) return true;
     try {
       this.open(row.credential, toConnection(row));
@@ -218,9 +249,13 @@ export class ConnectionsRepository {
       return decodeTokenSet(plaintext);
     } catch (error) {
       if (error instanceof DecryptionError) {
-        throw new UnavailableError('credentials_unreadable', 'The stored credentials of this connection cannot be decrypted', {
-          cause: error,
-        });
+        throw new UnavailableError(
+          'credentials_unreadable',
+          'The stored credentials of this connection cannot be decrypted',
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }

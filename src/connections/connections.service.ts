@@ -35,7 +35,13 @@ export class ConnectionsService {
     const tenantIds = narrow(caller.tenants, query.tenantId);
     const integrationKeys = narrow(caller.integrations, query.integration);
     if (tenantIds?.length === 0 || integrationKeys?.length === 0) return [];
-    return this.repository.list({ tenantIds, integrationKeys, status: query.status, after: query.after, limit: query.limit });
+    return this.repository.list({
+      tenantIds,
+      integrationKeys,
+      status: query.status,
+      after: query.after,
+      limit: query.limit,
+    });
   }
 
   /**
@@ -67,13 +73,20 @@ export class ConnectionsService {
     try {
       await this.oauth.revoke(integration, token, hint);
     } catch (error) {
-      this.logger.warn({ err: error, connectionId: connection.id, msg: 'revocation at the provider failed' });
+      this.logger.warn({
+        err: error,
+        connectionId: connection.id,
+        msg: 'revocation at the provider failed',
+      });
     }
   }
 }
 
 /** The caller's grant list narrowed by an optional filter; undefined means "all". */
-function narrow(granted: readonly string[], wanted: string | undefined): readonly string[] | undefined {
+function narrow(
+  granted: readonly string[],
+  wanted: string | undefined,
+): readonly string[] | undefined {
   if (wanted === undefined) return granted.length ? granted : undefined;
   return granted.length === 0 || granted.includes(wanted) ? [wanted] : [];
 }

@@ -18,10 +18,14 @@ export class CredentialKeysCheck implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     for (const { keyId, connectionId } of await this.repository.credentialKeySamples()) {
       if (!this.cipher.hasKey(keyId)) {
-        throw new ConfigError(`ENCRYPTION_KEYS: stored credentials use key "${keyId}", which is not configured`);
+        throw new ConfigError(
+          `ENCRYPTION_KEYS: stored credentials use key "${keyId}", which is not configured`,
+        );
       }
       if (!(await this.repository.canOpen(connectionId))) {
-        throw new ConfigError(`ENCRYPTION_KEYS: key "${keyId}" does not decrypt the stored credentials`);
+        throw new ConfigError(
+          `ENCRYPTION_KEYS: key "${keyId}" does not decrypt the stored credentials`,
+        );
       }
     }
   }

@@ -25,12 +25,18 @@ describe('TokenCipher', () => {
   it('refuses a ciphertext moved to another tenant or connection', async () => {
     const cipher = await TokenCipher.create(parseEncryptionKeys(keyString('k1')));
     const sealed = cipher.seal('secret', binding);
-    expect(() => cipher.open(sealed, { ...binding, tenantId: 'tenant-b' })).toThrow(DecryptionError);
-    expect(() => cipher.open(sealed, { ...binding, connectionId: 'other' })).toThrow(DecryptionError);
+    expect(() => cipher.open(sealed, { ...binding, tenantId: 'tenant-b' })).toThrow(
+      DecryptionError,
+    );
+    expect(() => cipher.open(sealed, { ...binding, connectionId: 'other' })).toThrow(
+      DecryptionError,
+    );
   });
 
   it('refuses a ciphertext relabelled with another key id', async () => {
-    const cipher = await TokenCipher.create(parseEncryptionKeys(`${keyString('k1')},${keyString('k2')}`));
+    const cipher = await TokenCipher.create(
+      parseEncryptionKeys(`${keyString('k1')},${keyString('k2')}`),
+    );
     const sealed = cipher.seal('secret', binding);
     expect(() => cipher.open({ ...sealed, keyId: 'k2' }, binding)).toThrow(DecryptionError);
   });
@@ -40,7 +46,9 @@ describe('TokenCipher', () => {
     const sealed = cipher.seal('secret', binding);
     const tampered = Uint8Array.from(sealed.ciphertext);
     tampered[tampered.length - 1]! ^= 1;
-    expect(() => cipher.open({ ...sealed, ciphertext: tampered }, binding)).toThrow(DecryptionError);
+    expect(() => cipher.open({ ...sealed, ciphertext: tampered }, binding)).toThrow(
+      DecryptionError,
+    );
   });
 
   it('seals with the first key and opens rows sealed by any configured key', async () => {

@@ -68,7 +68,10 @@ export class TokenCipher {
     if (!key) throw new DecryptionError(`no configured key has id "${sealed.keyId}"`);
     const nonceBytes = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
     const { ciphertext } = sealed;
-    if (ciphertext[0] !== FORMAT_V1 || ciphertext.length < 1 + nonceBytes + sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    if (
+      ciphertext[0] !== FORMAT_V1 ||
+      ciphertext.length < 1 + nonceBytes + sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES
+    ) {
       throw new DecryptionError('unknown ciphertext format');
     }
     try {
@@ -87,5 +90,7 @@ export class TokenCipher {
 }
 
 function associatedData(binding: CipherBinding, keyId: string): Uint8Array {
-  return sodium.from_string([AD_LABEL, binding.tenantId, binding.connectionId, keyId].join('\u0000'));
+  return sodium.from_string(
+    [AD_LABEL, binding.tenantId, binding.connectionId, keyId].join('\u0000'),
+  );
 }

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _');
-const scope = z.string().min(1).max(256).regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not a valid scope token');
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _');
+const scope = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not a valid scope token');
 const path = z.string().min(1);
 
 const paginationSchema = z.discriminatedUnion('type', [
@@ -46,9 +52,7 @@ export const apiSchema = z.strictObject({
   models: z.record(slug, modelSchema),
 });
 
-const duration = z
-  .string()
-  .regex(/^\d+(s|m|h|d)$/, 'must look like 30s, 15m, 1h or 1d');
+const duration = z.string().regex(/^\d+(s|m|h|d)$/, 'must look like 30s, 15m, 1h or 1d');
 
 export const syncSchema = z.strictObject({
   models: z.array(slug).min(1),

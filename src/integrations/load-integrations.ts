@@ -17,17 +17,26 @@ export interface LoadIntegrationsOptions {
 }
 
 /** Reads, validates and resolves the integrations file; any problem names its field. */
-export async function loadIntegrationsFile(file: string, options: LoadIntegrationsOptions): Promise<Integration[]> {
+export async function loadIntegrationsFile(
+  file: string,
+  options: LoadIntegrationsOptions,
+): Promise<Integration[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`INTEGRATIONS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      `INTEGRATIONS_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   return parseIntegrations(text, options, `INTEGRATIONS_FILE (${file})`);
 }
 
-export function parseIntegrations(text: string, options: LoadIntegrationsOptions, origin = 'integrations'): Integration[] {
+export function parseIntegrations(
+  text: string,
+  options: LoadIntegrationsOptions,
+  origin = 'integrations',
+): Integration[] {
   const fail = (where: string, problem: string): never => {
     throw new ConfigError(`${origin}: ${where ? `${where}: ` : ''}${problem}`);
   };
@@ -60,7 +69,10 @@ function resolveIntegration(
 ): Integration {
   const provider = options.catalogue.get(entry.provider);
   if (!provider) {
-    return fail(`${where}.provider`, `unknown provider "${entry.provider}" (known: ${options.catalogue.names().join(', ')})`);
+    return fail(
+      `${where}.provider`,
+      `unknown provider "${entry.provider}" (known: ${options.catalogue.names().join(', ')})`,
+    );
   }
   for (const field of provider.requiredIntegrationFields) {
     if (!entry[field]) fail(`${where}.${field}`, `is required for provider "${provider.name}"`);
@@ -79,7 +91,8 @@ function resolveIntegration(
     revocationUrl: entry.revocationUrl ?? provider.auth.revocationUrl,
     tokenEndpointAuthMethod: entry.tokenEndpointAuthMethod ?? provider.auth.tokenEndpointAuthMethod,
     authorizationParams: { ...provider.auth.authorizationParams, ...entry.authorizationParams },
-    defaultTokenLifetimeSeconds: entry.defaultTokenLifetimeSeconds ?? provider.auth.defaultTokenLifetimeSeconds,
+    defaultTokenLifetimeSeconds:
+      entry.defaultTokenLifetimeSeconds ?? provider.auth.defaultTokenLifetimeSeconds,
     tokenExtras: provider.tokenExtras,
     account: entry.account ?? provider.account,
     requireFinalize: entry.requireFinalize,
@@ -95,19 +108,29 @@ function resolveIntegration(
     fail(`${where}.account.type`, 'id_token needs an oidc provider');
   }
   if (resolved.account.type === 'http') {
-    const problem = providerUrlProblem(resolved.account.url, options.allowInsecureLoopbackProviders);
+    const problem = providerUrlProblem(
+      resolved.account.url,
+      options.allowInsecureLoopbackProviders,
+    );
     if (problem) fail(`${where}.account.url`, problem);
   }
   if (resolved.api) {
-    const problem = providerUrlProblem(resolved.api.baseUrl, options.allowInsecureLoopbackProviders);
+    const problem = providerUrlProblem(
+      resolved.api.baseUrl,
+      options.allowInsecureLoopbackProviders,
+    );
     if (problem) fail(`${where}.api.baseUrl`, problem);
   }
   for (const [i, model] of (resolved.sync?.models ?? []).entries()) {
-    if (!resolved.api?.models[model]) fail(`${where}.sync.models[${i}]`, `model "${model}" is not described under api.models`);
+    if (!resolved.api?.models[model])
+      fail(`${where}.sync.models[${i}]`, `model "${model}" is not described under api.models`);
   }
   const missingRequired = resolved.requiredScopes.filter((s) => !resolved.scopes.includes(s));
   if (missingRequired.length) {
-    fail(`${where}.requiredScopes`, `must be a subset of scopes (not requested: ${missingRequired.join(', ')})`);
+    fail(
+      `${where}.requiredScopes`,
+      `must be a subset of scopes (not requested: ${missingRequired.join(', ')})`,
+    );
   }
   return resolved;
 }

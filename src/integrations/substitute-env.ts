@@ -25,7 +25,10 @@ export function substituteEnv(
   }
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, substituteEnv(item, env, fail, where ? `${where}.${key}` : key)]),
+      Object.entries(value).map(([key, item]) => [
+        key,
+        substituteEnv(item, env, fail, where ? `${where}.${key}` : key),
+      ]),
     );
   }
   return value;

@@ -7,12 +7,17 @@ export interface ListPosition {
 }
 
 export function encodeCursor(position: ListPosition): string {
-  return Buffer.from(JSON.stringify({ t: position.createdAt.toISOString(), i: position.id })).toString('base64url');
+  return Buffer.from(
+    JSON.stringify({ t: position.createdAt.toISOString(), i: position.id }),
+  ).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): ListPosition {
   try {
-    const { t, i } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t: unknown; i: unknown };
+    const { t, i } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      t: unknown;
+      i: unknown;
+    };
     const createdAt = new Date(String(t));
     if (typeof i !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
     return { createdAt, id: i };

@@ -26,7 +26,11 @@ export class AccountLookupClient {
     this.fetch = createGuardedFetch(config.providerHttp);
   }
 
-  async identify(integration: Integration, tokens: TokenResult, endUserId: string | undefined): Promise<ExternalAccount> {
+  async identify(
+    integration: Integration,
+    tokens: TokenResult,
+    endUserId: string | undefined,
+  ): Promise<ExternalAccount> {
     const lookup = integration.account;
     switch (lookup.type) {
       case 'id_token': {
@@ -38,7 +42,11 @@ export class AccountLookupClient {
         const body = await this.getJson(lookup.url, tokens);
         const id = readStringPath(body, lookup.idPath);
         if (!id) throw lookupFailed(`the account response has no value at "${lookup.idPath}"`);
-        return { id, email: readStringPath(body, lookup.emailPath), name: readStringPath(body, lookup.namePath) };
+        return {
+          id,
+          email: readStringPath(body, lookup.emailPath),
+          name: readStringPath(body, lookup.namePath),
+        };
       }
       case 'end_user':
         return { id: endUserId ?? DEFAULT_ACCOUNT };
@@ -50,16 +58,23 @@ export class AccountLookupClient {
     try {
       response = await this.fetch(url, {
         method: 'GET',
-        headers: { authorization: `${tokens.tokenType} ${tokens.accessToken}`, accept: 'application/json' },
+        headers: {
+          authorization: `${tokens.tokenType} ${tokens.accessToken}`,
+          accept: 'application/json',
+        },
       });
     } catch (error) {
       throw classifyOAuthError(error, 'account lookup', this.clock.now());
     }
     if (!response.ok) {
-      throw new ProviderError('account_lookup_failed', `The account lookup answered ${response.status}`, {
-        providerStatus: response.status,
-        transient: response.status >= 500 || response.status === 429,
-      });
+      throw new ProviderError(
+        'account_lookup_failed',
+        `The account lookup answered ${response.status}`,
+        {
+          providerStatus: response.status,
+          transient: response.status >= 500 || response.status === 429,
+        },
+      );
     }
     try {
       return await response.json();
@@ -70,7 +85,11 @@ export class AccountLookupClient {
 }
 
 function lookupFailed(why: string): ProviderError {
-  return new ProviderError('account_lookup_failed', `Could not identify the connected account: ${why}`, {
-    transient: false,
-  });
+  return new ProviderError(
+    'account_lookup_failed',
+    `Could not identify the connected account: ${why}`,
+    {
+      transient: false,
+    },
+  );
 }

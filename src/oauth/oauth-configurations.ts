@@ -17,7 +17,7 @@ export class OAuthConfigurations {
 
   constructor(private readonly config: AppConfig) {
     const guarded = createGuardedFetch(config.providerHttp);
-    this.fetch = (url, options) => guarded(url, options as RequestInit);
+    this.fetch = (url, options) => guarded(url, options);
   }
 
   get(integration: Integration): Promise<client.Configuration> {
@@ -44,11 +44,17 @@ export class OAuthConfigurations {
     const timeout = Math.ceil(this.config.providerHttp.timeoutMs / 1000);
     let configuration: client.Configuration;
     if (integration.provider.kind === 'oidc') {
-      configuration = await client.discovery(new URL(integration.issuer!), integration.clientId, metadata, auth, {
-        [client.customFetch]: this.fetch,
-        timeout,
-        execute: insecure ? [client.allowInsecureRequests] : [],
-      });
+      configuration = await client.discovery(
+        new URL(integration.issuer!),
+        integration.clientId,
+        metadata,
+        auth,
+        {
+          [client.customFetch]: this.fetch,
+          timeout,
+          execute: insecure ? [client.allowInsecureRequests] : [],
+        },
+      );
     } else {
       const server: client.ServerMetadata = {
         // RFC 8414 wants an issuer; plain OAuth2 APIs rarely publish one, and
@@ -68,7 +74,9 @@ export class OAuthConfigurations {
 
   private allowsInsecure(integration: Integration): boolean {
     if (!this.config.allowInsecureLoopbackProviders) return false;
-    const urls = [integration.issuer, integration.authorizationUrl, integration.tokenUrl].filter(Boolean) as string[];
+    const urls = [integration.issuer, integration.authorizationUrl, integration.tokenUrl].filter(
+      Boolean,
+    ) as string[];
     return urls.every((url) => isLoopbackUrl(new URL(url)));
   }
 }

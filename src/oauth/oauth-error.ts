@@ -22,41 +22,70 @@ export function classifyOAuthError(error: unknown, operation: string, now: Date)
   if (error instanceof ProviderError) return error;
   if (error instanceof client.ResponseBodyError) {
     if (DEAD_GRANT_ERRORS.has(error.error)) {
-      return new ProviderError('grant_rejected', `The provider rejected the grant during ${operation}`, {
-        providerStatus: error.status,
-        providerError: error.error,
-        transient: false,
-      });
+      return new ProviderError(
+        'grant_rejected',
+        `The provider rejected the grant during ${operation}`,
+        {
+          providerStatus: error.status,
+          providerError: error.error,
+          transient: false,
+        },
+      );
     }
     return fromStatus(error.status, error.response, operation, now, error.error, error);
   }
   if (error instanceof client.ClientError) {
     if (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT') {
-      return new ProviderError('provider_timeout', `The provider did not answer in time during ${operation}`, {
-        transient: true,
-      }, { cause: error });
+      return new ProviderError(
+        'provider_timeout',
+        `The provider did not answer in time during ${operation}`,
+        {
+          transient: true,
+        },
+        { cause: error },
+      );
     }
     if (error.cause instanceof Response) {
       return fromStatus(error.cause.status, error.cause, operation, now, undefined, error);
     }
     if (error.cause instanceof ResponseTooLargeError) {
-      return new ProviderError('provider_response_invalid', `The provider's answer was too large during ${operation}`, {
-        transient: false,
-      }, { cause: error });
+      return new ProviderError(
+        'provider_response_invalid',
+        `The provider's answer was too large during ${operation}`,
+        {
+          transient: false,
+        },
+        { cause: error },
+      );
     }
-    return new ProviderError('provider_response_invalid', `The provider's answer failed validation during ${operation}`, {
-      transient: false,
-    }, { cause: error });
+    return new ProviderError(
+      'provider_response_invalid',
+      `The provider's answer failed validation during ${operation}`,
+      {
+        transient: false,
+      },
+      { cause: error },
+    );
   }
   if (error instanceof TypeError || (error as { name?: string })?.name === 'TimeoutError') {
     // fetch() signals network failures (refused, reset, DNS) with a TypeError.
-    return new ProviderError('provider_unreachable', `The provider could not be reached during ${operation}`, {
-      transient: true,
-    }, { cause: error });
+    return new ProviderError(
+      'provider_unreachable',
+      `The provider could not be reached during ${operation}`,
+      {
+        transient: true,
+      },
+      { cause: error },
+    );
   }
-  return new ProviderError('provider_error', `The provider call failed during ${operation}`, { transient: false }, {
-    cause: error,
-  });
+  return new ProviderError(
+    'provider_error',
+    `The provider call failed during ${operation}`,
+    { transient: false },
+    {
+      cause: error,
+    },
+  );
 }
 
 function fromStatus(
@@ -69,11 +98,21 @@ function fromStatus(
 ): ProviderError {
   const transient = status >= 500 || status === 429 || status === 408;
   const retryAfterSeconds = parseRetryAfter(response?.headers.get('retry-after'), now);
-  const code = status === 429 ? 'provider_rate_limited' : transient ? 'provider_unavailable' : 'provider_error';
-  return new ProviderError(code, `The provider answered ${status} during ${operation}`, {
-    providerStatus: status,
-    providerError,
-    transient,
-    retryAfterSeconds,
-  }, { cause });
+  const code =
+    status === 429
+      ? 'provider_rate_limited'
+      : transient
+        ? 'provider_unavailable'
+        : 'provider_error';
+  return new ProviderError(
+    code,
+    `The provider answered ${status} during ${operation}`,
+    {
+      providerStatus: status,
+      providerError,
+      transient,
+      retryAfterSeconds,
+    },
+    { cause },
+  );
 }

@@ -66,7 +66,11 @@ export class OAuthClient {
    * `previousScopes` stand in for the granted scopes when the refresh
    * response omits `scope` (RFC 6749 §6: the scope is unchanged).
    */
-  async refresh(integration: Integration, refreshToken: string, previousScopes: readonly string[]): Promise<TokenResult> {
+  async refresh(
+    integration: Integration,
+    refreshToken: string,
+    previousScopes: readonly string[],
+  ): Promise<TokenResult> {
     const sentAt = this.clock.now();
     const response = await this.call('token refresh', async () => {
       const config = await this.configurations.get(integration);
@@ -76,7 +80,11 @@ export class OAuthClient {
   }
 
   /** RFC 7009 revocation; false when the provider has no revocation endpoint. */
-  async revoke(integration: Integration, token: string, hint: 'refresh_token' | 'access_token'): Promise<boolean> {
+  async revoke(
+    integration: Integration,
+    token: string,
+    hint: 'refresh_token' | 'access_token',
+  ): Promise<boolean> {
     return this.call('revocation', async () => {
       const config = await this.configurations.get(integration);
       if (!config.serverMetadata().revocation_endpoint) return false;

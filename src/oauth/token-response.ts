@@ -38,7 +38,8 @@ function normaliseTokenType(type: string | undefined): string {
 }
 
 export function parseScopes(scope: unknown, separator: ' ' | ','): string[] | undefined {
-  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === 'string' && s.length > 0);
+  if (Array.isArray(scope))
+    return scope.filter((s): s is string => typeof s === 'string' && s.length > 0);
   if (typeof scope !== 'string') return undefined;
   return scope.split(separator === ',' ? /[\s,]+/ : /\s+/).filter(Boolean);
 }
@@ -46,7 +47,7 @@ export function parseScopes(scope: unknown, separator: ' ' | ','): string[] | un
 function pickExtras(response: TokenResponse, integration: Integration): Record<string, string> {
   const extras: Record<string, string> = {};
   for (const [name, field] of Object.entries(integration.tokenExtras)) {
-    const value = (response as Record<string, unknown>)[field!];
+    const value = (response as Record<string, unknown>)[field];
     if (typeof value === 'string') extras[name] = value;
   }
   return extras;

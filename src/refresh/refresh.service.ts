@@ -43,7 +43,8 @@ export class RefreshService {
 
   private async refreshNow(connectionId: string, minValiditySeconds: number): Promise<TokenSet> {
     const current = await this.connections.findWithTokens(connectionId);
-    if (!current?.tokens || current.version === undefined) throw new NotFoundError('connection_not_found', 'No such connection');
+    if (!current?.tokens || current.version === undefined)
+      throw new NotFoundError('connection_not_found', 'No such connection');
     const { connection, tokens, version } = current;
     if (connection.status === 'needs_reauth') throw needsReauth();
     if (this.validFor(tokens, minValiditySeconds)) return tokens;
@@ -69,7 +70,12 @@ export class RefreshService {
       if (isDeadGrant(error)) return this.afterDeadGrant(connection, tokens.refreshToken);
       throw error;
     }
-    const written = await this.connections.replaceTokens(connection, version, fresh, this.clock.now());
+    const written = await this.connections.replaceTokens(
+      connection,
+      version,
+      fresh,
+      this.clock.now(),
+    );
     // Undefined: someone else refreshed first, and their tokens are the stored truth.
     return written ?? this.reread(connectionId);
   }
@@ -79,7 +85,10 @@ export class RefreshService {
    * moment ago. Only if the stored token is still the one the provider
    * refused is the grant really dead.
    */
-  private async afterDeadGrant(connection: Connection, refusedRefreshToken: string): Promise<TokenSet> {
+  private async afterDeadGrant(
+    connection: Connection,
+    refusedRefreshToken: string,
+  ): Promise<TokenSet> {
     const latest = await this.connections.findWithTokens(connection.id);
     if (latest?.tokens?.refreshToken && latest.tokens.refreshToken !== refusedRefreshToken) {
       return latest.tokens;
@@ -90,7 +99,11 @@ export class RefreshService {
 
   private async markNeedsReauth(connection: Connection, reason: string): Promise<void> {
     if (await this.connections.transition(connection.id, ['active'], 'needs_reauth')) {
-      this.logger.warn({ connectionId: connection.id, reason, msg: 'connection needs re-authorisation' });
+      this.logger.warn({
+        connectionId: connection.id,
+        reason,
+        msg: 'connection needs re-authorisation',
+      });
       await this.audit.record({
         action: 'connection.reauth_required',
         connectionId: connection.id,
@@ -113,7 +126,10 @@ export class RefreshService {
   private integrationOf(connection: Connection): Integration {
     const integration = this.integrations.get(connection.integrationKey);
     if (!integration) {
-      throw new ConflictError('integration_not_configured', `Integration "${connection.integrationKey}" is no longer configured`);
+      throw new ConflictError(
+        'integration_not_configured',
+        `Integration "${connection.integrationKey}" is no longer configured`,
+      );
     }
     return integration;
   }

@@ -27,7 +27,11 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  async issue(caller: Caller, connectionId: string, minValiditySeconds: number): Promise<IssuedToken> {
+  async issue(
+    caller: Caller,
+    connectionId: string,
+    minValiditySeconds: number,
+  ): Promise<IssuedToken> {
     const found = await this.connections.findWithTokens(connectionId);
     const connection = assertCallerMayUse(caller, found?.connection);
     assertUsable(connection);

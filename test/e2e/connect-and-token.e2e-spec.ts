@@ -22,11 +22,17 @@ describe('connect → callback → encrypted tokens → token API → refresh �
   });
 
   const crm = async (token: string) =>
-    (await fetch(`${s.sandbox.crm.baseUrl}/v1/contacts?limit=5`, { headers: { authorization: `Bearer ${token}` } })).status;
+    (
+      await fetch(`${s.sandbox.crm.baseUrl}/v1/contacts?limit=5`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).status;
 
   it('the CLI prints a service key once, and only its hash is stored', async () => {
     expect(key).toMatch(/^tbk_[A-Za-z0-9_-]{43}$/);
-    expect(await countRows('service_keys', 'key_hash = encode(sha256($1::bytea), $2)', [key, 'hex'])).toBe(1);
+    expect(
+      await countRows('service_keys', 'key_hash = encode(sha256($1::bytea), $2)', [key, 'hex']),
+    ).toBe(1);
     await withDb(async (db) => {
       const { rows } = await db.query('SELECT * FROM service_keys');
       expect(JSON.stringify(rows)).not.toContain(key);
@@ -52,28 +58,43 @@ describe('connect → callback → encrypted tokens → token API → refresh �
       status: 'active',
       account: { id: 'acct-ada', email: 'ada@example.test', name: 'Ada Lovelace' },
     });
-    expect(body.scopes).toEqual(expect.arrayContaining(['openid', 'offline_access', 'contacts.read']));
+    expect(body.scopes).toEqual(
+      expect.arrayContaining(['openid', 'offline_access', 'contacts.read']),
+    );
     expect(JSON.stringify(body)).not.toMatch(/token/i);
   });
 
   it('stores the credentials encrypted: no token appears in any column', async () => {
     await withDb(async (db) => {
-      const { rows } = await db.query('SELECT key_id, encode(ciphertext, $1) AS hex, version FROM credentials WHERE connection_id = $2', ['hex', connectionId]);
+      const { rows } = await db.query(
+        'SELECT key_id, encode(ciphertext, $1) AS hex, version FROM credentials WHERE connection_id = $2',
+        ['hex', connectionId],
+      );
       expect(rows).toHaveLength(1);
       expect(rows[0].key_id).toBe(s.broker.config.encryptionKeys[0]!.id);
       const stored = Buffer.from(rows[0].hex, 'hex').toString('latin1');
       for (const secret of s.sandbox.auth.issuedSecrets) expect(stored).not.toContain(secret);
-      const everything = await db.query('SELECT c.*, cr.* FROM connections c JOIN credentials cr ON cr.connection_id = c.id');
+      const everything = await db.query(
+        'SELECT c.*, cr.* FROM connections c JOIN credentials cr ON cr.connection_id = c.id',
+      );
       const dump = JSON.stringify(everything.rows);
       for (const secret of s.sandbox.auth.issuedSecrets) expect(dump).not.toContain(secret);
     });
   });
 
   it('returns an access token the sandbox CRM accepts', async () => {
-    const response = await s.api(`/v1/connections/${connectionId}/token?minValiditySeconds=0`, { key });
+    const response = await s.api(`/v1/connections/${connectionId}/token?minValiditySeconds=0`, {
+      key,
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(Object.keys(response.body).sort()).toEqual(['accessToken', 'expiresAt', 'extras', 'scopes', 'tokenType']);
+    expect(Object.keys(response.body).sort()).toEqual([
+      'accessToken',
+      'expiresAt',
+      'extras',
+      'scopes',
+      'tokenType',
+    ]);
     expect(response.body.tokenType).toBe('Bearer');
     firstToken = response.body.accessToken;
     expect(s.sandbox.auth.issuedSecrets.has(firstToken)).toBe(true);
@@ -96,7 +117,10 @@ describe('connect → callback → encrypted tokens → token API → refresh �
 
   it('writes an audit row for every token read, without the token', async () => {
     await withDb(async (db) => {
-      const { rows } = await db.query("SELECT * FROM audit_events WHERE connection_id = $1 AND action = 'token.read' ORDER BY id", [connectionId]);
+      const { rows } = await db.query(
+        "SELECT * FROM audit_events WHERE connection_id = $1 AND action = 'token.read' ORDER BY id",
+        [connectionId],
+      );
       expect(rows.length).toBe(2);
       expect(rows.map((r) => r.detail.refreshed)).toEqual([false, true]);
       expect(rows[0].service_key_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -106,7 +130,8 @@ describe('connect → callback → encrypted tokens → token API → refresh �
   });
 
   it('disconnects: revoked at the sandbox, credentials gone, token endpoint answers 404', async () => {
-    const current = (await s.api(`/v1/connections/${connectionId}/token`, { key })).body.accessToken;
+    const current = (await s.api(`/v1/connections/${connectionId}/token`, { key })).body
+      .accessToken;
     const revocationsBefore = s.sandbox.auth.counters.revocations;
     const response = await s.api(`/v1/connections/${connectionId}`, { method: 'DELETE', key });
     expect(response.status).toBe(204);
@@ -128,7 +153,7 @@ describe('connect → callback → encrypted tokens → token API → refresh �
     expect(await countRows('connections', 'tenant_id = $1', ['tenant-a'])).toBe(1);
   });
 
-  it('lists connections with the caller\'s tenants only', async () => {
+  it("lists connections with the caller's tenants only", async () => {
     const other = await s.cliCreateKey(['--name', 'other', '--tenant', 'tenant-b']);
     await s.connect(other, { tenantId: 'tenant-b' });
     const mine = await s.api('/v1/connections?limit=10', { key });

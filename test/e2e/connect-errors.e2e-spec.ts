@@ -32,12 +32,16 @@ describe('connect flow and internal API reject bad input', () => {
 
   const storedFor = (t: string) => countRows('connections', 'tenant_id = $1', [t]);
   const credentialsFor = (t: string) =>
-    countRows('credentials', 'connection_id IN (SELECT id FROM connections WHERE tenant_id = $1)', [t]);
+    countRows('credentials', 'connection_id IN (SELECT id FROM connections WHERE tenant_id = $1)', [
+      t,
+    ]);
 
   /** Runs the browser up to (not including) the broker's callback; returns the callback URL. */
   async function reachCallback(browser: TestBrowser): Promise<string> {
     const session = await s.createSession(key, { tenantId });
-    const { url } = await browser.navigate(session.connectUrl, (u) => u.pathname.startsWith(`/v1/oauth/callback/`));
+    const { url } = await browser.navigate(session.connectUrl, (u) =>
+      u.pathname.startsWith(`/v1/oauth/callback/`),
+    );
     const code = new URL(url).searchParams.get('code');
     if (code) s.secrets.add(code);
     return url;
@@ -80,7 +84,9 @@ describe('connect flow and internal API reject bad input', () => {
     expect(location.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(location.searchParams.get('state')!.length).toBeGreaterThanOrEqual(43);
     expect(location.searchParams.get('nonce')).toBeTruthy();
-    expect(location.searchParams.get('redirect_uri')).toBe(`${s.broker.url}/v1/oauth/callback/${INTEGRATION}`);
+    expect(location.searchParams.get('redirect_uri')).toBe(
+      `${s.broker.url}/v1/oauth/callback/${INTEGRATION}`,
+    );
     const cookie = response.headers.getSetCookie()[0]!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
@@ -118,9 +124,13 @@ describe('connect flow and internal API reject bad input', () => {
   });
 
   it('forged state: 400 invalid_state', async () => {
-    const response = await s.api(`/v1/oauth/callback/${INTEGRATION}?code=abc&state=forged-state-value`);
+    const response = await s.api(
+      `/v1/oauth/callback/${INTEGRATION}?code=abc&state=forged-state-value`,
+    );
     expectError(response, 400, 'invalid_state');
-    const html = await new TestBrowser().get(`${s.broker.url}/v1/oauth/callback/${INTEGRATION}?code=abc&state=forged`);
+    const html = await new TestBrowser().get(
+      `${s.broker.url}/v1/oauth/callback/${INTEGRATION}?code=abc&state=forged`,
+    );
     expect(html.status).toBe(400);
     expect(html.headers.get('content-type')).toMatch(/text\/html/);
     expect(await html.text()).toContain('invalid_state');
@@ -131,7 +141,9 @@ describe('connect flow and internal API reject bad input', () => {
     const callback = await reachCallback(browser);
     const wrong = callback.replace(`/callback/${INTEGRATION}`, '/callback/other-integration');
     const response = await browser.get(wrong);
-    expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe('integration_mismatch');
+    expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe(
+      'integration_mismatch',
+    );
     expect(await storedFor(tenantId)).toBe(0);
   });
 
@@ -144,7 +156,10 @@ describe('connect flow and internal API reject bad input', () => {
   });
 
   it('granted scopes miss a required one: error=insufficient_scope, grant revoked, nothing stored', async () => {
-    s.sandbox.auth.consent = { accountId: 'acct-ada', grantOnly: ['openid', 'offline_access', 'email', 'profile'] };
+    s.sandbox.auth.consent = {
+      accountId: 'acct-ada',
+      grantOnly: ['openid', 'offline_access', 'email', 'profile'],
+    };
     const revocations = s.sandbox.auth.counters.revocations;
     const landed = await s.connect(key, { tenantId });
     expect(landed.searchParams.get('error')).toBe('insufficient_scope');
@@ -154,7 +169,11 @@ describe('connect flow and internal API reject bad input', () => {
   });
 
   it('returnTo outside the allowlist: 400 return_url_not_allowed', async () => {
-    for (const returnTo of ['https://evil.example/app', `${RETURN_ORIGIN}/other`, `${RETURN_ORIGIN}/application`]) {
+    for (const returnTo of [
+      'https://evil.example/app',
+      `${RETURN_ORIGIN}/other`,
+      `${RETURN_ORIGIN}/application`,
+    ]) {
       const response = await s.api('/v1/connect-sessions', {
         method: 'POST',
         key,
@@ -166,13 +185,26 @@ describe('connect flow and internal API reject bad input', () => {
   });
 
   it('malformed JSON, unknown fields, wrong types and unknown integrations', async () => {
-    const post = (init: { body?: unknown; rawBody?: string }) => s.api('/v1/connect-sessions', { method: 'POST', key, ...init });
+    const post = (init: { body?: unknown; rawBody?: string }) =>
+      s.api('/v1/connect-sessions', { method: 'POST', key, ...init });
     expectError(await post({ rawBody: '{"integration": ' }), 400, 'invalid_json');
-    expectError(await post({ body: { integration: INTEGRATION, tenantId, admin: true } }), 400, 'unknown_field');
-    expectError(await post({ body: { integration: INTEGRATION, tenantId: 42 } }), 400, 'invalid_request');
+    expectError(
+      await post({ body: { integration: INTEGRATION, tenantId, admin: true } }),
+      400,
+      'unknown_field',
+    );
+    expectError(
+      await post({ body: { integration: INTEGRATION, tenantId: 42 } }),
+      400,
+      'invalid_request',
+    );
     expectError(await post({ body: { integration: INTEGRATION } }), 400, 'invalid_request');
     expectError(await post({}), 400, 'invalid_request');
-    expectError(await post({ body: { integration: 'nope', tenantId } }), 404, 'integration_not_found');
+    expectError(
+      await post({ body: { integration: 'nope', tenantId } }),
+      404,
+      'integration_not_found',
+    );
     expectError(await s.api('/v1/connections?limit=abc', { key }), 400, 'invalid_request');
     expectError(await s.api('/v1/connections?surprise=1', { key }), 400, 'unknown_field');
     expectError(await s.api('/v1/connections?cursor=garbage', { key }), 400, 'invalid_cursor');
@@ -182,33 +214,78 @@ describe('connect flow and internal API reject bad input', () => {
   it('missing, malformed and wrong service keys: 401', async () => {
     expectError(await s.api('/v1/connections'), 401, 'missing_service_key');
     expectError(await s.api('/v1/connections', { key: 'not-a-key' }), 401, 'invalid_service_key');
-    expectError(await s.api('/v1/connections', { key: `tbk_${'A'.repeat(43)}` }), 401, 'invalid_service_key');
+    expectError(
+      await s.api('/v1/connections', { key: `tbk_${'A'.repeat(43)}` }),
+      401,
+      'invalid_service_key',
+    );
   });
 
   it("a key asking for another tenant's connection gets 404, and a key without the action 403", async () => {
     const landed = await s.connect(key, { tenantId });
     const id = landed.searchParams.get('connection_id')!;
     const stranger = await s.cliCreateKey(['--name', 'stranger', '--tenant', 'someone-else']);
-    expectError(await s.api(`/v1/connections/${id}`, { key: stranger }), 404, 'connection_not_found');
-    expectError(await s.api(`/v1/connections/${id}/token`, { key: stranger }), 404, 'connection_not_found');
-    expectError(await s.api(`/v1/connections/${id}`, { method: 'DELETE', key: stranger }), 404, 'connection_not_found');
-    const tokenOnly = await s.cliCreateKey(['--name', 'token-only', '--action', 'token']);
-    expectError(await s.api(`/v1/connections/${id}`, { key: tokenOnly }), 403, 'action_not_granted');
     expectError(
-      await s.api('/v1/connect-sessions', { method: 'POST', key: tokenOnly, body: { integration: INTEGRATION, tenantId } }),
+      await s.api(`/v1/connections/${id}`, { key: stranger }),
+      404,
+      'connection_not_found',
+    );
+    expectError(
+      await s.api(`/v1/connections/${id}/token`, { key: stranger }),
+      404,
+      'connection_not_found',
+    );
+    expectError(
+      await s.api(`/v1/connections/${id}`, { method: 'DELETE', key: stranger }),
+      404,
+      'connection_not_found',
+    );
+    const tokenOnly = await s.cliCreateKey(['--name', 'token-only', '--action', 'token']);
+    expectError(
+      await s.api(`/v1/connections/${id}`, { key: tokenOnly }),
       403,
       'action_not_granted',
     );
-    const otherIntegration = await s.cliCreateKey(['--name', 'narrow', '--integration', 'hubspot-prod']);
-    expectError(await s.api(`/v1/connections/${id}/token`, { key: otherIntegration }), 403, 'integration_not_granted');
+    expectError(
+      await s.api('/v1/connect-sessions', {
+        method: 'POST',
+        key: tokenOnly,
+        body: { integration: INTEGRATION, tenantId },
+      }),
+      403,
+      'action_not_granted',
+    );
+    const otherIntegration = await s.cliCreateKey([
+      '--name',
+      'narrow',
+      '--integration',
+      'hubspot-prod',
+    ]);
+    expectError(
+      await s.api(`/v1/connections/${id}/token`, { key: otherIntegration }),
+      403,
+      'integration_not_granted',
+    );
     expect((await s.api(`/v1/connections/${id}`, { key })).body.status).toBe('active');
   });
 
   it('unknown ids and unknown routes: 404 in the error envelope', async () => {
-    expectError(await s.api('/v1/connections/00000000-0000-4000-8000-000000000000', { key }), 404, 'connection_not_found');
-    expectError(await s.api('/v1/connections/not-a-uuid/token', { key }), 404, 'connection_not_found');
+    expectError(
+      await s.api('/v1/connections/00000000-0000-4000-8000-000000000000', { key }),
+      404,
+      'connection_not_found',
+    );
+    expectError(
+      await s.api('/v1/connections/not-a-uuid/token', { key }),
+      404,
+      'connection_not_found',
+    );
     expectError(await s.api('/v1/nothing-here', { key }), 404, 'route_not_found');
-    expectError(await s.api('/v1/connections/x/token?minValiditySeconds=-1', { key }), 400, 'invalid_request');
+    expectError(
+      await s.api('/v1/connections/x/token?minValiditySeconds=-1', { key }),
+      400,
+      'invalid_request',
+    );
   });
 
   it('no error response carries a stack trace or a secret', () => {

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { MemoryAdapter } from './memory-adapter.js';
 
 /**
  * A real OAuth2/OIDC authorization server (the `oidc-provider` package) for
@@ -50,7 +52,12 @@ export class SandboxAuthorizationServer {
   accessTokenTtlSeconds: number;
   /** Faults the token endpoint answers with, first in first out, before real processing. */
   readonly tokenFaults: TokenFault[] = [];
-  readonly counters = { authorizationCodeGrants: 0, refreshGrants: 0, revocations: 0, refreshTokenReuse: 0 };
+  readonly counters = {
+    authorizationCodeGrants: 0,
+    refreshGrants: 0,
+    revocations: 0,
+    refreshTokenReuse: 0,
+  };
   readonly issuedSecrets = new Set<string>();
 
   private constructor(
@@ -65,7 +72,10 @@ export class SandboxAuthorizationServer {
   }
 
   /** Starts on 127.0.0.1 (port 0 = any free port). */
-  static async start(options: AuthorizationServerOptions, port = 0): Promise<SandboxAuthorizationServer> {
+  static async start(
+    options: AuthorizationServerOptions,
+    port = 0,
+  ): Promise<SandboxAuthorizationServer> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const { port: actual } = server.address() as AddressInfo;
@@ -80,7 +90,7 @@ export class SandboxAuthorizationServer {
         });
         return;
       }
-      callback(req, res);
+      void callback(req, res);
     });
     return sandbox;
   }
@@ -93,7 +103,9 @@ export class SandboxAuthorizationServer {
   }
 
   /** Looks up a live access token, as a resource server would. */
-  async findAccessToken(value: string): Promise<{ accountId: string; scopes: Set<string> } | undefined> {
+  async findAccessToken(
+    value: string,
+  ): Promise<{ accountId: string; scopes: Set<string> } | undefined> {
     const token = await this.provider.AccessToken.find(value);
     if (!token || token.isExpired) return undefined;
     return { accountId: token.accountId, scopes: token.scopes };
@@ -119,7 +131,12 @@ export class SandboxAuthorizationServer {
         if (!account) return undefined;
         return {
           accountId: id,
-          claims: async () => ({ sub: id, email: account.email, email_verified: true, name: account.name }),
+          claims: async () => ({
+            sub: id,
+            email: account.email,
+            email_verified: true,
+            name: account.name,
+          }),
         };
       },
       features: {
@@ -140,6 +157,18 @@ export class SandboxAuthorizationServer {
         Session: 3600,
       },
       cookies: { keys: ['sandbox-cookie-key-not-secret'] },
+      adapter: MemoryAdapter,
+      jwks: {
+        keys: [
+          {
+            ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+              format: 'jwk',
+            }),
+            use: 'sig',
+            alg: 'RS256',
+          },
+        ],
+      },
       // ID tokens carry email and name whenever their scopes were granted.
       conformIdTokenClaims: false,
     };
@@ -161,23 +190,26 @@ export class SandboxAuthorizationServer {
       if (ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
         const body = ctx.body as Record<string, unknown>;
         for (const field of ['access_token', 'refresh_token', 'id_token']) {
-          if (typeof body[field] === 'string') this.issuedSecrets.add(body[field] as string);
+          if (typeof body[field] === 'string') this.issuedSecrets.add(body[field]);
         }
       }
     });
     this.provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-      const grantType = (ctx.oidc.params as Record<string, unknown> | undefined)?.grant_type;
+      const grantType = ctx.oidc.params?.grant_type;
       if (grantType === 'refresh_token') this.counters.refreshGrants += 1;
       if (grantType === 'authorization_code') this.counters.authorizationCodeGrants += 1;
     });
     this.provider.on('grant.revoked', () => {
       this.counters.revocations += 1;
     });
-    this.provider.on('grant.error', (_ctx: KoaContextWithOIDC, error: Error & { error_description?: string }) => {
-      if (/rotated|reuse|already used|consumed/i.test(error.error_description ?? error.message)) {
-        this.counters.refreshTokenReuse += 1;
-      }
-    });
+    this.provider.on(
+      'grant.error',
+      (_ctx: KoaContextWithOIDC, error: Error & { error_description?: string }) => {
+        if (/rotated|reuse|already used|consumed/i.test(error.error_description ?? error.message)) {
+          this.counters.refreshTokenReuse += 1;
+        }
+      },
+    );
   }
 
   /** Headless login and consent, decided by `this.consent`. */
@@ -185,24 +217,50 @@ export class SandboxAuthorizationServer {
     const details = await this.provider.interactionDetails(req, res);
     const policy = this.consent;
     if (policy.deny) {
-      await this.provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user said no' }, { mergeWithLastSubmission: false });
+      await this.provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'The user said no' },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
     if (details.prompt.name === 'login') {
-      await this.provider.interactionFinished(req, res, { login: { accountId: policy.accountId } }, { mergeWithLastSubmission: false });
+      await this.provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId: policy.accountId } },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
     const { Grant } = this.provider;
     const grant = details.grantId
-      ? ((await Grant.find(details.grantId)) ?? new Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string }))
-      : new Grant({ accountId: details.session!.accountId, clientId: details.params.client_id as string });
-    const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
-    const granted = policy.grantOnly ? requested.filter((s) => policy.grantOnly!.includes(s)) : requested;
+      ? ((await Grant.find(details.grantId)) ??
+        new Grant({
+          accountId: details.session!.accountId,
+          clientId: details.params.client_id as string,
+        }))
+      : new Grant({
+          accountId: details.session!.accountId,
+          clientId: details.params.client_id as string,
+        });
+    const requested = (typeof details.params.scope === 'string' ? details.params.scope : '')
+      .split(' ')
+      .filter(Boolean);
+    const granted = policy.grantOnly
+      ? requested.filter((s) => policy.grantOnly!.includes(s))
+      : requested;
     grant.addOIDCScope(granted.join(' '));
     // Like a user unticking boxes: the token then carries fewer scopes than asked for.
     const refused = requested.filter((s) => !granted.includes(s));
     if (refused.length) grant.rejectOIDCScope(refused.join(' '));
     const grantId = await grant.save();
-    await this.provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    await this.provider.interactionFinished(
+      req,
+      res,
+      { consent: { grantId } },
+      { mergeWithLastSubmission: true },
+    );
   }
 }

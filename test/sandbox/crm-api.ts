@@ -19,14 +19,19 @@ export interface ApiFault {
   delayMs?: number;
 }
 
-export type TokenVerifier = (token: string) => Promise<{ accountId: string; scopes: Set<string> } | undefined>;
+export type TokenVerifier = (
+  token: string,
+) => Promise<{ accountId: string; scopes: Set<string> } | undefined>;
 
 const MODELS = { contacts: 'contacts.read', companies: 'companies.read' } as const;
 type Model = keyof typeof MODELS;
 
 export class SandboxCrmApi {
   private server?: Server;
-  readonly records: Record<Model, Map<string, CrmRecord>> = { contacts: new Map(), companies: new Map() };
+  readonly records: Record<Model, Map<string, CrmRecord>> = {
+    contacts: new Map(),
+    companies: new Map(),
+  };
   readonly faults: ApiFault[] = [];
   readonly counters = { requests: 0, unauthorized: 0 };
   baseUrl = '';
@@ -57,7 +62,12 @@ export class SandboxCrmApi {
     const start = store.size;
     for (let i = start; i < start + count; i += 1) {
       const id = `${model.slice(0, 2)}_${String(i + 1).padStart(6, '0')}`;
-      store.set(id, { id, name: `${model} ${i + 1}`, email: `${id}@example.test`, updated_at: at.toISOString() });
+      store.set(id, {
+        id,
+        name: `${model} ${i + 1}`,
+        email: `${id}@example.test`,
+        updated_at: at.toISOString(),
+      });
     }
   }
 
@@ -102,7 +112,10 @@ export class SandboxCrmApi {
       const start = after ? all.findIndex((r) => r.id > after) : 0;
       const page = start < 0 ? [] : all.slice(start, start + limit);
       const last = page.at(-1);
-      send(res, 200, { data: page, next_cursor: last && start + limit < all.length ? last.id : null });
+      send(res, 200, {
+        data: page,
+        next_cursor: last && start + limit < all.length ? last.id : null,
+      });
       return;
     }
     const pageNumber = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);

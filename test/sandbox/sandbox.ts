@@ -2,7 +2,14 @@ import { SandboxAuthorizationServer, type SandboxAccount } from './authorization
 import { SandboxCrmApi } from './crm-api.js';
 
 export const SANDBOX_CLIENT_ID = 'token-broker-sandbox';
-export const SANDBOX_SCOPES = ['openid', 'offline_access', 'email', 'profile', 'contacts.read', 'companies.read'];
+export const SANDBOX_SCOPES = [
+  'openid',
+  'offline_access',
+  'email',
+  'profile',
+  'contacts.read',
+  'companies.read',
+];
 export const SANDBOX_ACCOUNTS: SandboxAccount[] = [
   { id: 'acct-ada', email: 'ada@example.test', name: 'Ada Lovelace' },
   { id: 'acct-grace', email: 'grace@example.test', name: 'Grace Hopper' },

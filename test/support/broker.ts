@@ -19,7 +19,11 @@ export interface TestBroker {
   config: AppConfig;
   logs: LogCapture;
   encryptionKeys: string;
-  createKey(options?: { tenants?: string[]; integrations?: string[]; actions?: Action[] }): Promise<string>;
+  createKey(options?: {
+    tenants?: string[];
+    integrations?: string[];
+    actions?: Action[];
+  }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +68,13 @@ export async function startBroker(options: StartBrokerOptions): Promise<TestBrok
     catalogue,
     allowInsecureLoopbackProviders: config.allowInsecureLoopbackProviders,
   });
-  const app = await createHttpApp({ config, integrations, catalogue, logger, clock: options.clock });
+  const app = await createHttpApp({
+    config,
+    integrations,
+    catalogue,
+    logger,
+    clock: options.clock,
+  });
   await app.listen({ port, host: '127.0.0.1' });
   const actualPort = (app.getHttpServer().address() as AddressInfo).port;
   const url = `http://127.0.0.1:${actualPort}`;

@@ -48,7 +48,11 @@ export class TestBrowser {
   }
 
   /** Follows redirects until a non-redirect answer or until `stopAt` matches a Location. */
-  async navigate(start: string, stopAt?: (url: URL) => boolean, maxHops = 20): Promise<{ hops: Hop[]; final: Response; url: string }> {
+  async navigate(
+    start: string,
+    stopAt?: (url: URL) => boolean,
+    maxHops = 20,
+  ): Promise<{ hops: Hop[]; final: Response; url: string }> {
     const hops: Hop[] = [];
     let url = start;
     for (let i = 0; i < maxHops; i += 1) {
@@ -81,8 +85,10 @@ export class TestBrowser {
         const [key, val] = attribute.split('=');
         const lower = key!.toLowerCase();
         if (lower === 'path' && val) cookie.path = val;
-        if (lower === 'max-age' && val !== undefined) cookie.expires = Date.now() + Number(val) * 1000;
-        if (lower === 'expires' && val && cookie.expires === undefined) cookie.expires = Date.parse(val);
+        if (lower === 'max-age' && val !== undefined)
+          cookie.expires = Date.now() + Number(val) * 1000;
+        if (lower === 'expires' && val && cookie.expires === undefined)
+          cookie.expires = Date.parse(val);
       }
       if (cookie.expires !== undefined && cookie.expires <= Date.now()) host.delete(name);
       else host.set(name, cookie);

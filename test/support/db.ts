@@ -12,9 +12,16 @@ export async function withDb<T>(fn: (client: pg.Client) => Promise<T>): Promise<
   }
 }
 
-export async function countRows(table: string, where = 'true', params: unknown[] = []): Promise<number> {
+export async function countRows(
+  table: string,
+  where = 'true',
+  params: unknown[] = [],
+): Promise<number> {
   return withDb(async (client) => {
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, params);
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${table} WHERE ${where}`,
+      params,
+    );
     return Number(rows[0]!.n);
   });
 }

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 export default async function globalSetup() {
-  const adminUrl = process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const adminUrl =
+    process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
   const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const database = `tb_test_${suffix}`;
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -6,7 +6,8 @@ export default async function globalTeardown() {
   const database = process.env.TEST_DATABASE_NAME;
   if (database?.startsWith('tb_test_') && !process.env.TEST_KEEP_DATABASE) {
     const admin = new pg.Client({
-      connectionString: process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+      connectionString:
+        process.env.TEST_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
     });
     await admin.connect();
     try {

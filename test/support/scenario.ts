@@ -17,9 +17,15 @@ export interface Scenario {
   clientSecret: string;
   /** Every secret handed out during the run, for the log leak check. */
   secrets: Set<string>;
-  api(path: string, init?: { method?: string; key?: string; body?: unknown; rawBody?: string }): Promise<{ status: number; body: any; headers: Headers }>;
+  api(
+    path: string,
+    init?: { method?: string; key?: string; body?: unknown; rawBody?: string },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   cliCreateKey(args: string[]): Promise<string>;
-  createSession(key: string, body?: Record<string, unknown>): Promise<{ id: string; token: string; connectUrl: string }>;
+  createSession(
+    key: string,
+    body?: Record<string, unknown>,
+  ): Promise<{ id: string; token: string; connectUrl: string }>;
   /** Runs the browser through connect → consent → callback; returns the final return URL. */
   connect(key: string, body?: Record<string, unknown>, browser?: TestBrowser): Promise<URL>;
   stop(): Promise<void>;
@@ -39,7 +45,9 @@ ${extra}`;
 }
 
 /** The sandbox authorization server and CRM, and a broker configured for them. */
-export async function startScenario(options: { accessTokenTtlSeconds?: number; env?: Record<string, string> } = {}): Promise<Scenario> {
+export async function startScenario(
+  options: { accessTokenTtlSeconds?: number; env?: Record<string, string> } = {},
+): Promise<Scenario> {
   const port = await freePort();
   const clientSecret = `sandbox-secret-${randomBytes(12).toString('hex')}`;
   const sandbox = await startSandbox({
@@ -69,9 +77,17 @@ export async function startScenario(options: { accessTokenTtlSeconds?: number; e
     let body: string | undefined = init.rawBody;
     if (init.body !== undefined) body = JSON.stringify(init.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${broker.url}${path}`, { method: init.method ?? 'GET', headers, body });
+    const response = await fetch(`${broker.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body,
+    });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+    return {
+      status: response.status,
+      body: text ? JSON.parse(text) : undefined,
+      headers: response.headers,
+    };
   };
   const scenario: Scenario = {
     sandbox,
@@ -82,10 +98,14 @@ export async function startScenario(options: { accessTokenTtlSeconds?: number; e
     api,
     async cliCreateKey(args) {
       const out: string[] = [];
-      const code = await runCli(['keys', 'create', ...args], { DATABASE_URL: testEnv().databaseUrl }, {
-        out: (line) => out.push(line),
-        err: () => undefined,
-      });
+      const code = await runCli(
+        ['keys', 'create', ...args],
+        { DATABASE_URL: testEnv().databaseUrl },
+        {
+          out: (line) => out.push(line),
+          err: () => undefined,
+        },
+      );
       if (code !== 0 || out.length !== 1) throw new Error(`keys create exited ${code}`);
       secrets.add(out[0]!);
       return out[0]!;
@@ -94,15 +114,25 @@ export async function startScenario(options: { accessTokenTtlSeconds?: number; e
       const response = await api('/v1/connect-sessions', {
         method: 'POST',
         key,
-        body: { integration: INTEGRATION, tenantId: 'tenant-a', endUserId: 'user-1', returnTo: RETURN_URL, ...body },
+        body: {
+          integration: INTEGRATION,
+          tenantId: 'tenant-a',
+          endUserId: 'user-1',
+          returnTo: RETURN_URL,
+          ...body,
+        },
       });
-      if (response.status !== 201) throw new Error(`connect session: ${response.status} ${JSON.stringify(response.body)}`);
+      if (response.status !== 201)
+        throw new Error(`connect session: ${response.status} ${JSON.stringify(response.body)}`);
       secrets.add(response.body.token);
       return response.body;
     },
     async connect(key, body, browser = new TestBrowser()) {
       const session = await scenario.createSession(key, body);
-      const { hops, url } = await browser.navigate(session.connectUrl, (u) => u.origin === RETURN_ORIGIN);
+      const { hops, url } = await browser.navigate(
+        session.connectUrl,
+        (u) => u.origin === RETURN_ORIGIN,
+      );
       for (const hop of hops) {
         const code = hop.location && new URL(hop.location, hop.url).searchParams.get('code');
         if (code) secrets.add(code);

@@ -1,4 +1,10 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderErrorPage } from '../http/result-page.js';
 import { AppError, ProviderError } from './app-error.js';
@@ -25,23 +31,43 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const described = this.describe(exception, request);
     reply.header('cache-control', 'no-store');
-    if (described.status === 429 && exception instanceof ProviderError && exception.detail.retryAfterSeconds) {
+    if (
+      described.status === 429 &&
+      exception instanceof ProviderError &&
+      exception.detail.retryAfterSeconds
+    ) {
       reply.header('retry-after', String(exception.detail.retryAfterSeconds));
     }
     if (wantsHtml(request)) {
-      reply.status(described.status).type('text/html; charset=utf-8').send(renderErrorPage(described.code, described.message, request.id));
+      reply
+        .status(described.status)
+        .type('text/html; charset=utf-8')
+        .send(renderErrorPage(described.code, described.message, request.id));
       return;
     }
-    reply.status(described.status).send(errorEnvelope(described.code, described.message, request.id));
+    reply
+      .status(described.status)
+      .send(errorEnvelope(described.code, described.message, request.id));
   }
 
   private describe(exception: unknown, request: FastifyRequest): Described {
     if (exception instanceof AppError) {
       const status = statusOfKind[exception.kind];
       if (exception instanceof ProviderError) {
-        this.logger.warn({ requestId: request.id, errorCode: exception.code, ...exception.detail, err: exception.cause, msg: exception.message });
+        this.logger.warn({
+          requestId: request.id,
+          errorCode: exception.code,
+          ...exception.detail,
+          err: exception.cause,
+          msg: exception.message,
+        });
       } else if (status >= 500) {
-        this.logger.error({ requestId: request.id, errorCode: exception.code, err: exception, msg: exception.message });
+        this.logger.error({
+          requestId: request.id,
+          errorCode: exception.code,
+          err: exception,
+          msg: exception.message,
+        });
       }
       return { status, code: exception.code, message: exception.message };
     }
@@ -50,27 +76,51 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const transport = fromFastifyError(exception.cause);
       if (transport) return transport;
       const status = exception.getStatus();
-      if (status === 404) return { status, code: 'route_not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` };
-      return { status, code: status >= 500 ? 'internal_error' : `http_${status}`, message: exception.message };
+      if (status === 404)
+        return {
+          status,
+          code: 'route_not_found',
+          message: `No route ${request.method} ${request.url.split('?')[0]}`,
+        };
+      return {
+        status,
+        code: status >= 500 ? 'internal_error' : `http_${status}`,
+        message: exception.message,
+      };
     }
     const transport = fromFastifyError(exception);
     if (transport) return transport;
     this.logger.error({ requestId: request.id, err: exception, msg: 'unhandled error' });
-    return { status: 500, code: 'internal_error', message: 'Internal error; quote the request id when reporting it' };
+    return {
+      status: 500,
+      code: 'internal_error',
+      message: 'Internal error; quote the request id when reporting it',
+    };
   }
 }
 
 /** Errors Fastify raises before our code runs (body parsing, limits). */
 function fromFastifyError(exception: unknown): Described | undefined {
   const error = exception as { statusCode?: unknown; code?: unknown; name?: unknown };
-  if (typeof error?.statusCode !== 'number' || error.statusCode < 400 || error.statusCode >= 500) return undefined;
+  if (typeof error?.statusCode !== 'number' || error.statusCode < 400 || error.statusCode >= 500)
+    return undefined;
   const code = typeof error.code === 'string' ? error.code : '';
-  if (error.statusCode === 413) return { status: 413, code: 'payload_too_large', message: 'The request body is too large' };
-  if (error.statusCode === 415) return { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json' };
+  if (error.statusCode === 413)
+    return { status: 413, code: 'payload_too_large', message: 'The request body is too large' };
+  if (error.statusCode === 415)
+    return {
+      status: 415,
+      code: 'unsupported_media_type',
+      message: 'Send the body as application/json',
+    };
   if (error.name === 'SyntaxError' || code.includes('JSON')) {
     return { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON' };
   }
-  return { status: error.statusCode, code: 'bad_request', message: 'The request could not be read' };
+  return {
+    status: error.statusCode,
+    code: 'bad_request',
+    message: 'The request could not be read',
+  };
 }
 
 function wantsHtml(request: FastifyRequest): boolean {

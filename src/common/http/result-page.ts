@@ -9,7 +9,10 @@ export function escapeHtml(value: string): string {
 
 /** JSON safe to embed inside a <script> element. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026');
 }
 
 function page(title: string, body: string, script = '', nonce = ''): string {
@@ -41,7 +44,11 @@ export interface ConnectResultMessage {
  * The end of a connect flow without a return URL: tells the opener (when the
  * flow ran in a popup) by postMessage, restricted to the allowed origins.
  */
-export function renderConnectResultPage(result: ConnectResultMessage, allowedOrigins: readonly string[], nonce: string): string {
+export function renderConnectResultPage(
+  result: ConnectResultMessage,
+  allowedOrigins: readonly string[],
+  nonce: string,
+): string {
   const ok = !result.error;
   const body = ok
     ? '<h1>Connected</h1><p>You can close this window.</p>'

@@ -20,7 +20,9 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       hooks: {
         // Redacts the message string and any interpolation arguments.
         logMethod(args, method) {
-          const cleaned = args.map((arg) => (typeof arg === 'string' ? scrubString(arg) : redact(arg)));
+          const cleaned = args.map((arg) =>
+            typeof arg === 'string' ? scrubString(arg) : redact(arg),
+          );
           return method.apply(this, cleaned as Parameters<typeof method>);
         },
       },

@@ -29,7 +29,11 @@ export class NestPinoLogger implements LoggerService {
     this.write('fatal', message, rest);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     // Nest passes the context last; an error's stack may precede it.
     const context = typeof rest.at(-1) === 'string' ? (rest.at(-1) as string) : undefined;
     const extra = context === undefined ? rest : rest.slice(0, -1);
@@ -45,7 +49,8 @@ export class NestPinoLogger implements LoggerService {
       this.logger[level](fields, typeof fields.msg === 'string' ? fields.msg : undefined);
       return;
     }
-    if (extra.length === 1 && typeof extra[0] === 'string' && level === 'error') fields.stack = extra[0];
+    if (extra.length === 1 && typeof extra[0] === 'string' && level === 'error')
+      fields.stack = extra[0];
     else if (extra.length) fields.details = extra;
     this.logger[level](fields, String(message));
   }

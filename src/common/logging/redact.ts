@@ -74,7 +74,10 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = isSecretKey(key) && item !== undefined && item !== null ? REDACTED : redact(item, depth + 1, seen);
+    out[key] =
+      isSecretKey(key) && item !== undefined && item !== null
+        ? REDACTED
+        : redact(item, depth + 1, seen);
   }
   return out;
 }

@@ -17,10 +17,17 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.in
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
-      throw new ValidationError('unknown_field', `Unknown field${issue.keys.length > 1 ? 's' : ''} in ${this.part}: ${issue.keys.join(', ')}`);
+      throw new ValidationError(
+        'unknown_field',
+        `Unknown field${issue.keys.length > 1 ? 's' : ''} in ${this.part}: ${issue.keys.join(', ')}`,
+      );
     }
     const field = issue.path.map(String).join('.');
-    if (!field && value === undefined) throw new ValidationError('invalid_request', `The ${this.part} is missing`);
-    throw new ValidationError('invalid_request', field ? `${this.part}.${field}: ${issue.message}` : `${this.part}: ${issue.message}`);
+    if (!field && value === undefined)
+      throw new ValidationError('invalid_request', `The ${this.part} is missing`);
+    throw new ValidationError(
+      'invalid_request',
+      field ? `${this.part}.${field}: ${issue.message}` : `${this.part}: ${issue.message}`,
+    );
   }
 }

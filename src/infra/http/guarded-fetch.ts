@@ -14,7 +14,10 @@ export class ResponseTooLargeError extends Error {
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
-export function createGuardedFetch(options: GuardedFetchOptions, base: FetchLike = fetch): FetchLike {
+export function createGuardedFetch(
+  options: GuardedFetchOptions,
+  base: FetchLike = fetch,
+): FetchLike {
   return async (url, init) => {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
