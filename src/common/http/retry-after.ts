@@ -7,6 +7,9 @@ export function parseRetryAfter(value: string | null | undefined, now: Date): nu
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // An HTTP-date always names its day and month; Date.parse alone would also
+  // accept things like "-3" (a year).
+  if (!/^[A-Za-z]{3},/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now.getTime()) / 1000));

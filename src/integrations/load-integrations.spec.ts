@@ -1,0 +1,136 @@
+import { describe, expect, it } from '@jest/globals';
+import { ProviderCatalogue } from '../providers/provider-catalogue.js';
+import { parseIntegrations } from './load-integrations.js';
+
+const options = (env: NodeJS.ProcessEnv = {}, allowInsecureLoopbackProviders = false) => ({
+  env: { CLIENT_SECRET: 's3cret-value', ...env },
+  catalogue: new ProviderCatalogue(),
+  allowInsecureLoopbackProviders,
+});
+
+const acme = `
+integrations:
+  - key: acme
+    provider: oauth2
+    clientId: client-1
+    clientSecret: \${CLIENT_SECRET}
+    authorizationUrl: https://auth.acme.example/authorize
+    tokenUrl: https://auth.acme.example/token
+    scopes: [contacts:read, offline_access]
+    requiredScopes: [contacts:read]
+    api:
+      baseUrl: https://api.acme.example
+      models:
+        contacts:
+          path: /v1/contacts
+          itemsPath: data
+          idField: id
+          updatedAtField: updated_at
+          pagination: { type: cursor, cursorParam: cursor, nextCursorPath: next_cursor, limitParam: limit, limit: 100 }
+    sync: { models: [contacts], every: 1h }
+`;
+
+describe('parseIntegrations', () => {
+  it('resolves an entry over its provider defaults, with ${ENV} secrets', () => {
+    const [integration] = parseIntegrations(acme, options());
+    expect(integration).toMatchObject({
+      key: 'acme',
+      clientId: 'client-1',
+      scopes: ['contacts:read', 'offline_access'],
+      requiredScopes: ['contacts:read'],
+      scopeSeparator: ' ',
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      account: { type: 'end_user' },
+    });
+    expect(integration!.provider.name).toBe('oauth2');
+    expect(integration!.clientSecret.reveal()).toBe('s3cret-value');
+    expect(JSON.stringify(integration)).not.toContain('s3cret-value');
+  });
+
+  it('reads JSON as well as YAML', () => {
+    const json = JSON.stringify({
+      integrations: [
+        {
+          key: 'corp',
+          provider: 'oidc',
+          issuer: 'https://login.example.com/',
+          clientId: 'c',
+          clientSecret: 'x',
+          scopes: ['openid'],
+        },
+      ],
+    });
+    const [integration] = parseIntegrations(json, options());
+    expect(integration).toMatchObject({
+      key: 'corp',
+      issuer: 'https://login.example.com',
+      account: { type: 'id_token' },
+    });
+  });
+
+  it.each([
+    [
+      'a missing ${VAR}',
+      acme.replace('${CLIENT_SECRET}', '${NOPE}'),
+      /integrations\[0\]\.clientSecret: environment variable NOPE is not set/,
+    ],
+    [
+      'an unknown provider',
+      acme.replace('provider: oauth2', 'provider: crmx'),
+      /integrations\[0\]\.provider: unknown provider "crmx"/,
+    ],
+    [
+      'a missing tokenUrl',
+      acme.replace(/\n    tokenUrl:.*/, ''),
+      /integrations\[0\]\.tokenUrl: is required for provider "oauth2"/,
+    ],
+    [
+      'an http provider URL',
+      acme.replace('https://auth.acme.example/token', 'http://auth.acme.example/token'),
+      /integrations\[0\]\.tokenUrl: must be https/,
+    ],
+    [
+      'an unknown field',
+      acme.replace('    scopes:', '    scope: x\n    scopes:'),
+      /integrations\[0\]: Unrecognized key: "scope"/,
+    ],
+    [
+      'an unknown pagination type',
+      acme.replace('type: cursor', 'type: magic'),
+      /integrations\[0\]\.api\.models\.contacts\.pagination\.type/,
+    ],
+    [
+      'a model without path',
+      acme.replace('          path: /v1/contacts\n', ''),
+      /integrations\[0\]\.api\.models\.contacts\.path/,
+    ],
+    [
+      'a sync model that is not described',
+      acme.replace('models: [contacts]', 'models: [deals]'),
+      /integrations\[0\]\.sync\.models\[0\]: model "deals" is not described/,
+    ],
+    [
+      'requiredScopes outside scopes',
+      acme.replace('requiredScopes: [contacts:read]', 'requiredScopes: [deals:read]'),
+      /integrations\[0\]\.requiredScopes: must be a subset/,
+    ],
+    [
+      'a duplicate key',
+      `${acme}${acme.replace('integrations:\n', '')}`,
+      /integrations\[1\]\.key: "acme" is used twice/,
+    ],
+    ['broken YAML', 'integrations: [', /is not valid YAML or JSON/],
+  ])('stops on %s, naming the field', (_what, text, message) => {
+    expect(() => parseIntegrations(text, options(), 'INTEGRATIONS_FILE')).toThrow(message);
+  });
+
+  it('allows http provider URLs on loopback only when explicitly enabled', () => {
+    const loopback = acme.replaceAll('https://auth.acme.example', 'http://127.0.0.1:9000');
+    expect(() => parseIntegrations(loopback, options())).toThrow(
+      /ALLOW_INSECURE_LOOPBACK_PROVIDERS/,
+    );
+    expect(parseIntegrations(loopback, options({}, true))).toHaveLength(1);
+    const remote = acme.replaceAll('https://auth.acme.example', 'http://auth.acme.example');
+    expect(() => parseIntegrations(remote, options({}, true))).toThrow(/must be https/);
+  });
+});
