@@ -42,6 +42,8 @@ export interface AuthorizationServerOptions {
   accounts: SandboxAccount[];
   scopes: string[];
   accessTokenTtlSeconds?: number;
+  /** Show a real login-and-consent page (the demo) instead of deciding headlessly (tests). */
+  interactive?: boolean;
 }
 
 export class SandboxAuthorizationServer {
@@ -59,6 +61,7 @@ export class SandboxAuthorizationServer {
     refreshTokenReuse: 0,
   };
   readonly issuedSecrets = new Set<string>();
+  private pendingDecision?: ConsentPolicy;
 
   private constructor(
     readonly issuer: string,
@@ -212,10 +215,25 @@ export class SandboxAuthorizationServer {
     );
   }
 
-  /** Headless login and consent, decided by `this.consent`. */
+  /** Login and consent: decided by `this.consent` (headless), or by a person on a form (interactive). */
   private async interaction(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const details = await this.provider.interactionDetails(req, res);
-    const policy = this.consent;
+    let policy = this.consent;
+    if (this.options.interactive) {
+      // One form answers both prompts: the decision made at login carries over to consent.
+      const carried = details.prompt.name === 'consent' ? this.pendingDecision : undefined;
+      this.pendingDecision = undefined;
+      if (carried) policy = carried;
+      else if (req.method !== 'POST') {
+        res.setHeader('content-type', 'text/html; charset=utf-8');
+        res.end(consentPage(details.uid, details.params, this.options.accounts));
+        return;
+      }
+      else {
+        policy = await readConsentForm(req);
+        this.pendingDecision = policy;
+      }
+    }
     if (policy.deny) {
       await this.provider.interactionFinished(
         req,
@@ -263,4 +281,23 @@ export class SandboxAuthorizationServer {
       { mergeWithLastSubmission: true },
     );
   }
+}
+
+function consentPage(uid: string, params: Record<string, unknown>, accounts: SandboxAccount[]): string {
+  const escape = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const scopes = (typeof params.scope === 'string' ? params.scope : '').split(' ').filter(Boolean);
+  return `<!doctype html><meta charset="utf-8"><title>Sandbox CRM — sign in</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem}</style>
+<h1>Sandbox CRM</h1><p><b>${escape(String(params.client_id))}</b> wants access to your CRM.</p>
+<form method="post" action="/interaction/${escape(uid)}">
+<p><label>Sign in as <select name="account">${accounts.map((a) => `<option value="${escape(a.id)}">${escape(a.name)} (${escape(a.email)})</option>`).join('')}</select></label></p>
+<fieldset><legend>Grant</legend>${scopes.map((s) => `<label><input type="checkbox" name="scope" value="${escape(s)}" checked> ${escape(s)}</label><br>`).join('')}</fieldset>
+<p><button name="decision" value="approve">Approve</button> <button name="decision" value="deny">Deny</button></p></form>`;
+}
+
+async function readConsentForm(req: IncomingMessage): Promise<ConsentPolicy> {
+  let body = '';
+  for await (const chunk of req) body += String(chunk);
+  const form = new URLSearchParams(body);
+  return { accountId: form.get('account') ?? '', deny: form.get('decision') !== 'approve', grantOnly: form.getAll('scope') };
 }

@@ -29,6 +29,7 @@ export async function startSandbox(options: {
   accessTokenTtlSeconds?: number;
   authPort?: number;
   crmPort?: number;
+  interactive?: boolean;
 }): Promise<Sandbox> {
   const auth = await SandboxAuthorizationServer.start(
     {
@@ -38,6 +39,7 @@ export async function startSandbox(options: {
       accounts: SANDBOX_ACCOUNTS,
       scopes: SANDBOX_SCOPES,
       accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+      interactive: options.interactive,
     },
     options.authPort,
   );
