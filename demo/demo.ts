@@ -22,7 +22,8 @@ const ports = {
   crm: Number(process.env.DEMO_CRM_PORT ?? 4011),
   app: Number(process.env.DEMO_APP_PORT ?? 5173),
 };
-const adminUrl = process.env.DEMO_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const adminUrl =
+  process.env.DEMO_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const databaseUrl = process.env.DATABASE_URL ?? adminUrl.replace(/\/[^/]*$/, '/token_broker_demo');
 const brokerUrl = `http://127.0.0.1:${ports.broker}`;
 const appUrl = `http://127.0.0.1:${ports.app}`;
@@ -44,13 +45,19 @@ async function prepareDatabase(): Promise<void> {
   const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
   if (!rowCount) await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
-  await run(process.execPath, ['prisma/migrate.mjs', 'deploy'], { cwd: root, env: { ...process.env, DATABASE_URL: databaseUrl } });
+  await run(process.execPath, ['prisma/migrate.mjs', 'deploy'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+  });
 }
 
 async function main(): Promise<void> {
   await prepareDatabase();
   const clientSecret = persistent('client-secret', () => randomBytes(24).toString('hex'));
-  const encryptionKeys = persistent('encryption-keys', () => `demo:${randomBytes(32).toString('base64')}`);
+  const encryptionKeys = persistent(
+    'encryption-keys',
+    () => `demo:${randomBytes(32).toString('base64')}`,
+  );
   const sandbox = await startSandbox({
     redirectUris: [`${brokerUrl}/v1/oauth/callback/${integration}`],
     clientSecret,
@@ -89,9 +96,17 @@ async function main(): Promise<void> {
     DEMO_CLIENT_SECRET: clientSecret,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
-  const { stdout } = await run(process.execPath, ['dist/cli/main.js', 'keys', 'create', '--name', 'demo-app'], { cwd: root, env });
+  const { stdout } = await run(
+    process.execPath,
+    ['dist/cli/main.js', 'keys', 'create', '--name', 'demo-app'],
+    { cwd: root, env },
+  );
   const serviceKey = stdout.trim();
-  const broker = spawn(process.execPath, ['dist/main.js'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const broker = spawn(process.execPath, ['dist/main.js'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   broker.on('exit', (code) => {
     console.error(`broker exited (${code})`);
     process.exit(1);
@@ -100,7 +115,11 @@ async function main(): Promise<void> {
   const call = async (pathname: string, init: RequestInit = {}) => {
     const response = await fetch(`${brokerUrl}${pathname}`, {
       ...init,
-      headers: { authorization: `Bearer ${serviceKey}`, 'content-type': 'application/json', ...init.headers },
+      headers: {
+        authorization: `Bearer ${serviceKey}`,
+        'content-type': 'application/json',
+        ...init.headers,
+      },
     });
     return { status: response.status, body: (await response.json().catch(() => null)) as any };
   };
@@ -109,23 +128,34 @@ async function main(): Promise<void> {
     const url = new URL(req.url ?? '/', appUrl);
     const html = (body: string) => {
       res.setHeader('content-type', 'text/html; charset=utf-8');
-      res.end(`<!doctype html><meta charset="utf-8"><title>Demo app</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style>${body}`);
+      res.end(
+        `<!doctype html><meta charset="utf-8"><title>Demo app</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style>${body}`,
+      );
     };
     void (async () => {
       if (req.method === 'POST' && url.pathname === '/connect') {
         // The app's backend creates the session; the browser only ever sees the connect URL.
         const { status, body } = await call('/v1/connect-sessions', {
           method: 'POST',
-          body: JSON.stringify({ integration, tenantId, endUserId: 'demo-user', returnTo: `${appUrl}/connected` }),
+          body: JSON.stringify({
+            integration,
+            tenantId,
+            endUserId: 'demo-user',
+            returnTo: `${appUrl}/connected`,
+          }),
         });
-        if (status !== 201) return html(`<p>Could not start: ${status} ${escape(JSON.stringify(body))}</p>`);
+        if (status !== 201)
+          return html(`<p>Could not start: ${status} ${escape(JSON.stringify(body))}</p>`);
         res.statusCode = 303;
         res.setHeader('location', body.connectUrl);
         return res.end();
       }
       if (url.pathname === '/connected') {
         const id = url.searchParams.get('connection_id');
-        if (!id) return html(`<p>Connection failed: <code>${escape(url.searchParams.get('error') ?? 'unknown')}</code></p><p><a href="/">Back</a></p>`);
+        if (!id)
+          return html(
+            `<p>Connection failed: <code>${escape(url.searchParams.get('error') ?? 'unknown')}</code></p><p><a href="/">Back</a></p>`,
+          );
         const token = await call(`/v1/connections/${id}/token`);
         const contacts = await fetch(`${sandbox.crm.baseUrl}/v1/contacts?limit=10`, {
           headers: { authorization: `Bearer ${token.body.accessToken}` },
@@ -139,7 +169,9 @@ async function main(): Promise<void> {
     })().catch((error: unknown) => html(`<p>Error: ${escape(String(error))}</p>`));
   });
   app.listen(ports.app, '127.0.0.1', () => {
-    console.log(`\nDemo ready: open ${appUrl} and press "Connect CRM".\nBroker ${brokerUrl}, sandbox authorization server ${sandbox.auth.issuer}, sandbox CRM ${sandbox.crm.baseUrl}.\n`);
+    console.log(
+      `\nDemo ready: open ${appUrl} and press "Connect CRM".\nBroker ${brokerUrl}, sandbox authorization server ${sandbox.auth.issuer}, sandbox CRM ${sandbox.crm.baseUrl}.\n`,
+    );
   });
   const stop = () => {
     broker.removeAllListeners('exit');

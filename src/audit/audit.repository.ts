@@ -15,6 +15,8 @@ export interface AuditEntry {
   serviceKeyId?: string;
   /** Never a secret: ids, flags and counts only. */
   detail?: Record<string, string | number | boolean | null>;
+  /** When it happened (the write may come a moment later). */
+  at: Date;
 }
 
 /** Append-only audit trail in PostgreSQL. */
@@ -22,15 +24,16 @@ export interface AuditEntry {
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async record(entry: AuditEntry): Promise<void> {
-    await this.prisma.auditEvent.create({
-      data: {
+  async recordMany(entries: readonly AuditEntry[]): Promise<void> {
+    await this.prisma.auditEvent.createMany({
+      data: entries.map((entry) => ({
         action: entry.action,
         connectionId: entry.connectionId,
         tenantId: entry.tenantId,
         serviceKeyId: entry.serviceKeyId,
         detail: entry.detail,
-      },
+        createdAt: entry.at,
+      })),
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { AppError, ValidationError } from '../common/errors/app-error.js';
 import { constantTimeEqual, sha256Hex } from '../common/random.js';
 import { AppConfig } from '../config/app-config.js';
@@ -54,7 +54,7 @@ export class OAuthCallbackService {
     private readonly connections: ConnectionsRepository,
     private readonly oauth: OAuthClient,
     private readonly accounts: AccountLookupClient,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
@@ -128,7 +128,8 @@ export class OAuthCallbackService {
       status: 'active',
       at: this.clock.now(),
     });
-    await this.audit.record({
+    this.audit.record({
+      at: this.clock.now(),
       action: created ? 'connection.created' : 'connection.updated',
       connectionId: connection.id,
       tenantId: connection.tenantId,

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
-import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { Clock } from '../infra/clock/clock.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
 import type { Connection, ConnectionStatus, TokenSet } from './connection.js';
@@ -23,7 +24,8 @@ export class ConnectionsService {
     private readonly repository: ConnectionsRepository,
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {}
 
   async get(caller: Caller, id: string): Promise<Connection> {
@@ -53,7 +55,8 @@ export class ConnectionsService {
     const connection = assertCallerMayUse(caller, found?.connection);
     if (connection.status === 'revoked') return;
     await this.repository.revoke(connection.id);
-    await this.audit.record({
+    this.audit.record({
+      at: this.clock.now(),
       action: 'connection.revoked',
       connectionId: connection.id,
       tenantId: connection.tenantId,

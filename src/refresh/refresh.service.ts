@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { ConflictError, NotFoundError } from '../common/errors/app-error.js';
 import type { Connection, Tokens, TokenSet } from '../connections/connection.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
@@ -29,7 +29,7 @@ export class RefreshService {
     private readonly connections: ConnectionsRepository,
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
@@ -104,7 +104,8 @@ export class RefreshService {
         reason,
         msg: 'connection needs re-authorisation',
       });
-      await this.audit.record({
+      this.audit.record({
+        at: this.clock.now(),
         action: 'connection.reauth_required',
         connectionId: connection.id,
         tenantId: connection.tenantId,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditLog } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import { ConflictError, NotFoundError } from '../common/errors/app-error.js';
 import type { Connection, TokenSet } from '../connections/connection.js';
@@ -23,7 +23,7 @@ export class TokenService {
   constructor(
     private readonly connections: ConnectionsRepository,
     private readonly refresher: RefreshService,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
@@ -42,7 +42,8 @@ export class TokenService {
       tokens = await this.refresher.refresh(connection.id, minValiditySeconds);
       refreshed = true;
     }
-    await this.audit.record({
+    this.audit.record({
+      at: this.clock.now(),
       action: 'token.read',
       connectionId: connection.id,
       tenantId: connection.tenantId,

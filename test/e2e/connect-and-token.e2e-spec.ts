@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { countRows, withDb } from '../support/db.js';
+import { eventually } from '../support/eventually.js';
 import { INTEGRATION, RETURN_URL, type Scenario, startScenario } from '../support/scenario.js';
 
 /**
@@ -116,6 +117,15 @@ describe('connect → callback → encrypted tokens → token API → refresh �
   });
 
   it('writes an audit row for every token read, without the token', async () => {
+    // Audit rows are written behind the response; they land within moments.
+    await eventually(async () => {
+      const reads = await countRows(
+        'audit_events',
+        "connection_id = $1 AND action = 'token.read'",
+        [connectionId],
+      );
+      expect(reads).toBe(2);
+    });
     await withDb(async (db) => {
       const { rows } = await db.query(
         "SELECT * FROM audit_events WHERE connection_id = $1 AND action = 'token.read' ORDER BY id",

@@ -228,8 +228,7 @@ export class SandboxAuthorizationServer {
         res.setHeader('content-type', 'text/html; charset=utf-8');
         res.end(consentPage(details.uid, details.params, this.options.accounts));
         return;
-      }
-      else {
+      } else {
         policy = await readConsentForm(req);
         this.pendingDecision = policy;
       }
@@ -283,7 +282,11 @@ export class SandboxAuthorizationServer {
   }
 }
 
-function consentPage(uid: string, params: Record<string, unknown>, accounts: SandboxAccount[]): string {
+function consentPage(
+  uid: string,
+  params: Record<string, unknown>,
+  accounts: SandboxAccount[],
+): string {
   const escape = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const scopes = (typeof params.scope === 'string' ? params.scope : '').split(' ').filter(Boolean);
   return `<!doctype html><meta charset="utf-8"><title>Sandbox CRM — sign in</title>
@@ -299,5 +302,9 @@ async function readConsentForm(req: IncomingMessage): Promise<ConsentPolicy> {
   let body = '';
   for await (const chunk of req) body += String(chunk);
   const form = new URLSearchParams(body);
-  return { accountId: form.get('account') ?? '', deny: form.get('decision') !== 'approve', grantOnly: form.getAll('scope') };
+  return {
+    accountId: form.get('account') ?? '',
+    deny: form.get('decision') !== 'approve',
+    grantOnly: form.getAll('scope'),
+  };
 }
