@@ -7,14 +7,18 @@ import { type CoreOptions, CoreModule } from './config/core.module.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InfraModule } from './infra/infra.module.js';
+import { LocksModule } from './infra/locks/locks.module.js';
+import { QueueModule } from './infra/queue/queue.module.js';
 import { InternalApiModule } from './internal-api/internal-api.module.js';
 import { RefreshModule } from './refresh/refresh.module.js';
+import { WorkerModule } from './worker/worker.module.js';
 
 @Module({})
 export class AppModule {
-  /** The HTTP edges load only in the `api` role; the same services back both roles. */
+  /** HTTP edges load in the `api` role, processors and sweeps in `worker`; `all` has both. */
   static forRoot(options: CoreOptions): DynamicModule {
     const http = options.config.role !== 'worker';
+    const worker = options.config.role !== 'api';
     return {
       module: AppModule,
       imports: [
@@ -24,7 +28,10 @@ export class AppModule {
         AuditModule,
         ConnectionsModule,
         RefreshModule,
+        LocksModule,
+        QueueModule,
         ...(http ? [AuthModule, ConnectModule, InternalApiModule, HealthModule] : []),
+        ...(worker ? [WorkerModule] : []),
       ],
     };
   }

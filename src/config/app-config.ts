@@ -30,6 +30,20 @@ export abstract class AppConfig {
   };
   abstract readonly tokens: {
     readonly defaultMinValiditySeconds: number;
+    /** Proactive refresh happens this long before expiry. */
+    readonly refreshMarginSeconds: number;
+    /** Grants not refreshed for this long are refreshed anyway (keeps idle grants alive). */
+    readonly idleRefreshSeconds: number;
+    /** 0 disables the sweep (tests drive it by hand). */
+    readonly sweepIntervalSeconds: number;
+    readonly forcedRefreshCooldownSeconds: number;
+    /** Lifetime of the cross-replica refresh lock. */
+    readonly lockTtlMs: number;
+    /**
+     * Lifetime of the database refresh fence: long enough that a refresh
+     * that took it has certainly finished or been aborted when it lapses.
+     */
+    readonly fenceTtlMs: number;
   };
   abstract readonly providerHttp: {
     readonly timeoutMs: number;

@@ -71,6 +71,16 @@ export const envSchema = z
     ALLOW_INSECURE_LOOPBACK_PROVIDERS: booleanString.default(false),
     CONNECT_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(1800).default(1800),
     TOKEN_MIN_VALIDITY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+    REFRESH_IDLE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(3600)
+      .max(30 * 86_400)
+      .default(86_400),
+    REFRESH_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    REFRESH_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    REFRESH_LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     PROVIDER_MAX_RESPONSE_BYTES: z.coerce
       .number()

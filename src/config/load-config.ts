@@ -32,7 +32,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     logLevel: e.LOG_LEVEL,
     allowInsecureLoopbackProviders: e.ALLOW_INSECURE_LOOPBACK_PROVIDERS,
     connect: { sessionTtlSeconds: e.CONNECT_SESSION_TTL_SECONDS, flowTtlSeconds: 600 },
-    tokens: { defaultMinValiditySeconds: e.TOKEN_MIN_VALIDITY_SECONDS },
+    tokens: {
+      defaultMinValiditySeconds: e.TOKEN_MIN_VALIDITY_SECONDS,
+      refreshMarginSeconds: e.REFRESH_MARGIN_SECONDS,
+      idleRefreshSeconds: e.REFRESH_IDLE_SECONDS,
+      sweepIntervalSeconds: e.REFRESH_SWEEP_INTERVAL_SECONDS,
+      forcedRefreshCooldownSeconds: e.REFRESH_COOLDOWN_SECONDS,
+      // A refresh is at most a discovery and a token request, each bounded by the provider timeout.
+      lockTtlMs: e.REFRESH_LOCK_TTL_MS ?? 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
+      fenceTtlMs: 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
+    },
     providerHttp: {
       timeoutMs: e.PROVIDER_TIMEOUT_MS,
       maxResponseBytes: e.PROVIDER_MAX_RESPONSE_BYTES,

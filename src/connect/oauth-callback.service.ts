@@ -118,7 +118,7 @@ export class OAuthCallbackService {
         await this.discard(integration, tokens);
         throw new FlowFailure('account_lookup_failed', { cause: error });
       });
-    const { connection, created } = await this.connections.saveGrant({
+    const { connection, created, superseded } = await this.connections.saveGrant({
       tenantId: flow.tenantId,
       integrationKey: integration.key,
       provider: integration.provider.name,
@@ -135,6 +135,14 @@ export class OAuthCallbackService {
       tenantId: connection.tenantId,
       detail: { sessionId: flow.sessionId },
     });
+    // A reconnect replaced a grant that may still be alive at the provider.
+    if (
+      superseded?.refreshToken &&
+      superseded.refreshToken !== tokens.refreshToken &&
+      integration.revokeSupersededGrants
+    ) {
+      await this.discard(integration, superseded);
+    }
     return connection.id;
   }
 
@@ -159,8 +167,11 @@ export class OAuthCallbackService {
     }
   }
 
-  /** A grant we refuse to keep is revoked, so it does not linger at the provider. */
-  private async discard(integration: Integration, tokens: TokenResult): Promise<void> {
+  /** A grant we refuse (or no longer) keep is revoked, so it does not linger at the provider. */
+  private async discard(
+    integration: Integration,
+    tokens: Pick<TokenResult, 'accessToken' | 'refreshToken'>,
+  ): Promise<void> {
     const [token, hint] = tokens.refreshToken
       ? ([tokens.refreshToken, 'refresh_token'] as const)
       : ([tokens.accessToken, 'access_token'] as const);

@@ -13,6 +13,9 @@ export interface Connection {
   expiresAt?: Date;
   lastRefreshedAt?: Date;
   lastSyncAt?: Date;
+  /** Consecutive transient refresh failures (the connection stays active through them). */
+  refreshFailures: number;
+  lastRefreshError?: string;
   createdAt: Date;
   updatedAt: Date;
 }

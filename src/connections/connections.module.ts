@@ -3,10 +3,31 @@ import { OAuthModule } from '../oauth/oauth.module.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsService } from './connections.service.js';
 import { CredentialKeysCheck } from './credential-keys.check.js';
+import { CredentialSealer } from './credential-sealer.js';
+import { CredentialsRepository } from './credentials.repository.js';
+import { PendingCredentialsStore } from './pending-credentials.store.js';
+import { RevocationService } from './revocation.service.js';
+import { RevocationsRepository } from './revocations.repository.js';
 
 @Module({
   imports: [OAuthModule],
-  providers: [ConnectionsRepository, ConnectionsService, CredentialKeysCheck],
-  exports: [ConnectionsRepository, ConnectionsService],
+  providers: [
+    CredentialSealer,
+    ConnectionsRepository,
+    CredentialsRepository,
+    RevocationsRepository,
+    PendingCredentialsStore,
+    ConnectionsService,
+    RevocationService,
+    CredentialKeysCheck,
+  ],
+  exports: [
+    ConnectionsRepository,
+    CredentialsRepository,
+    RevocationsRepository,
+    PendingCredentialsStore,
+    ConnectionsService,
+    RevocationService,
+  ],
 })
 export class ConnectionsModule {}

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { UnavailableError } from '../common/errors/app-error.js';
 import { isUuid } from '../common/uuid.js';
-import { DecryptionError, TokenCipher } from '../crypto/token-cipher.js';
 import { Prisma } from '../infra/prisma/generated/client.js';
-import type {
-  Connection as ConnectionRow,
-  Credential as CredentialRow,
-} from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import type {
   Connection,
@@ -16,7 +10,9 @@ import type {
   Tokens,
   TokenSet,
 } from './connection.js';
-import { decodeTokenSet, encodeTokenSet } from './token-set.codec.js';
+import { connectionEvent } from './connection-events.js';
+import { toConnection } from './connection.mapper.js';
+import { CredentialSealer } from './credential-sealer.js';
 
 export interface NewGrant {
   tenantId: string;
@@ -29,6 +25,13 @@ export interface NewGrant {
   at: Date;
 }
 
+export interface SavedGrant {
+  connection: Connection;
+  created: boolean;
+  /** The tokens this grant replaced (a reconnect), to revoke at the provider. */
+  superseded?: TokenSet;
+}
+
 export interface ConnectionFilter {
   /** Undefined means no restriction. */
   tenantIds?: readonly string[];
@@ -39,14 +42,14 @@ export interface ConnectionFilter {
 }
 
 /**
- * Connections and their credentials. This is the encryption boundary: tokens
- * enter and leave as TokenSet, and only ciphertext reaches the database.
+ * Connections and their credentials. Tokens enter and leave as TokenSet;
+ * the CredentialSealer turns them into ciphertext on the way to storage.
  */
 @Injectable()
 export class ConnectionsRepository {
   constructor(
     private readonly prisma: PrismaService,
-    private readonly cipher: TokenCipher,
+    private readonly sealer: CredentialSealer,
   ) {}
 
   async findById(id: string): Promise<Connection | undefined> {
@@ -67,7 +70,7 @@ export class ConnectionsRepository {
     if (!row.credential) return { connection };
     return {
       connection,
-      tokens: this.open(row.credential, connection),
+      tokens: this.sealer.open(row.credential, connection),
       version: row.credential.version,
     };
   }
@@ -93,10 +96,11 @@ export class ConnectionsRepository {
   }
 
   /**
-   * Stores a new grant. The same tenant, integration and external account
-   * map to the same connection, updated in place with fresh credentials.
+   * Stores a validated grant. The same tenant, integration and external
+   * account map to the same connection, updated in place with the new
+   * credentials (the old ones are returned, to be revoked).
    */
-  async saveGrant(grant: NewGrant): Promise<{ connection: Connection; created: boolean }> {
+  async saveGrant(grant: NewGrant): Promise<SavedGrant> {
     try {
       return await this.saveGrantOnce(grant);
     } catch (error) {
@@ -109,7 +113,7 @@ export class ConnectionsRepository {
     }
   }
 
-  private saveGrantOnce(grant: NewGrant): Promise<{ connection: Connection; created: boolean }> {
+  private saveGrantOnce(grant: NewGrant): Promise<SavedGrant> {
     return this.prisma.$transaction(async (tx) => {
       const identity = {
         tenantId: grant.tenantId,
@@ -118,13 +122,10 @@ export class ConnectionsRepository {
       };
       const existing = await tx.connection.findUnique({
         where: { tenantId_integrationKey_accountId: identity },
-        include: { credential: { select: { version: true } } },
+        include: { credential: true },
       });
       const id = existing?.id ?? randomUUID();
-      const sealed = this.cipher.seal(encodeTokenSet(grant.tokens), {
-        tenantId: grant.tenantId,
-        connectionId: id,
-      });
+      const sealed = this.sealer.seal(grant.tokens, { id, tenantId: grant.tenantId });
       const fields = {
         provider: grant.provider,
         status: grant.status,
@@ -134,8 +135,15 @@ export class ConnectionsRepository {
         scopes: grant.tokens.scopes,
         expiresAt: grant.tokens.expiresAt,
         lastRefreshedAt: grant.at,
+        refreshFailures: 0,
+        lastRefreshError: null,
       };
-      const credential = { keyId: sealed.keyId, ciphertext: sealed.ciphertext };
+      const credential = {
+        keyId: sealed.keyId,
+        ciphertext: sealed.ciphertext,
+        refreshLeaseOwner: null,
+        refreshLeaseUntil: null,
+      };
       if (!existing) {
         const row = await tx.connection.create({
           data: {
@@ -145,8 +153,13 @@ export class ConnectionsRepository {
             credential: { create: { ...credential, version: 1 } },
           },
         });
-        return { connection: toConnection(row), created: true };
+        const connection = toConnection(row);
+        await tx.event.create({ data: connectionEvent('connection.created', connection) });
+        return { connection, created: true };
       }
+      const superseded = existing.credential
+        ? this.sealer.open(existing.credential, toConnection(existing))
+        : undefined;
       const version = (existing.credential?.version ?? 0) + 1;
       const row = await tx.connection.update({
         where: { id },
@@ -157,128 +170,106 @@ export class ConnectionsRepository {
           },
         },
       });
-      return { connection: toConnection(row), created: false };
+      const connection = toConnection(row);
+      if (existing.status !== 'active' && existing.status !== 'pending') {
+        await tx.event.create({
+          data: connectionEvent('connection.recovered', connection, { reason: 'reconnected' }),
+        });
+      }
+      return { connection, created: false, superseded };
     });
   }
 
   /**
-   * Compare-and-set: writes the new tokens only if the credential is still
-   * at `expectedVersion`. Tokens, expiry and scopes change in one
-   * transaction, before anyone is handed the new access token. Returns the
-   * stored set, or undefined when another writer got there first.
+   * Moves a connection to needs_reauth (only from active) and writes the
+   * event in the same transaction; false when it was not active.
    */
-  async replaceTokens(
-    connection: Connection,
-    expectedVersion: number,
-    tokens: Tokens,
-    at: Date,
-  ): Promise<TokenSet | undefined> {
-    const sealed = this.cipher.seal(encodeTokenSet(tokens), {
-      tenantId: connection.tenantId,
-      connectionId: connection.id,
-    });
-    const written = await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.credential.updateMany({
-        where: { connectionId: connection.id, version: expectedVersion },
-        data: { keyId: sealed.keyId, ciphertext: sealed.ciphertext, version: expectedVersion + 1 },
+  async markNeedsReauth(connection: Connection, reason: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.connection.updateMany({
+        where: { id: connection.id, status: 'active' },
+        data: { status: 'needs_reauth', lastRefreshError: reason },
       });
-      if (count !== 1) return false;
+      if (count === 1)
+        await tx.event.create({
+          data: connectionEvent('connection.reauth_required', connection, { reason }),
+        });
+      return count === 1;
+    });
+  }
+
+  /**
+   * Deletes the credentials and marks the connection revoked, with its event,
+   * atomically. The ciphertext moves to the pending revocations (same key,
+   * same binding) so the grant can still be revoked at the provider; returns
+   * that row's id, or undefined when there were no credentials.
+   */
+  async revoke(connection: Connection): Promise<string | undefined> {
+    return this.prisma.$transaction(async (tx) => {
+      const credential = await tx.credential.findUnique({ where: { connectionId: connection.id } });
+      let revocationId: string | undefined;
+      if (credential) {
+        revocationId = randomUUID();
+        await tx.pendingRevocation.create({
+          data: {
+            id: revocationId,
+            connectionId: connection.id,
+            tenantId: connection.tenantId,
+            integrationKey: connection.integrationKey,
+            keyId: credential.keyId,
+            ciphertext: credential.ciphertext,
+          },
+        });
+        await tx.credential.delete({ where: { connectionId: connection.id } });
+      }
       await tx.connection.update({
         where: { id: connection.id },
-        data: { expiresAt: tokens.expiresAt, scopes: tokens.scopes, lastRefreshedAt: at },
-      });
-      return true;
-    });
-    return written ? (tokens as TokenSet) : undefined;
-  }
-
-  /** Moves a connection to `status` only from one of `from`; returns whether it moved. */
-  async transition(
-    id: string,
-    from: readonly ConnectionStatus[],
-    status: ConnectionStatus,
-  ): Promise<boolean> {
-    const { count } = await this.prisma.connection.updateMany({
-      where: { id, status: { in: [...from] } },
-      data: { status },
-    });
-    return count === 1;
-  }
-
-  /** Deletes the credentials and marks the connection revoked, atomically. */
-  async revoke(id: string): Promise<void> {
-    await this.prisma.$transaction([
-      this.prisma.credential.deleteMany({ where: { connectionId: id } }),
-      this.prisma.connection.update({
-        where: { id },
         data: { status: 'revoked', expiresAt: null },
-      }),
-    ]);
+      });
+      await tx.event.create({ data: connectionEvent('connection.revoked', connection) });
+      return revocationId;
+    });
+  }
+
+  /**
+   * Active connections of the given integrations due for a proactive
+   * refresh: within the margin of expiry (but never more than half the
+   * token's lifetime early, see refresh-policy.ts), or idle too long.
+   */
+  async dueForRefresh(
+    integrationKeys: readonly string[],
+    now: Date,
+    marginSeconds: number,
+    idleSeconds: number,
+    limit: number,
+  ): Promise<string[]> {
+    if (integrationKeys.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      SELECT c.id FROM connections c JOIN credentials cr ON cr.connection_id = c.id
+      WHERE c.status = 'active' AND c.integration_key = ANY(${[...integrationKeys]}::text[])
+        AND (c.last_refreshed_at IS NULL
+          OR c.last_refreshed_at < ${now}::timestamptz - make_interval(secs => ${idleSeconds})
+          OR c.expires_at - LEAST(make_interval(secs => ${marginSeconds}), (c.expires_at - c.last_refreshed_at) / 2) <= ${now}::timestamptz)
+      ORDER BY c.expires_at NULLS FIRST
+      LIMIT ${limit}`;
+    return rows.map((row) => row.id);
   }
 
   /** Key ids present in stored credentials, with one sample row each (start-up check). */
   async credentialKeySamples(): Promise<Array<{ keyId: string; connectionId: string }>> {
-    const rows = await this.prisma.credential.findMany({
+    return this.prisma.credential.findMany({
       distinct: ['keyId'],
       select: { keyId: true, connectionId: true },
     });
-    return rows;
   }
 
   /** Decrypts one stored credential; used by the start-up key check. */
   async canOpen(connectionId: string): Promise<boolean> {
-    const row = await this.prisma.connection.findUnique({
-      where: { id: connectionId },
-      include: { credential: true },
-    });
-    if (!row?.credential) return true;
     try {
-      this.open(row.credential, toConnection(row));
+      await this.findWithTokens(connectionId);
       return true;
     } catch {
       return false;
     }
   }
-
-  private open(credential: CredentialRow, connection: Connection): TokenSet {
-    try {
-      const plaintext = this.cipher.open(
-        { keyId: credential.keyId, ciphertext: credential.ciphertext },
-        { tenantId: connection.tenantId, connectionId: connection.id },
-      );
-      return decodeTokenSet(plaintext);
-    } catch (error) {
-      if (error instanceof DecryptionError) {
-        throw new UnavailableError(
-          'credentials_unreadable',
-          'The stored credentials of this connection cannot be decrypted',
-          {
-            cause: error,
-          },
-        );
-      }
-      throw error;
-    }
-  }
-}
-
-function toConnection(row: ConnectionRow): Connection {
-  const connection: Connection = {
-    id: row.id,
-    tenantId: row.tenantId,
-    integrationKey: row.integrationKey,
-    provider: row.provider,
-    status: row.status,
-    account: { id: row.accountId },
-    scopes: row.scopes,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
-  if (row.accountEmail) connection.account.email = row.accountEmail;
-  if (row.accountName) connection.account.name = row.accountName;
-  if (row.endUserId) connection.endUserId = row.endUserId;
-  if (row.expiresAt) connection.expiresAt = row.expiresAt;
-  if (row.lastRefreshedAt) connection.lastRefreshedAt = row.lastRefreshedAt;
-  if (row.lastSyncAt) connection.lastSyncAt = row.lastSyncAt;
-  return connection;
 }

@@ -2,11 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { Clock } from '../infra/clock/clock.js';
-import { IntegrationRegistry } from '../integrations/integration-registry.js';
-import { OAuthClient } from '../oauth/oauth.client.js';
-import type { Connection, ConnectionStatus, TokenSet } from './connection.js';
+import { retryAfterOf } from '../common/errors/app-error.js';
+import { JobQueue } from '../infra/queue/job-queue.js';
+import type { Connection, ConnectionStatus } from './connection.js';
 import { assertCallerMayUse } from './connection-access.js';
 import { ConnectionsRepository } from './connections.repository.js';
+import { RevocationService } from './revocation.service.js';
 
 export interface ListConnectionsQuery {
   tenantId?: string;
@@ -22,8 +23,8 @@ export class ConnectionsService {
 
   constructor(
     private readonly repository: ConnectionsRepository,
-    private readonly integrations: IntegrationRegistry,
-    private readonly oauth: OAuthClient,
+    private readonly revocations: RevocationService,
+    private readonly queue: JobQueue,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
@@ -47,14 +48,14 @@ export class ConnectionsService {
   }
 
   /**
-   * Deletes the credentials at once, then revokes the grant at the provider
-   * (RFC 7009) with the tokens still in hand. Disconnecting twice is a no-op.
+   * Deletes the credentials at once and revokes the grant at the provider
+   * (RFC 7009); when the provider is down, the revocation is retried in the
+   * background. Disconnecting twice is a no-op.
    */
   async disconnect(caller: Caller, id: string): Promise<void> {
-    const found = await this.repository.findWithTokens(id);
-    const connection = assertCallerMayUse(caller, found?.connection);
+    const connection = assertCallerMayUse(caller, await this.repository.findById(id));
     if (connection.status === 'revoked') return;
-    await this.repository.revoke(connection.id);
+    const revocationId = await this.repository.revoke(connection);
     this.audit.record({
       at: this.clock.now(),
       action: 'connection.revoked',
@@ -62,25 +63,29 @@ export class ConnectionsService {
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
     });
-    if (found?.tokens) await this.revokeAtProvider(connection, found.tokens);
+    if (revocationId) await this.revokeNowOrLater(connection, revocationId);
   }
 
-  private async revokeAtProvider(connection: Connection, tokens: TokenSet): Promise<void> {
-    const integration = this.integrations.get(connection.integrationKey);
-    if (!integration) return;
-    // Revoking the refresh token ends the whole grant at most providers
-    // (RFC 7009 §2.1); the access token is the fallback when there is none.
-    const [token, hint] = tokens.refreshToken
-      ? ([tokens.refreshToken, 'refresh_token'] as const)
-      : ([tokens.accessToken, 'access_token'] as const);
+  private async revokeNowOrLater(connection: Connection, revocationId: string): Promise<void> {
     try {
-      await this.oauth.revoke(integration, token, hint);
+      await this.revocations.deliver(revocationId);
     } catch (error) {
+      const retryAfter = retryAfterOf(error);
       this.logger.warn({
         err: error,
         connectionId: connection.id,
-        msg: 'revocation at the provider failed',
+        msg: 'revocation failed; retrying in the background',
       });
+      // If even the queue is down, the revocation sweep finds the row in PostgreSQL.
+      await this.queue
+        .enqueue(
+          'revocation.deliver',
+          { revocationId },
+          { jobId: `revoke-${revocationId}`, delayMs: (retryAfter ?? 1) * 1000 },
+        )
+        .catch((queueError: unknown) =>
+          this.logger.error({ err: queueError, msg: 'could not queue the revocation' }),
+        );
     }
   }
 }

@@ -30,7 +30,7 @@ export interface Integration {
   defaultTokenLifetimeSeconds: number;
   tokenExtras: Readonly<Partial<Record<TokenExtraName, string>>>;
   account: AccountLookup;
-  requireFinalize: boolean;
+  revokeSupersededGrants: boolean;
   api?: ApiConfig;
   sync?: SyncConfig;
 }

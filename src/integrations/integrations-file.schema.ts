@@ -87,7 +87,7 @@ export const integrationEntrySchema = z.strictObject({
   authorizationParams: z.record(z.string(), z.string()).optional(),
   defaultTokenLifetimeSeconds: z.number().int().min(60).optional(),
   account: accountSchema.optional(),
-  requireFinalize: z.boolean().default(false),
+  revokeSupersededGrants: z.boolean().optional(),
   api: apiSchema.optional(),
   sync: syncSchema.optional(),
 });

@@ -95,7 +95,7 @@ function resolveIntegration(
       entry.defaultTokenLifetimeSeconds ?? provider.auth.defaultTokenLifetimeSeconds,
     tokenExtras: provider.tokenExtras,
     account: entry.account ?? provider.account,
-    requireFinalize: entry.requireFinalize,
+    revokeSupersededGrants: entry.revokeSupersededGrants ?? provider.revokeSupersededGrants,
     api: entry.api,
     sync: entry.sync,
   };

@@ -1,10 +1,11 @@
 import type { Connection } from '../connections/connection.js';
+import { nextRefreshAt, type ProactiveSettings } from '../refresh/refresh-policy.js';
 import type { IssuedToken } from '../refresh/token.service.js';
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 
 /** The public shape of a connection: never a token, never a raw row. */
-export function connectionView(connection: Connection) {
+export function connectionView(connection: Connection, settings: ProactiveSettings) {
   return {
     id: connection.id,
     tenantId: connection.tenantId,
@@ -16,6 +17,9 @@ export function connectionView(connection: Connection) {
     endUserId: connection.endUserId ?? null,
     expiresAt: iso(connection.expiresAt),
     lastRefreshedAt: iso(connection.lastRefreshedAt),
+    nextRefreshAt: iso(nextRefreshAt(connection, settings)),
+    refreshFailures: connection.refreshFailures,
+    lastRefreshError: connection.lastRefreshError ?? null,
     lastSyncAt: iso(connection.lastSyncAt),
     createdAt: connection.createdAt.toISOString(),
   };

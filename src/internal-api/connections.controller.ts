@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Header, HttpCode, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { RequireService } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
@@ -38,7 +38,7 @@ export class ConnectionsController {
     });
     const last = page.at(-1);
     return {
-      data: page.map(connectionView),
+      data: page.map((connection) => connectionView(connection, this.config.tokens)),
       nextCursor: last && page.length === query.limit ? encodeCursor(last) : null,
     };
   }
@@ -46,7 +46,7 @@ export class ConnectionsController {
   @Get(':id')
   @RequireService('manage')
   async get(@CurrentCaller() caller: Caller, @Param('id') id: string) {
-    return connectionView(await this.connections.get(caller, id));
+    return connectionView(await this.connections.get(caller, id), this.config.tokens);
   }
 
   @Get(':id/token')
@@ -59,6 +59,13 @@ export class ConnectionsController {
   ) {
     const minValidity = query.minValiditySeconds ?? this.config.tokens.defaultMinValiditySeconds;
     return tokenView(await this.tokens.issue(caller, id, minValidity));
+  }
+
+  @Post(':id/refresh')
+  @HttpCode(200)
+  @RequireService('token')
+  async refresh(@CurrentCaller() caller: Caller, @Param('id') id: string) {
+    return connectionView(await this.tokens.forceRefresh(caller, id), this.config.tokens);
   }
 
   @Delete(':id')

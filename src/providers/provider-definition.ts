@@ -27,6 +27,12 @@ export interface ProviderDefinition {
   tokenExtras: Readonly<Partial<Record<TokenExtraName, string>>>;
   /** How the external account is identified after consent, unless the integration says otherwise. */
   account: AccountLookup;
+  /**
+   * Revoke the old refresh token when a reconnect replaces it. Only safe
+   * where each authorization is its own grant: providers that keep one grant
+   * per user and client would revoke the new tokens with the old.
+   */
+  revokeSupersededGrants: boolean;
 }
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
+import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
   imports: [ConnectionsModule, OAuthModule],
-  providers: [RefreshService, TokenService],
+  providers: [RefreshService, TokenService, RefreshCooldown],
   exports: [TokenService, RefreshService],
 })
 export class RefreshModule {}

@@ -1,24 +1,56 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditLog } from '../audit/audit-log.js';
-import { ConflictError, NotFoundError } from '../common/errors/app-error.js';
-import type { Connection, Tokens, TokenSet } from '../connections/connection.js';
+import { fullJitterDelayMs, sleep } from '../common/backoff.js';
+import {
+  ConflictError,
+  NotFoundError,
+  ProviderError,
+  UnavailableError,
+} from '../common/errors/app-error.js';
+import { AppConfig } from '../config/app-config.js';
+import type { Connection, ConnectionWithTokens, TokenSet } from '../connections/connection.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { CredentialsRepository } from '../connections/credentials.repository.js';
+import { PendingCredentialsStore } from '../connections/pending-credentials.store.js';
 import { Clock } from '../infra/clock/clock.js';
+import { RedisLock } from '../infra/locks/redis-lock.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { isDeadGrant } from '../oauth/oauth-error.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
+import { type Freshness, satisfies } from './refresh-policy.js';
 import { SingleFlight } from './single-flight.js';
 
 export function needsReauth(): ConflictError {
   return new ConflictError('needs_reauth', 'The grant is no longer valid; the user must reconnect');
 }
 
+export interface RefreshOptions {
+  /**
+   * Attempts at the provider for transient failures (5xx, 429, timeouts).
+   * Callers waiting on HTTP get a few; queue jobs get one and let the queue
+   * retry later.
+   */
+  attempts: number;
+}
+
+/** Inline retries stay within this budget; a longer Retry-After goes back to the caller. */
+const INLINE_BUDGET_MS = 6_000;
+const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 2_000;
+const POLL_MS = 100;
+
+type Attempt = { tokens: TokenSet } | { fenced: true };
+
 /**
- * Refreshes a connection's tokens, one refresh per connection at a time in
- * this process. Correctness does not rest on that: credentials are written
- * with a compare-and-set on their version, and a writer that lost the race
- * uses the winner's tokens.
+ * Refreshes a connection's tokens with at most one refresh per connection
+ * in flight anywhere:
+ *  1. callers in this process share one promise (SingleFlight);
+ *  2. replicas take a Redis lock with an owner token, and the others wait
+ *     and re-read;
+ *  3. the database decides: a fence on the credential version says who may
+ *     send its refresh token, even if a lock expired under a slow owner, and
+ *     the new tokens are stored with a compare-and-set on that version.
  */
 @Injectable()
 export class RefreshService {
@@ -26,102 +58,216 @@ export class RefreshService {
   private readonly flights = new SingleFlight<TokenSet>();
 
   constructor(
+    private readonly config: AppConfig,
     private readonly connections: ConnectionsRepository,
+    private readonly credentials: CredentialsRepository,
+    private readonly pending: PendingCredentialsStore,
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
-    private readonly audit: AuditLog,
+    private readonly lock: RedisLock,
     private readonly clock: Clock,
   ) {}
 
-  /**
-   * Returns tokens valid for at least `minValiditySeconds`, refreshing only
-   * if the stored ones are not (another caller may have just refreshed).
-   */
-  refresh(connectionId: string, minValiditySeconds: number): Promise<TokenSet> {
-    return this.flights.run(connectionId, () => this.refreshNow(connectionId, minValiditySeconds));
+  /** Tokens meeting `freshness`, refreshing only if the stored ones do not. */
+  refresh(
+    connectionId: string,
+    freshness: Freshness,
+    options: RefreshOptions = { attempts: 3 },
+  ): Promise<TokenSet> {
+    return this.flights.run(connectionId, () => this.coordinate(connectionId, freshness, options));
   }
 
-  private async refreshNow(connectionId: string, minValiditySeconds: number): Promise<TokenSet> {
-    const current = await this.connections.findWithTokens(connectionId);
-    if (!current?.tokens || current.version === undefined)
-      throw new NotFoundError('connection_not_found', 'No such connection');
+  private async coordinate(
+    connectionId: string,
+    freshness: Freshness,
+    options: RefreshOptions,
+  ): Promise<TokenSet> {
+    const { lockTtlMs, fenceTtlMs } = this.config.tokens;
+    const giveUpAt = Date.now() + lockTtlMs + fenceTtlMs;
+    for (;;) {
+      const current = await this.read(connectionId);
+      if (satisfies(current.connection, current.tokens, freshness, this.clock.now()))
+        return current.tokens;
+      const lease = await this.lock.tryAcquire(`refresh:${connectionId}`, lockTtlMs);
+      if (lease) {
+        try {
+          const attempt = await this.refreshHoldingLock(connectionId, freshness, options);
+          if ('tokens' in attempt) return attempt.tokens;
+        } finally {
+          await lease.release();
+        }
+      }
+      if (Date.now() > giveUpAt) {
+        throw new UnavailableError(
+          'refresh_in_progress',
+          'A refresh of this connection is taking too long; retry shortly',
+          {
+            retryAfterSeconds: 1,
+          },
+        );
+      }
+      // Someone else is refreshing: wait, then re-read what they stored.
+      await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
+    }
+  }
+
+  private async refreshHoldingLock(
+    connectionId: string,
+    freshness: Freshness,
+    options: RefreshOptions,
+  ): Promise<Attempt> {
+    const current = await this.read(connectionId);
     const { connection, tokens, version } = current;
-    if (connection.status === 'needs_reauth') throw needsReauth();
-    if (this.validFor(tokens, minValiditySeconds)) return tokens;
-    const integration = this.integrationOf(connection);
+    if (satisfies(connection, tokens, freshness, this.clock.now())) return { tokens };
+
+    // A refresh whose write failed earlier: store its tokens, don't spend the rotated refresh token again.
+    const unstored = await this.pending.find(connection, version);
+    if (unstored) return { tokens: await this.store(connection, version, unstored) };
+
     if (!tokens.refreshToken) {
       // Without a refresh token an expired grant can only be renewed by the user.
       await this.markNeedsReauth(connection, 'no_refresh_token');
       throw needsReauth();
     }
-    let fresh: Tokens;
-    try {
-      const result = await this.oauth.refresh(integration, tokens.refreshToken, tokens.scopes);
-      fresh = {
-        accessToken: result.accessToken,
-        // RFC 6749 §6: a response without refresh_token keeps the old one valid.
-        refreshToken: result.refreshToken ?? tokens.refreshToken,
-        tokenType: result.tokenType,
-        expiresAt: result.expiresAt,
-        scopes: result.scopes,
-        extras: { ...tokens.extras, ...result.extras },
-      };
-    } catch (error) {
-      if (isDeadGrant(error)) return this.afterDeadGrant(connection, tokens.refreshToken);
-      throw error;
+    const integration = this.integrationOf(connection);
+    const owner = randomUUID();
+    for (let attempt = 0; ; attempt += 1) {
+      const now = this.clock.now();
+      if (
+        !(await this.credentials.claimFence(
+          connection.id,
+          version,
+          owner,
+          now,
+          new Date(now.getTime() + this.config.tokens.fenceTtlMs),
+        ))
+      ) {
+        return { fenced: true };
+      }
+      try {
+        const result = await this.oauth.refresh(integration, tokens.refreshToken, tokens.scopes);
+        return {
+          tokens: await this.store(connection, version, {
+            accessToken: result.accessToken,
+            // RFC 6749 §6: a response without refresh_token keeps the old one valid.
+            refreshToken: result.refreshToken ?? tokens.refreshToken,
+            tokenType: result.tokenType,
+            expiresAt: result.expiresAt,
+            scopes: result.scopes,
+            extras: { ...tokens.extras, ...result.extras },
+          }),
+        };
+      } catch (error) {
+        if (error instanceof UnavailableError && error.code === 'credentials_write_failed')
+          throw error;
+        await this.credentials.releaseFence(connection.id, owner).catch(() => undefined);
+        if (isDeadGrant(error))
+          return { tokens: await this.afterDeadGrant(connection, tokens.refreshToken) };
+        if (!(error instanceof ProviderError)) throw error;
+        await this.credentials.recordRefreshFailure(connection.id, error.code);
+        const wait = this.retryDelayMs(error, attempt, options);
+        if (wait === undefined) throw error;
+        this.logger.warn({
+          connectionId: connection.id,
+          errorCode: error.code,
+          attempt,
+          waitMs: wait,
+          msg: 'transient refresh failure; retrying',
+        });
+        await sleep(wait);
+      }
     }
-    const written = await this.connections.replaceTokens(
-      connection,
-      version,
-      fresh,
-      this.clock.now(),
-    );
-    // Undefined: someone else refreshed first, and their tokens are the stored truth.
-    return written ?? this.reread(connectionId);
+  }
+
+  /** How long to wait before the next inline attempt, or undefined to give up now. */
+  private retryDelayMs(
+    error: ProviderError,
+    attempt: number,
+    options: RefreshOptions,
+  ): number | undefined {
+    if (!error.detail.transient || attempt + 1 >= options.attempts) return undefined;
+    const wait =
+      error.detail.retryAfterSeconds !== undefined
+        ? error.detail.retryAfterSeconds * 1000
+        : fullJitterDelayMs(attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+    return wait <= INLINE_BUDGET_MS ? wait : undefined;
+  }
+
+  /**
+   * Writes refreshed tokens (compare-and-set). If the write fails, the
+   * tokens are kept aside for the next attempt and the caller gets a
+   * retryable 503, never a token that is not stored.
+   */
+  private async store(
+    connection: Connection,
+    version: number,
+    fresh: Parameters<CredentialsRepository['replaceTokens']>[2],
+  ): Promise<TokenSet> {
+    let written: TokenSet | undefined;
+    try {
+      written = await this.credentials.replaceTokens(connection, version, fresh, this.clock.now());
+    } catch (error) {
+      await this.pending.save(connection, version, fresh);
+      this.logger.error({
+        err: error,
+        connectionId: connection.id,
+        msg: 'refreshed tokens could not be stored; kept for the next attempt',
+      });
+      throw new UnavailableError(
+        'credentials_write_failed',
+        'The refreshed credentials could not be stored; retry shortly',
+        {
+          cause: error,
+          retryAfterSeconds: 1,
+        },
+      );
+    }
+    await this.pending.clear(connection.id);
+    // Undefined: another writer got there first; its tokens are the stored truth.
+    return written ?? (await this.read(connection.id)).tokens;
   }
 
   /**
    * invalid_grant may only mean another replica rotated the refresh token a
    * moment ago. Only if the stored token is still the one the provider
-   * refused is the grant really dead.
+   * refused is the grant dead.
    */
   private async afterDeadGrant(
     connection: Connection,
     refusedRefreshToken: string,
   ): Promise<TokenSet> {
     const latest = await this.connections.findWithTokens(connection.id);
-    if (latest?.tokens?.refreshToken && latest.tokens.refreshToken !== refusedRefreshToken) {
+    if (latest?.tokens?.refreshToken && latest.tokens.refreshToken !== refusedRefreshToken)
       return latest.tokens;
-    }
     await this.markNeedsReauth(connection, 'grant_rejected');
     throw needsReauth();
   }
 
   private async markNeedsReauth(connection: Connection, reason: string): Promise<void> {
-    if (await this.connections.transition(connection.id, ['active'], 'needs_reauth')) {
+    if (await this.connections.markNeedsReauth(connection, reason)) {
       this.logger.warn({
         connectionId: connection.id,
         reason,
         msg: 'connection needs re-authorisation',
       });
-      this.audit.record({
-        at: this.clock.now(),
-        action: 'connection.reauth_required',
-        connectionId: connection.id,
-        tenantId: connection.tenantId,
-        detail: { reason },
-      });
     }
   }
 
-  private async reread(connectionId: string): Promise<TokenSet> {
-    const latest = await this.connections.findWithTokens(connectionId);
-    if (!latest?.tokens) throw new NotFoundError('connection_not_found', 'No such connection');
-    return latest.tokens;
-  }
-
-  private validFor(tokens: TokenSet, seconds: number): boolean {
-    return tokens.expiresAt.getTime() - this.clock.now().getTime() >= seconds * 1000;
+  private async read(connectionId: string): Promise<Required<ConnectionWithTokens>> {
+    const current = await this.connections.findWithTokens(connectionId);
+    if (!current) throw new NotFoundError('connection_not_found', 'No such connection');
+    if (current.connection.status === 'needs_reauth') throw needsReauth();
+    if (
+      !current.tokens ||
+      current.version === undefined ||
+      current.connection.status !== 'active'
+    ) {
+      throw new ConflictError(
+        'connection_not_active',
+        `The connection is ${current.connection.status}`,
+      );
+    }
+    return current as Required<ConnectionWithTokens>;
   }
 
   private integrationOf(connection: Connection): Integration {
@@ -129,7 +275,7 @@ export class RefreshService {
     if (!integration) {
       throw new ConflictError(
         'integration_not_configured',
-        `Integration "${connection.integrationKey}" is no longer configured`,
+        `Integration "${connection.integrationKey}" is not configured here`,
       );
     }
     return integration;

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
-import { ConflictError, NotFoundError } from '../common/errors/app-error.js';
+import { ConflictError, NotFoundError, RateLimitedError } from '../common/errors/app-error.js';
+import { AppConfig } from '../config/app-config.js';
 import type { Connection, TokenSet } from '../connections/connection.js';
 import { assertCallerMayUse } from '../connections/connection-access.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
+import { RefreshCooldown } from './refresh-cooldown.js';
 import { needsReauth, RefreshService } from './refresh.service.js';
 
 export interface IssuedToken {
@@ -24,6 +26,8 @@ export class TokenService {
     private readonly connections: ConnectionsRepository,
     private readonly refresher: RefreshService,
     private readonly audit: AuditLog,
+    private readonly cooldown: RefreshCooldown,
+    private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
 
@@ -39,7 +43,7 @@ export class TokenService {
     if (!tokens) throw new NotFoundError('connection_not_found', 'No such connection');
     let refreshed = false;
     if (tokens.expiresAt.getTime() - this.clock.now().getTime() < minValiditySeconds * 1000) {
-      tokens = await this.refresher.refresh(connection.id, minValiditySeconds);
+      tokens = await this.refresher.refresh(connection.id, { minValiditySeconds });
       refreshed = true;
     }
     this.audit.record({
@@ -51,6 +55,31 @@ export class TokenService {
       detail: { refreshed, minValiditySeconds },
     });
     return { connection, tokens, refreshed };
+  }
+
+  /**
+   * Refreshes now, whatever the expiry (e.g. the provider rejected a token
+   * early). Rate-limited per connection, across replicas.
+   */
+  async forceRefresh(caller: Caller, connectionId: string): Promise<Connection> {
+    const connection = assertCallerMayUse(caller, await this.connections.findById(connectionId));
+    assertUsable(connection);
+    const wait = await this.cooldown.start(
+      connection.id,
+      this.config.tokens.forcedRefreshCooldownSeconds,
+    );
+    if (wait !== undefined) {
+      throw new RateLimitedError(
+        'refresh_cooldown',
+        `This connection was refreshed moments ago; retry in ${wait} s`,
+        wait,
+      );
+    }
+    await this.refresher.refresh(connection.id, {
+      minValiditySeconds: 0,
+      refreshedAfter: this.clock.now(),
+    });
+    return (await this.connections.findById(connection.id)) ?? connection;
   }
 }
 

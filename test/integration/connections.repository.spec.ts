@@ -7,6 +7,8 @@ import {
   type NewGrant,
 } from '../../src/connections/connections.repository.js';
 import { CredentialKeysCheck } from '../../src/connections/credential-keys.check.js';
+import { CredentialSealer } from '../../src/connections/credential-sealer.js';
+import { CredentialsRepository } from '../../src/connections/credentials.repository.js';
 import type { PrismaService } from '../../src/infra/prisma/prisma.service.js';
 import { otherCipher, runCipher, testPrisma } from '../support/infra.js';
 
@@ -33,11 +35,14 @@ const grant = (tenantId: string, accountId: string, t: Tokens): NewGrant => ({
 describe('ConnectionsRepository on PostgreSQL', () => {
   let prisma: PrismaService;
   let repository: ConnectionsRepository;
+  let credentials: CredentialsRepository;
   const tenant = `repo-${randomUUID()}`;
 
   beforeAll(async () => {
     prisma = testPrisma();
-    repository = new ConnectionsRepository(prisma, await runCipher());
+    const sealer = new CredentialSealer(await runCipher());
+    repository = new ConnectionsRepository(prisma, sealer);
+    credentials = new CredentialsRepository(prisma, sealer);
   });
 
   afterAll(async () => {
@@ -59,6 +64,7 @@ describe('ConnectionsRepository on PostgreSQL', () => {
     const second = await repository.saveGrant(grant(tenant, 'acct-2', tokens('b')));
     expect(second.created).toBe(false);
     expect(second.connection.id).toBe(first.connection.id);
+    expect(second.superseded?.refreshToken).toBe('rt-a');
     const found = await repository.findWithTokens(first.connection.id);
     expect(found?.tokens?.accessToken).toBe('at-b');
     expect(found?.version).toBe(2);
@@ -77,9 +83,9 @@ describe('ConnectionsRepository on PostgreSQL', () => {
 
   it('compare-and-set: a writer holding a stale version changes nothing', async () => {
     const { connection } = await repository.saveGrant(grant(tenant, 'acct-3', tokens('v1')));
-    const winner = await repository.replaceTokens(connection, 1, tokens('winner'), new Date());
+    const winner = await credentials.replaceTokens(connection, 1, tokens('winner'), new Date());
     expect(winner?.accessToken).toBe('at-winner');
-    const loser = await repository.replaceTokens(connection, 1, tokens('loser'), new Date());
+    const loser = await credentials.replaceTokens(connection, 1, tokens('loser'), new Date());
     expect(loser).toBeUndefined();
     const stored = await repository.findWithTokens(connection.id);
     expect(stored?.tokens?.accessToken).toBe('at-winner');
@@ -104,7 +110,8 @@ describe('ConnectionsRepository on PostgreSQL', () => {
 
   it('revoke deletes the credentials and marks the connection revoked', async () => {
     const { connection } = await repository.saveGrant(grant(tenant, 'acct-6', tokens('r')));
-    await repository.revoke(connection.id);
+    const revocationId = await repository.revoke(connection);
+    expect(revocationId).toBeDefined();
     const found = await repository.findWithTokens(connection.id);
     expect(found?.connection.status).toBe('revoked');
     expect(found?.tokens).toBeUndefined();
@@ -117,7 +124,10 @@ describe('ConnectionsRepository on PostgreSQL', () => {
     ).resolves.toBeUndefined();
     const missing = await otherCipher('not-the-run-key');
     await expect(
-      new CredentialKeysCheck(new ConnectionsRepository(prisma, missing), missing).onModuleInit(),
+      new CredentialKeysCheck(
+        new ConnectionsRepository(prisma, new CredentialSealer(missing)),
+        missing,
+      ).onModuleInit(),
     ).rejects.toThrow(
       new ConfigError(
         `ENCRYPTION_KEYS: stored credentials use key "${cipher.activeKeyId}", which is not configured`,
@@ -125,7 +135,10 @@ describe('ConnectionsRepository on PostgreSQL', () => {
     );
     const wrong = await otherCipher(cipher.activeKeyId);
     await expect(
-      new CredentialKeysCheck(new ConnectionsRepository(prisma, wrong), wrong).onModuleInit(),
+      new CredentialKeysCheck(
+        new ConnectionsRepository(prisma, new CredentialSealer(wrong)),
+        wrong,
+      ).onModuleInit(),
     ).rejects.toThrow(/does not decrypt the stored credentials/);
   });
 });

@@ -19,6 +19,7 @@ export interface TestBroker {
   config: AppConfig;
   logs: LogCapture;
   encryptionKeys: string;
+  redisPrefix: string;
   createKey(options?: {
     tenants?: string[];
     integrations?: string[];
@@ -35,10 +36,8 @@ export interface StartBrokerOptions {
   /** A fixed port, when the provider must know the callback URL before the broker starts. */
   port?: number;
   clock?: Clock;
-}
-
-export function randomEncryptionKeys(id = 'k1'): string {
-  return `${id}:${randomBytes(32).toString('base64')}`;
+  /** Brokers of one deployment share a prefix; by default each broker gets its own. */
+  redisPrefix?: string;
 }
 
 /** Boots the real broker (HTTP on loopback) against the run's PostgreSQL and Redis. */
@@ -48,7 +47,9 @@ export async function startBroker(options: StartBrokerOptions): Promise<TestBrok
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
-    REDIS_PREFIX: redisPrefix,
+    REDIS_PREFIX: options.redisPrefix ?? `${redisPrefix}${randomBytes(4).toString('hex')}:`,
+    // Tests run the sweeps by hand, on their own clock.
+    REFRESH_SWEEP_INTERVAL_SECONDS: '0',
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -78,9 +79,6 @@ export async function startBroker(options: StartBrokerOptions): Promise<TestBrok
   await app.listen({ port, host: '127.0.0.1' });
   const actualPort = (app.getHttpServer().address() as AddressInfo).port;
   const url = `http://127.0.0.1:${actualPort}`;
-  if (port === 0 && !options.env?.PUBLIC_URL) {
-    throw new Error('pass a fixed port (or PUBLIC_URL) so the callback URL is known');
-  }
   const keys = app.get(ServiceKeysService);
   return {
     app,
@@ -88,6 +86,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<TestBrok
     config,
     logs,
     encryptionKeys: env.ENCRYPTION_KEYS!,
+    redisPrefix: env.REDIS_PREFIX!,
     createKey: async (grants = {}) => (await keys.create({ name: 'test', ...grants })).key,
     stop: () => app.close(),
   };

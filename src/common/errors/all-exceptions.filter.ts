@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderErrorPage } from '../http/result-page.js';
-import { AppError, ProviderError } from './app-error.js';
+import { AppError, ProviderError, retryAfterOf } from './app-error.js';
 import { errorEnvelope } from './error-envelope.js';
 import { statusOfKind } from './error-status.js';
 
@@ -31,13 +31,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const described = this.describe(exception, request);
     reply.header('cache-control', 'no-store');
-    if (
-      described.status === 429 &&
-      exception instanceof ProviderError &&
-      exception.detail.retryAfterSeconds
-    ) {
-      reply.header('retry-after', String(exception.detail.retryAfterSeconds));
-    }
+    const retryAfter = retryAfterOf(exception);
+    if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, retryAfter)));
     if (wantsHtml(request)) {
       reply
         .status(described.status)

@@ -63,6 +63,17 @@ export class GoneError extends AppError {
   }
 }
 
+/** Too many requests of one kind; `retryAfterSeconds` becomes a Retry-After header. */
+export class RateLimitedError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('rate_limited', code, message);
+  }
+}
+
 /**
  * The third-party API failed or answered something we cannot use. The
  * provider's own status and error code stay internal (logs, decisions) and
@@ -85,9 +96,25 @@ export class ProviderError extends AppError {
   }
 }
 
-/** One of our own dependencies (database, Redis) is down or failed. */
+/** One of our own dependencies (database, Redis) is down or failed; worth retrying. */
 export class UnavailableError extends AppError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super('unavailable', code, message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  readonly retryAfterSeconds?: number;
+}
+
+/** Seconds a caller should wait before retrying, when the error says so. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (error instanceof RateLimitedError || error instanceof UnavailableError)
+    return error.retryAfterSeconds;
+  if (error instanceof ProviderError && error.detail.transient)
+    return error.detail.retryAfterSeconds;
+  return undefined;
 }

@@ -14,5 +14,6 @@ export const oauth2Provider: ProviderDefinition = {
   },
   requiredIntegrationFields: ['authorizationUrl', 'tokenUrl'],
   tokenExtras: {},
+  revokeSupersededGrants: true,
   account: { type: 'end_user' },
 };

@@ -14,5 +14,6 @@ export const oidcProvider: ProviderDefinition = {
   },
   requiredIntegrationFields: ['issuer'],
   tokenExtras: {},
+  revokeSupersededGrants: true,
   account: { type: 'id_token' },
 };

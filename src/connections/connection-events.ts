@@ -1,0 +1,26 @@
+import type { Connection } from './connection.js';
+
+/** Event types of SPEC "Events"; written to the outbox in the transaction that causes them. */
+export type ConnectionEventType =
+  | 'connection.created'
+  | 'connection.reauth_required'
+  | 'connection.recovered'
+  | 'connection.revoked';
+
+export function connectionEvent(
+  type: ConnectionEventType,
+  connection: Pick<Connection, 'id' | 'tenantId' | 'integrationKey'>,
+  detail: Record<string, string | number | boolean> = {},
+) {
+  return {
+    type,
+    connectionId: connection.id,
+    tenantId: connection.tenantId,
+    payload: {
+      connectionId: connection.id,
+      tenantId: connection.tenantId,
+      integration: connection.integrationKey,
+      ...detail,
+    },
+  };
+}

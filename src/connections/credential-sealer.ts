@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { UnavailableError } from '../common/errors/app-error.js';
+import { DecryptionError, type Sealed, TokenCipher } from '../crypto/token-cipher.js';
+import type { Tokens, TokenSet } from './connection.js';
+import { decodeTokenSet, encodeTokenSet } from './token-set.codec.js';
+
+export interface CredentialOwner {
+  id: string;
+  tenantId: string;
+}
+
+/**
+ * The encryption boundary of the connections module: token sets become
+ * ciphertext bound to their connection here and nowhere else. Repositories
+ * use it on the way to and from storage; everything above them only ever
+ * sees TokenSet.
+ */
+@Injectable()
+export class CredentialSealer {
+  constructor(private readonly cipher: TokenCipher) {}
+
+  seal(tokens: Tokens, owner: CredentialOwner): Sealed {
+    return this.cipher.seal(encodeTokenSet(tokens), {
+      tenantId: owner.tenantId,
+      connectionId: owner.id,
+    });
+  }
+
+  open(sealed: { keyId: string; ciphertext: Uint8Array }, owner: CredentialOwner): TokenSet {
+    try {
+      return decodeTokenSet(
+        this.cipher.open(sealed, { tenantId: owner.tenantId, connectionId: owner.id }),
+      );
+    } catch (error) {
+      if (error instanceof DecryptionError) {
+        throw new UnavailableError(
+          'credentials_unreadable',
+          'The stored credentials of this connection cannot be decrypted',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  hasKey(keyId: string): boolean {
+    return this.cipher.hasKey(keyId);
+  }
+}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../infra/prisma/prisma.service.js';
+import type { Connection, Tokens, TokenSet } from './connection.js';
+import { connectionEvent } from './connection-events.js';
+import { CredentialSealer } from './credential-sealer.js';
+
+/**
+ * The writes of a refresh. Correctness across replicas comes from here, not
+ * from the Redis lock: a fence on the credential version says who may send
+ * its refresh token, and the new tokens are written with a compare-and-set
+ * on that version.
+ */
+@Injectable()
+export class CredentialsRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly sealer: CredentialSealer,
+  ) {}
+
+  /**
+   * Takes (or renews) the right to send the refresh token of `version`.
+   * False when someone else holds an unexpired fence, or the credential has
+   * moved past that version.
+   */
+  async claimFence(
+    connectionId: string,
+    version: number,
+    owner: string,
+    now: Date,
+    until: Date,
+  ): Promise<boolean> {
+    const { count } = await this.prisma.credential.updateMany({
+      where: {
+        connectionId,
+        version,
+        OR: [
+          { refreshLeaseUntil: null },
+          { refreshLeaseUntil: { lt: now } },
+          { refreshLeaseOwner: owner },
+        ],
+      },
+      data: { refreshLeaseOwner: owner, refreshLeaseUntil: until },
+    });
+    return count === 1;
+  }
+
+  async releaseFence(connectionId: string, owner: string): Promise<void> {
+    await this.prisma.credential.updateMany({
+      where: { connectionId, refreshLeaseOwner: owner },
+      data: { refreshLeaseOwner: null, refreshLeaseUntil: null },
+    });
+  }
+
+  /**
+   * Compare-and-set: stores the refreshed tokens only if the credential is
+   * still at `expectedVersion`. Tokens, expiry, scopes and the failure count
+   * change in one transaction, before anyone is handed the new access token;
+   * a connection that had been failing gets its recovery event in the same
+   * transaction. Returns the stored set, or undefined when another writer
+   * got there first.
+   */
+  async replaceTokens(
+    connection: Connection,
+    expectedVersion: number,
+    tokens: Tokens,
+    at: Date,
+  ): Promise<TokenSet | undefined> {
+    const sealed = this.sealer.seal(tokens, connection);
+    const written = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.credential.updateMany({
+        where: { connectionId: connection.id, version: expectedVersion },
+        data: {
+          keyId: sealed.keyId,
+          ciphertext: sealed.ciphertext,
+          version: expectedVersion + 1,
+          refreshLeaseOwner: null,
+          refreshLeaseUntil: null,
+        },
+      });
+      if (count !== 1) return false;
+      const before = await tx.connection.findUniqueOrThrow({
+        where: { id: connection.id },
+        select: { refreshFailures: true },
+      });
+      await tx.connection.update({
+        where: { id: connection.id },
+        data: {
+          expiresAt: tokens.expiresAt,
+          scopes: tokens.scopes,
+          lastRefreshedAt: at,
+          refreshFailures: 0,
+          lastRefreshError: null,
+        },
+      });
+      if (before.refreshFailures > 0) {
+        await tx.event.create({
+          data: connectionEvent('connection.recovered', connection, {
+            afterFailures: before.refreshFailures,
+          }),
+        });
+      }
+      return true;
+    });
+    return written ? (tokens as TokenSet) : undefined;
+  }
+
+  /** A transient failure: counted, the status untouched. */
+  async recordRefreshFailure(connectionId: string, errorCode: string): Promise<void> {
+    await this.prisma.connection.updateMany({
+      where: { id: connectionId },
+      data: { refreshFailures: { increment: 1 }, lastRefreshError: errorCode },
+    });
+  }
+}

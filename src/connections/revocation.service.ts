@@ -1,0 +1,59 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ProviderError } from '../common/errors/app-error.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { OAuthClient } from '../oauth/oauth.client.js';
+import { RevocationsRepository } from './revocations.repository.js';
+
+export type RevocationOutcome = 'revoked' | 'unsupported' | 'gone' | 'abandoned';
+
+/** Beyond this many failed deliveries a pending revocation is dropped (and logged). */
+export const MAX_REVOCATION_ATTEMPTS = 50;
+
+/**
+ * Delivers RFC 7009 revocations of disconnected grants. The tokens stay
+ * (encrypted) in pending_revocations until the provider confirms; transient
+ * failures are thrown so the queue retries them.
+ */
+@Injectable()
+export class RevocationService {
+  private readonly logger = new Logger(RevocationService.name);
+
+  constructor(
+    private readonly revocations: RevocationsRepository,
+    private readonly integrations: IntegrationRegistry,
+    private readonly oauth: OAuthClient,
+  ) {}
+
+  async deliver(revocationId: string): Promise<RevocationOutcome> {
+    const pending = await this.revocations.find(revocationId);
+    if (!pending) return 'gone';
+    const integration = this.integrations.get(pending.integrationKey);
+    if (!integration) return 'gone';
+    // Revoking the refresh token ends the whole grant at most providers
+    // (RFC 7009 §2.1); the access token is the fallback when there is none.
+    const [token, hint] = pending.tokens.refreshToken
+      ? ([pending.tokens.refreshToken, 'refresh_token'] as const)
+      : ([pending.tokens.accessToken, 'access_token'] as const);
+    try {
+      const supported = await this.oauth.revoke(integration, token, hint);
+      await this.revocations.delete(pending.id);
+      return supported ? 'revoked' : 'unsupported';
+    } catch (error) {
+      const transient = error instanceof ProviderError && error.detail.transient;
+      const code = error instanceof ProviderError ? error.code : 'revocation_failed';
+      if (transient && pending.attempts + 1 < MAX_REVOCATION_ATTEMPTS) {
+        await this.revocations.recordFailure(pending.id, code);
+        throw error;
+      }
+      // A definite refusal (or endless failure) will not change by retrying.
+      this.logger.warn({
+        err: error,
+        connectionId: pending.connectionId,
+        errorCode: code,
+        msg: 'revocation abandoned',
+      });
+      await this.revocations.delete(pending.id);
+      return 'abandoned';
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { type JobsOptions, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AppConfig } from '../../config/app-config.js';
+import { JOBS, type JobName, type JobPayload, type QueueName } from './jobs.js';
+
+export interface EnqueueOptions {
+  /** Deterministic id: enqueueing again while the job exists is a no-op. */
+  jobId?: string;
+  delayMs?: number;
+  attempts?: number;
+}
+
+/** Producer side of BullMQ: validated payloads onto the right queue. */
+@Injectable()
+export class JobQueue implements OnModuleDestroy {
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly connection: Redis;
+  readonly prefix: string;
+
+  constructor(config: AppConfig) {
+    this.prefix = `${config.redis.prefix}bull`;
+    this.connection = new Redis(config.redis.url.reveal(), {
+      maxRetriesPerRequest: 2,
+      connectTimeout: 5_000,
+    });
+    this.connection.on('error', () => undefined);
+  }
+
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayload<N>,
+    options: EnqueueOptions = {},
+  ): Promise<void> {
+    const job = JOBS[name];
+    const data = job.payload.parse(payload);
+    const opts: JobsOptions = {
+      jobId: options.jobId,
+      delay: options.delayMs,
+      attempts: options.attempts ?? 8,
+      backoff: { type: 'jitter' },
+      removeOnComplete: true,
+      // A failed job is removed so the next sweep may enqueue it afresh.
+      removeOnFail: true,
+    };
+    await this.queue(job.queue).add(name, data, opts);
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+}

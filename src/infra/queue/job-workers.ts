@@ -1,0 +1,96 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { fullJitterDelayMs } from '../../common/backoff.js';
+import { AppConfig } from '../../config/app-config.js';
+import { JobQueue } from './job-queue.js';
+import { JOBS, type JobName, type JobPayload, type QueueName } from './jobs.js';
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+
+/** Thrown by a handler to wait (e.g. a provider's Retry-After) without spending an attempt. */
+export class RetryLater extends Error {
+  constructor(readonly delayMs: number) {
+    super(`retry in ${delayMs} ms`);
+  }
+}
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 5 * 60_000;
+
+/**
+ * Consumer side of BullMQ. Processors register one handler per job name;
+ * the payload is validated again here, so a malformed job fails instead of
+ * reaching a service.
+ */
+@Injectable()
+export class JobWorkers implements OnModuleDestroy {
+  private readonly logger = new Logger(JobWorkers.name);
+  private readonly handlers = new Map<JobName, JobHandler<JobName>>();
+  private readonly workers: Worker[] = [];
+  private readonly connections: Redis[] = [];
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly queue: JobQueue,
+  ) {}
+
+  register<N extends JobName>(name: N, handler: JobHandler<N>, concurrency = 8): void {
+    this.handlers.set(name, handler as JobHandler<JobName>);
+    const queueName = JOBS[name].queue;
+    if (this.workers.some((worker) => worker.name === queueName)) return;
+    this.start(queueName, concurrency);
+  }
+
+  private start(queueName: QueueName, concurrency: number): void {
+    // Workers block on their connection; BullMQ requires maxRetriesPerRequest null.
+    const connection = new Redis(this.config.redis.url.reveal(), { maxRetriesPerRequest: null });
+    connection.on('error', () => undefined);
+    this.connections.push(connection);
+    const worker = new Worker(queueName, (job, token) => this.process(job, token), {
+      connection,
+      prefix: this.queue.prefix,
+      concurrency,
+      settings: {
+        backoffStrategy: (attemptsMade) =>
+          fullJitterDelayMs(attemptsMade, BACKOFF_BASE_MS, BACKOFF_CAP_MS),
+      },
+    });
+    worker.on('error', (error) =>
+      this.logger.error({ err: error, queue: queueName, msg: 'worker error' }),
+    );
+    worker.on('failed', (job, error) =>
+      this.logger.warn({
+        err: error,
+        job: job?.name,
+        jobId: job?.id,
+        attempts: job?.attemptsMade,
+        msg: 'job failed',
+      }),
+    );
+    this.workers.push(worker);
+  }
+
+  private async process(job: Job, token: string | undefined): Promise<unknown> {
+    const name = job.name as JobName;
+    const handler = this.handlers.get(name);
+    const definition = JOBS[name];
+    if (!handler || !definition) throw new Error(`no handler for job "${job.name}"`);
+    const payload = definition.payload.parse(job.data);
+    try {
+      return await handler(payload, job);
+    } catch (error) {
+      if (error instanceof RetryLater) {
+        await job.moveToDelayed(Date.now() + error.delayMs, token);
+        throw new DelayedError();
+      }
+      throw error;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // close() lets running jobs finish before it resolves.
+    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}

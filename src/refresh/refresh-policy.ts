@@ -1,0 +1,65 @@
+import type { Connection, TokenSet } from '../connections/connection.js';
+
+/** What a caller needs of a connection's tokens. */
+export interface Freshness {
+  /** The access token must stay valid at least this long. */
+  minValiditySeconds: number;
+  /** …and must have been obtained after this moment (forced and idle refreshes). */
+  refreshedAfter?: Date;
+}
+
+export function satisfies(
+  connection: Connection,
+  tokens: TokenSet,
+  freshness: Freshness,
+  now: Date,
+): boolean {
+  if (tokens.expiresAt.getTime() - now.getTime() < freshness.minValiditySeconds * 1000)
+    return false;
+  if (!freshness.refreshedAfter) return true;
+  return !!connection.lastRefreshedAt && connection.lastRefreshedAt > freshness.refreshedAfter;
+}
+
+export interface ProactiveSettings {
+  refreshMarginSeconds: number;
+  idleRefreshSeconds: number;
+}
+
+/**
+ * How long before expiry a proactive refresh happens: the configured margin,
+ * but never more than half the token's lifetime, or a provider with short
+ * tokens would be refreshed at every sweep. The sweep's SQL applies the same
+ * rule (ConnectionsRepository.dueForRefresh).
+ */
+export function proactiveMarginSeconds(
+  connection: Connection,
+  settings: ProactiveSettings,
+): number {
+  if (!connection.expiresAt || !connection.lastRefreshedAt) return settings.refreshMarginSeconds;
+  const lifetime = (connection.expiresAt.getTime() - connection.lastRefreshedAt.getTime()) / 1000;
+  return Math.max(0, Math.min(settings.refreshMarginSeconds, Math.floor(lifetime / 2)));
+}
+
+/** What a proactive refresh job asks for, as of `now`. */
+export function proactiveFreshness(
+  connection: Connection,
+  settings: ProactiveSettings,
+  now: Date,
+): Freshness {
+  return {
+    minValiditySeconds: proactiveMarginSeconds(connection, settings),
+    refreshedAfter: new Date(now.getTime() - settings.idleRefreshSeconds * 1000),
+  };
+}
+
+/** When the sweep will next refresh this connection; undefined when it never will (not active). */
+export function nextRefreshAt(
+  connection: Connection,
+  settings: ProactiveSettings,
+): Date | undefined {
+  if (connection.status !== 'active' || !connection.expiresAt) return undefined;
+  const beforeExpiry =
+    connection.expiresAt.getTime() - proactiveMarginSeconds(connection, settings) * 1000;
+  const idle = (connection.lastRefreshedAt?.getTime() ?? 0) + settings.idleRefreshSeconds * 1000;
+  return new Date(Math.min(beforeExpiry, idle));
+}

@@ -1,0 +1,49 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { Clock } from '../infra/clock/clock.js';
+import { JobQueue } from '../infra/queue/job-queue.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+
+const BATCH = 1_000;
+
+/**
+ * Finds connections due for a proactive refresh (close to expiry, or idle
+ * for a day) and enqueues one job each. Only enqueues: the job id is the
+ * connection's, so a connection already queued is not queued twice.
+ */
+@Injectable()
+export class RefreshSweep {
+  private readonly logger = new Logger(RefreshSweep.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly connections: ConnectionsRepository,
+    private readonly integrations: IntegrationRegistry,
+    private readonly queue: JobQueue,
+    private readonly clock: Clock,
+  ) {}
+
+  async sweep(): Promise<number> {
+    const now = this.clock.now();
+    const { refreshMarginSeconds, idleRefreshSeconds } = this.config.tokens;
+    // Connections of integrations not configured here are left alone, not failed.
+    const keys = this.integrations.list().map((integration) => integration.key);
+    const due = await this.connections.dueForRefresh(
+      keys,
+      now,
+      refreshMarginSeconds,
+      idleRefreshSeconds,
+      BATCH,
+    );
+    for (const connectionId of due) {
+      await this.queue.enqueue(
+        'refresh.connection',
+        { connectionId },
+        { jobId: `refresh-${connectionId}` },
+      );
+    }
+    if (due.length) this.logger.log({ queued: due.length, msg: 'proactive refreshes queued' });
+    return due.length;
+  }
+}

@@ -1,0 +1,45 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { AppConfig } from '../config/app-config.js';
+import { RevocationSweep } from '../connections/revocation.sweep.js';
+import { RefreshSweep } from '../refresh/refresh.sweep.js';
+
+/**
+ * Runs the sweeps on an interval (every replica may run them: they only
+ * enqueue, and job ids deduplicate). An interval of 0 turns them off.
+ */
+@Injectable()
+export class SweepsScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SweepsScheduler.name);
+  private running = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly registry: SchedulerRegistry,
+    private readonly refresh: RefreshSweep,
+    private readonly revocations: RevocationSweep,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const seconds = this.config.tokens.sweepIntervalSeconds;
+    if (seconds === 0) return;
+    this.registry.addInterval(
+      'sweeps',
+      setInterval(() => void this.tick(), seconds * 1000),
+    );
+  }
+
+  async tick(): Promise<void> {
+    // A slow sweep (database under load) is not overlapped by the next one.
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.refresh.sweep();
+      await this.revocations.sweep();
+    } catch (error) {
+      this.logger.error({ err: error, msg: 'sweep failed' });
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { ConnectionsModule } from '../connections/connections.module.js';
+import { RevocationProcessor } from '../connections/revocation.processor.js';
+import { RevocationSweep } from '../connections/revocation.sweep.js';
+import { RefreshModule } from '../refresh/refresh.module.js';
+import { RefreshProcessor } from '../refresh/refresh.processor.js';
+import { RefreshSweep } from '../refresh/refresh.sweep.js';
+import { SweepsScheduler } from './sweeps.scheduler.js';
+
+/** The `worker` role: job processors and the sweeps that feed them. */
+@Module({
+  imports: [ScheduleModule.forRoot(), ConnectionsModule, RefreshModule],
+  providers: [
+    RefreshProcessor,
+    RefreshSweep,
+    RevocationProcessor,
+    RevocationSweep,
+    SweepsScheduler,
+  ],
+  exports: [RefreshSweep, RevocationSweep, RefreshProcessor],
+})
+export class WorkerModule {}
