@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
+import { ProviderBackoff } from './provider-backoff.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
   imports: [ConnectionsModule, OAuthModule],
-  providers: [RefreshService, TokenService, RefreshCooldown],
+  providers: [RefreshService, TokenService, RefreshCooldown, ProviderBackoff],
   exports: [TokenService, RefreshService],
 })
 export class RefreshModule {}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { countRows, withDb } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
-import { INTEGRATION, RETURN_URL, type Scenario, startScenario } from '../support/scenario.js';
+import { RETURN_URL, type Scenario, startScenario } from '../support/scenario.js';
 
 /**
  * The walking skeleton, end to end on real parts: PostgreSQL, Redis, the
@@ -54,7 +54,7 @@ describe('connect → callback → encrypted tokens → token API → refresh �
     expect(body).toMatchObject({
       id: connectionId,
       tenantId: 'tenant-a',
-      integration: INTEGRATION,
+      integration: s.integration,
       provider: 'oidc',
       status: 'active',
       account: { id: 'acct-ada', email: 'ada@example.test', name: 'Ada Lovelace' },

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from '../support/browser.js';
 import { countRows } from '../support/db.js';
-import { INTEGRATION, RETURN_ORIGIN, type Scenario, startScenario } from '../support/scenario.js';
+import { RETURN_ORIGIN, type Scenario, startScenario } from '../support/scenario.js';
 
 /** Bad input on every edge: each gets its status and code, and nothing is stored. */
 describe('connect flow and internal API reject bad input', () => {
@@ -85,7 +85,7 @@ describe('connect flow and internal API reject bad input', () => {
     expect(location.searchParams.get('state')!.length).toBeGreaterThanOrEqual(43);
     expect(location.searchParams.get('nonce')).toBeTruthy();
     expect(location.searchParams.get('redirect_uri')).toBe(
-      `${s.broker.url}/v1/oauth/callback/${INTEGRATION}`,
+      `${s.broker.url}/v1/oauth/callback/${s.integration}`,
     );
     const cookie = response.headers.getSetCookie()[0]!;
     expect(cookie).toMatch(/HttpOnly/i);
@@ -125,11 +125,11 @@ describe('connect flow and internal API reject bad input', () => {
 
   it('forged state: 400 invalid_state', async () => {
     const response = await s.api(
-      `/v1/oauth/callback/${INTEGRATION}?code=abc&state=forged-state-value`,
+      `/v1/oauth/callback/${s.integration}?code=abc&state=forged-state-value`,
     );
     expectError(response, 400, 'invalid_state');
     const html = await new TestBrowser().get(
-      `${s.broker.url}/v1/oauth/callback/${INTEGRATION}?code=abc&state=forged`,
+      `${s.broker.url}/v1/oauth/callback/${s.integration}?code=abc&state=forged`,
     );
     expect(html.status).toBe(400);
     expect(html.headers.get('content-type')).toMatch(/text\/html/);
@@ -139,7 +139,7 @@ describe('connect flow and internal API reject bad input', () => {
   it('callback on another integration path: error=integration_mismatch', async () => {
     const browser = new TestBrowser();
     const callback = await reachCallback(browser);
-    const wrong = callback.replace(`/callback/${INTEGRATION}`, '/callback/other-integration');
+    const wrong = callback.replace(`/callback/${s.integration}`, '/callback/other-integration');
     const response = await browser.get(wrong);
     expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe(
       'integration_mismatch',
@@ -177,7 +177,7 @@ describe('connect flow and internal API reject bad input', () => {
       const response = await s.api('/v1/connect-sessions', {
         method: 'POST',
         key,
-        body: { integration: INTEGRATION, tenantId, returnTo },
+        body: { integration: s.integration, tenantId, returnTo },
       });
       expectError(response, 400, 'return_url_not_allowed');
     }
@@ -189,16 +189,16 @@ describe('connect flow and internal API reject bad input', () => {
       s.api('/v1/connect-sessions', { method: 'POST', key, ...init });
     expectError(await post({ rawBody: '{"integration": ' }), 400, 'invalid_json');
     expectError(
-      await post({ body: { integration: INTEGRATION, tenantId, admin: true } }),
+      await post({ body: { integration: s.integration, tenantId, admin: true } }),
       400,
       'unknown_field',
     );
     expectError(
-      await post({ body: { integration: INTEGRATION, tenantId: 42 } }),
+      await post({ body: { integration: s.integration, tenantId: 42 } }),
       400,
       'invalid_request',
     );
-    expectError(await post({ body: { integration: INTEGRATION } }), 400, 'invalid_request');
+    expectError(await post({ body: { integration: s.integration } }), 400, 'invalid_request');
     expectError(await post({}), 400, 'invalid_request');
     expectError(
       await post({ body: { integration: 'nope', tenantId } }),
@@ -250,7 +250,7 @@ describe('connect flow and internal API reject bad input', () => {
       await s.api('/v1/connect-sessions', {
         method: 'POST',
         key: tokenOnly,
-        body: { integration: INTEGRATION, tenantId },
+        body: { integration: s.integration, tenantId },
       }),
       403,
       'action_not_granted',

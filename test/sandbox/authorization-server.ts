@@ -27,6 +27,7 @@ export interface ConsentPolicy {
 }
 
 export interface TokenFault {
+  /** The status to answer with; 0 means: after the delay, answer normally (a slow provider). */
   status: number;
   /** OAuth error code for a JSON error body (e.g. invalid_grant). */
   error?: string;
@@ -60,6 +61,14 @@ export class SandboxAuthorizationServer {
     revocations: 0,
     refreshTokenReuse: 0,
   };
+  /** Every token endpoint request: when it arrived, its grant type, and the status answered. */
+  readonly tokenRequests: Array<{
+    at: number;
+    grantType: string;
+    status: number;
+    retryAfter?: string;
+  }> = [];
+  private port = 0;
   readonly issuedSecrets = new Set<string>();
   private pendingDecision?: ConsentPolicy;
 
@@ -84,6 +93,7 @@ export class SandboxAuthorizationServer {
     const { port: actual } = server.address() as AddressInfo;
     const sandbox = new SandboxAuthorizationServer(`http://127.0.0.1:${actual}`, options);
     sandbox.server = server;
+    sandbox.port = actual;
     const callback = sandbox.provider.callback();
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (req.url?.startsWith('/interaction/')) {
@@ -100,9 +110,19 @@ export class SandboxAuthorizationServer {
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
+    if (!server?.listening) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Back up on the same port, with every grant and token it had (an outage, not a reset). */
+  async restart(): Promise<void> {
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+  }
+
+  /** Ends every grant, as an administrator (or the user, at the provider's settings page) would. */
+  async revokeAllGrants(): Promise<void> {
+    await MemoryAdapter.revokeAll();
   }
 
   /** Looks up a live access token, as a resource server would. */
@@ -179,17 +199,31 @@ export class SandboxAuthorizationServer {
 
   private instrument(): void {
     this.provider.use(async (ctx, next) => {
-      if (ctx.path === '/token' && ctx.method === 'POST') {
+      const isToken = ctx.path === '/token' && ctx.method === 'POST';
+      if (isToken) {
+        const record: (typeof this.tokenRequests)[number] = {
+          at: Date.now(),
+          grantType: 'unknown (fault)',
+          status: 0,
+        };
+        this.tokenRequests.push(record);
         const fault = this.tokenFaults.shift();
-        if (fault) {
-          if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+        if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+        if (fault && fault.status !== 0) {
           ctx.status = fault.status;
           if (fault.retryAfter) ctx.set('retry-after', fault.retryAfter);
           ctx.body = fault.error ? { error: fault.error } : 'sandbox fault';
+          record.status = fault.status;
+          record.retryAfter = fault.retryAfter;
           return;
         }
+        await next();
+        record.status = ctx.status;
+        const params = (ctx as KoaContextWithOIDC).oidc?.params;
+        record.grantType = typeof params?.grant_type === 'string' ? params.grant_type : 'unknown';
+      } else {
+        await next();
       }
-      await next();
       if (ctx.path === '/token' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
         const body = ctx.body as Record<string, unknown>;
         for (const field of ['access_token', 'refresh_token', 'id_token']) {

@@ -54,6 +54,13 @@ export class MemoryAdapter implements Adapter {
     this.store.delete(id);
   }
 
+  /** Destroys every grant and everything issued under it. */
+  static async revokeAll(): Promise<void> {
+    for (const grantId of [...grants.keys()])
+      await new MemoryAdapter('Grant').revokeByGrantId(grantId);
+    stores.get('Grant')?.clear();
+  }
+
   async revokeByGrantId(grantId: string): Promise<void> {
     for (const key of grants.get(grantId) ?? []) {
       const separator = key.indexOf(':');

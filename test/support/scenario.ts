@@ -8,68 +8,97 @@ import { testEnv } from './test-env.js';
 
 export const RETURN_ORIGIN = 'http://127.0.0.1:5999';
 export const RETURN_URL = `${RETURN_ORIGIN}/app/connected`;
-export const INTEGRATION = 'sandbox-crm';
+
+type ApiInit = { method?: string; key?: string; body?: unknown; rawBody?: string; broker?: number };
+export type ApiResponse = { status: number; body: any; headers: Headers };
 
 export interface Scenario {
   sandbox: Sandbox;
+  /** The first broker: the connect flow and `api()` go through it unless told otherwise. */
   broker: TestBroker;
+  /** Every broker of this deployment (same database, Redis prefix, clock and PUBLIC_URL). */
+  brokers: TestBroker[];
+  /** This scenario's own integration key, so brokers of other suites leave its connections alone. */
+  integration: string;
   clock: TestClock;
   clientSecret: string;
   /** Every secret handed out during the run, for the log leak check. */
   secrets: Set<string>;
-  api(
-    path: string,
-    init?: { method?: string; key?: string; body?: unknown; rawBody?: string },
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  api(path: string, init?: ApiInit): Promise<ApiResponse>;
   cliCreateKey(args: string[]): Promise<string>;
   createSession(
     key: string,
     body?: Record<string, unknown>,
   ): Promise<{ id: string; token: string; connectUrl: string }>;
-  /** Runs the browser through connect → consent → callback; returns the final return URL. */
+  /** Runs a browser through connect → consent → callback; returns the final return URL. */
   connect(key: string, body?: Record<string, unknown>, browser?: TestBrowser): Promise<URL>;
+  /** Connects and returns the new connection's id (fails the test otherwise). */
+  connectOk(key: string, body?: Record<string, unknown>): Promise<string>;
+  /** Every broker's captured log lines. */
+  logText(): string;
   stop(): Promise<void>;
 }
 
-export function integrationsYaml(extra = ''): string {
+export interface ScenarioOptions {
+  accessTokenTtlSeconds?: number;
+  env?: Record<string, string>;
+  /** Replicas of the broker (default 1). */
+  brokers?: number;
+}
+
+function integrationsYaml(integration: string): string {
   return `
 integrations:
-  - key: ${INTEGRATION}
+  - key: ${integration}
     provider: oidc
     issuer: \${SANDBOX_ISSUER}
     clientId: ${SANDBOX_CLIENT_ID}
     clientSecret: \${SANDBOX_CLIENT_SECRET}
     scopes: [openid, offline_access, email, profile, contacts.read]
     authorizationParams: { prompt: consent }
-${extra}`;
+`;
 }
 
-/** The sandbox authorization server and CRM, and a broker configured for them. */
-export async function startScenario(
-  options: { accessTokenTtlSeconds?: number; env?: Record<string, string> } = {},
-): Promise<Scenario> {
+/** The sandbox authorization server and CRM, and one or more brokers configured for them. */
+export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
   const port = await freePort();
+  const integration = `crm-${randomBytes(4).toString('hex')}`;
   const clientSecret = `sandbox-secret-${randomBytes(12).toString('hex')}`;
+  const publicUrl = `http://127.0.0.1:${port}`;
   const sandbox = await startSandbox({
-    redirectUris: [`http://127.0.0.1:${port}/v1/oauth/callback/${INTEGRATION}`],
+    redirectUris: [`${publicUrl}/v1/oauth/callback/${integration}`],
     clientSecret,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
   const clock = new TestClock();
-  const broker = await startBroker({
-    port,
-    clock,
-    integrationsYaml: integrationsYaml(),
-    env: {
-      SANDBOX_ISSUER: sandbox.auth.issuer,
-      SANDBOX_CLIENT_SECRET: clientSecret,
-      ALLOWED_RETURN_URLS: `${RETURN_ORIGIN}/app`,
-      ...options.env,
-    },
-  }).catch(async (error: unknown) => {
+  const env = {
+    SANDBOX_ISSUER: sandbox.auth.issuer,
+    SANDBOX_CLIENT_SECRET: clientSecret,
+    ALLOWED_RETURN_URLS: `${RETURN_ORIGIN}/app`,
+    PUBLIC_URL: publicUrl,
+    ...options.env,
+  };
+  const brokers: TestBroker[] = [];
+  try {
+    brokers.push(
+      await startBroker({ port, clock, integrationsYaml: integrationsYaml(integration), env }),
+    );
+    for (let i = 1; i < (options.brokers ?? 1); i += 1) {
+      brokers.push(
+        await startBroker({
+          clock,
+          integrationsYaml: integrationsYaml(integration),
+          env,
+          redisPrefix: brokers[0]!.redisPrefix,
+        }),
+      );
+    }
+  } catch (error) {
+    await Promise.all(brokers.map((b) => b.stop()));
     await sandbox.stop();
     throw error;
-  });
+  }
+  const broker = brokers[0]!;
   const secrets = new Set<string>([clientSecret]);
   const api: Scenario['api'] = async (path, init = {}) => {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -77,7 +106,8 @@ export async function startScenario(
     let body: string | undefined = init.rawBody;
     if (init.body !== undefined) body = JSON.stringify(init.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${broker.url}${path}`, {
+    const target = brokers[init.broker ?? 0]!;
+    const response = await fetch(`${target.url}${path}`, {
       method: init.method ?? 'GET',
       headers,
       body,
@@ -92,6 +122,8 @@ export async function startScenario(
   const scenario: Scenario = {
     sandbox,
     broker,
+    brokers,
+    integration,
     clock,
     clientSecret,
     secrets,
@@ -115,7 +147,7 @@ export async function startScenario(
         method: 'POST',
         key,
         body: {
-          integration: INTEGRATION,
+          integration,
           tenantId: 'tenant-a',
           endUserId: 'user-1',
           returnTo: RETURN_URL,
@@ -139,8 +171,15 @@ export async function startScenario(
       }
       return new URL(url);
     },
+    async connectOk(key, body) {
+      const landed = await scenario.connect(key, body);
+      const id = landed.searchParams.get('connection_id');
+      if (!id) throw new Error(`connect failed: ${landed.searchParams.get('error')}`);
+      return id;
+    },
+    logText: () => brokers.map((b) => b.logs.text()).join('\n'),
     async stop() {
-      await broker.stop();
+      await Promise.all(brokers.map((b) => b.stop()));
       await sandbox.stop();
     },
   };

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { countRows, withDb } from '../support/db.js';
+import { type Scenario, startScenario } from '../support/scenario.js';
+
+const HOUR_MS = 3_600_000;
+
+async function events(connectionId: string): Promise<string[]> {
+  return withDb(async (db) => {
+    const { rows } = await db.query(
+      'SELECT type FROM events WHERE connection_id = $1 ORDER BY id',
+      [connectionId],
+    );
+    return rows.map((r) => r.type as string);
+  });
+}
+
+/** What a refresh failure does to a connection: dead grants end it, transient failures never do. */
+describe('refresh failure classification', () => {
+  let s: Scenario;
+  let key: string;
+  let tenant = 0;
+
+  beforeAll(async () => {
+    // A short provider timeout, so "the provider times out" takes moments.
+    s = await startScenario({ env: { PROVIDER_TIMEOUT_MS: '400' } });
+    key = await s.cliCreateKey(['--name', 'failures']);
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  async function expiredConnection(): Promise<string> {
+    tenant += 1;
+    const id = await s.connectOk(key, { tenantId: `tenant-fail-${tenant}` });
+    s.clock.advance(2 * HOUR_MS);
+    return id;
+  }
+
+  it.each(['invalid_grant', 'invalid_client', 'unauthorized_client'])(
+    'the provider answers %s: needs_reauth after that one request, an event, 409 without asking again',
+    async (error) => {
+      const id = await expiredConnection();
+      s.sandbox.auth.tokenFaults.push({ status: 400, error });
+      const hits = s.sandbox.auth.tokenRequests.length;
+      const response = await s.api(`/v1/connections/${id}/token`, { key });
+      expect(response.status).toBe(409);
+      expect(response.body.error.code).toBe('needs_reauth');
+      expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
+      expect((await s.api(`/v1/connections/${id}`, { key })).body.status).toBe('needs_reauth');
+      expect(await events(id)).toEqual(['connection.created', 'connection.reauth_required']);
+      const again = await s.api(`/v1/connections/${id}/token`, { key });
+      expect(again.status).toBe(409);
+      expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
+    },
+  );
+
+  it('a grant revoked at the provider (a real invalid_grant from oidc-provider) ends as needs_reauth', async () => {
+    const id = await expiredConnection();
+    await s.sandbox.auth.revokeAllGrants();
+    const response = await s.api(`/v1/connections/${id}/token`, { key });
+    expect(response.body.error?.code).toBe('needs_reauth');
+    expect(s.sandbox.auth.tokenRequests.at(-1)?.status).toBe(400);
+  });
+
+  it('20 transient failures in a row (503, 429 with Retry-After, timeouts): stays active, honours Retry-After, heals', async () => {
+    const id = await expiredConnection();
+    const faults = Array.from({ length: 20 }, (_, i) => {
+      if (i % 4 === 0) return { status: 429, retryAfter: '1' };
+      if (i % 4 === 1) return { status: 503 };
+      if (i % 4 === 2) return { status: 503, delayMs: 600 }; // answers after the client gave up
+      return { status: 503, retryAfter: new Date(Date.now() + 1_000).toUTCString() };
+    });
+    s.sandbox.auth.tokenFaults.push(...faults);
+    const firstHit = s.sandbox.auth.tokenRequests.length;
+
+    // Callers keep asking, as a service would; each request makes a few attempts.
+    let healed: Awaited<ReturnType<Scenario['api']>> | undefined;
+    for (let i = 0; i < 40 && !healed; i += 1) {
+      const response = await s.api(`/v1/connections/${id}/token`, { key });
+      if (response.status === 200) {
+        healed = response;
+        break;
+      }
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toMatch(/^provider_/);
+      const view = await s.api(`/v1/connections/${id}`, { key });
+      expect(view.body.status).toBe('active');
+      expect(view.body.refreshFailures).toBeGreaterThan(0);
+    }
+    expect(healed?.status).toBe(200);
+    expect(s.sandbox.auth.tokenFaults).toHaveLength(0);
+    expect(s.sandbox.auth.counters.refreshTokenReuse).toBe(0);
+    const view = await s.api(`/v1/connections/${id}`, { key });
+    expect(view.body).toMatchObject({
+      status: 'active',
+      refreshFailures: 0,
+      lastRefreshError: null,
+    });
+    expect(await events(id)).toEqual(['connection.created', 'connection.recovered']);
+
+    // Every retry that followed a Retry-After waited at least that long.
+    const hits = s.sandbox.auth.tokenRequests.slice(firstHit);
+    for (let i = 0; i + 1 < hits.length; i += 1) {
+      const retryAfter = hits[i]!.retryAfter;
+      if (!retryAfter) continue;
+      const asked = /^\d+$/.test(retryAfter)
+        ? Number(retryAfter) * 1000
+        : Date.parse(retryAfter) - hits[i]!.at;
+      expect(hits[i + 1]!.at - hits[i]!.at).toBeGreaterThanOrEqual(Math.min(asked, 1_000) - 50);
+    }
+  }, 90_000);
+
+  it('a database failure right after the provider answered: 503, never the unstored token, and the next request stores it', async () => {
+    const id = await expiredConnection();
+    const refreshes = s.sandbox.auth.counters.refreshGrants;
+    // A real failure of PostgreSQL, on this connection's credential row only.
+    await withDb((db) =>
+      db.query(`
+        CREATE OR REPLACE FUNCTION tb_test_fail_write() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'injected write failure'; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER tb_test_fail_${id.replaceAll('-', '')} BEFORE UPDATE OF ciphertext ON credentials
+          FOR EACH ROW WHEN (NEW.connection_id = '${id}') EXECUTE FUNCTION tb_test_fail_write();`),
+    );
+    const issuedBefore = new Set(s.sandbox.auth.issuedSecrets);
+    const failed = await s.api(`/v1/connections/${id}/token`, { key });
+    await withDb((db) =>
+      db.query(`DROP TRIGGER tb_test_fail_${id.replaceAll('-', '')} ON credentials`),
+    );
+
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe('credentials_write_failed');
+    expect(failed.headers.get('retry-after')).toBe('1');
+    const issuedNow = [...s.sandbox.auth.issuedSecrets].filter((t) => !issuedBefore.has(t));
+    expect(issuedNow.length).toBeGreaterThan(0);
+    for (const token of issuedNow) expect(JSON.stringify(failed.body)).not.toContain(token);
+    expect(s.sandbox.auth.counters.refreshGrants).toBe(refreshes + 1);
+
+    const retried = await s.api(`/v1/connections/${id}/token`, { key });
+    expect(retried.status).toBe(200);
+    // The tokens of the first refresh, stored now; the rotated refresh token was not sent again.
+    expect(issuedNow).toContain(retried.body.accessToken);
+    expect(s.sandbox.auth.counters.refreshGrants).toBe(refreshes + 1);
+    expect(s.sandbox.auth.counters.refreshTokenReuse).toBe(0);
+  });
+
+  it('a forced refresh works once, then answers 429 refresh_cooldown with Retry-After', async () => {
+    tenant += 1;
+    const id = await s.connectOk(key, { tenantId: `tenant-fail-${tenant}` });
+    const before = (await s.api(`/v1/connections/${id}/token?minValiditySeconds=0`, { key })).body
+      .accessToken;
+    const forced = await s.api(`/v1/connections/${id}/refresh`, { method: 'POST', key });
+    expect(forced.status).toBe(200);
+    expect(forced.body.id).toBe(id);
+    const after = (await s.api(`/v1/connections/${id}/token?minValiditySeconds=0`, { key })).body
+      .accessToken;
+    expect(after).not.toBe(before);
+    const again = await s.api(`/v1/connections/${id}/refresh`, { method: 'POST', key });
+    expect(again.status).toBe(429);
+    expect(again.body.error.code).toBe('refresh_cooldown');
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('writes no secret to the log', async () => {
+    const secrets = [...s.secrets, ...s.sandbox.auth.issuedSecrets];
+    const text = s.logText();
+    expect(secrets.filter((secret) => text.includes(secret))).toEqual([]);
+    expect(await countRows('events', "type = 'connection.reauth_required'")).toBeGreaterThanOrEqual(
+      4,
+    );
+  });
+});
