@@ -54,6 +54,13 @@ describe('classifyOAuthError', () => {
     });
     expect(classifyOAuthError(timeout, 'x', now).code).toBe('provider_timeout');
     expect(classifyOAuthError(new TypeError('fetch failed'), 'x', now).detail.transient).toBe(true);
+    const wrapped = new client.ClientError('something went wrong', {
+      cause: new TypeError('fetch failed'),
+    });
+    expect(classifyOAuthError(wrapped, 'x', now).code).toBe('provider_unreachable');
+    expect(
+      classifyOAuthError(new TypeError('x is not a function'), 'x', now).detail.transient,
+    ).toBe(false);
   });
 
   it('never copies the provider description (which may echo secrets) into the message', () => {

@@ -45,6 +45,7 @@ export function classifyOAuthError(error: unknown, operation: string, now: Date)
         { cause: error },
       );
     }
+    if (isNetworkFailure(error.cause)) return classifyOAuthError(error.cause, operation, now);
     if (error.cause instanceof Response) {
       return fromStatus(error.cause.status, error.cause, operation, now, undefined, error);
     }
@@ -67,8 +68,7 @@ export function classifyOAuthError(error: unknown, operation: string, now: Date)
       { cause: error },
     );
   }
-  if (error instanceof TypeError || (error as { name?: string })?.name === 'TimeoutError') {
-    // fetch() signals network failures (refused, reset, DNS) with a TypeError.
+  if (isNetworkFailure(error)) {
     return new ProviderError(
       'provider_unreachable',
       `The provider could not be reached during ${operation}`,
@@ -114,5 +114,20 @@ function fromStatus(
       retryAfterSeconds,
     },
     { cause },
+  );
+}
+
+/**
+ * fetch() signals refused, reset and DNS failures with a TypeError, and its
+ * own timeouts with a TimeoutError; compared by name, because the error may
+ * come from another realm (a TypeError of Node's fetch is not `instanceof`
+ * the TypeError of a VM context, as under Jest).
+ */
+function isNetworkFailure(error: unknown): boolean {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return (
+    (name === 'TypeError' && message === 'fetch failed') ||
+    name === 'TimeoutError' ||
+    name === 'AbortError'
   );
 }

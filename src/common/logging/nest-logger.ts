@@ -45,8 +45,9 @@ export class NestPinoLogger implements LoggerService {
       return;
     }
     if (message !== null && typeof message === 'object') {
-      Object.assign(fields, message);
-      this.logger[level](fields, typeof fields.msg === 'string' ? fields.msg : undefined);
+      const { msg, ...rest } = message as Record<string, unknown>;
+      Object.assign(fields, rest);
+      this.logger[level](fields, typeof msg === 'string' ? msg : undefined);
       return;
     }
     if (extra.length === 1 && typeof extra[0] === 'string' && level === 'error')

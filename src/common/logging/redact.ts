@@ -89,7 +89,8 @@ function redactError(error: Error, depth: number, seen: WeakSet<object>): Record
     stack: error.stack ? scrubString(error.stack) : undefined,
   };
   const { code, status, error: oauthError } = error as Error & Record<string, unknown>;
-  if (typeof code === 'string' || typeof code === 'number') plain.code = code;
+  // Not `code`: that key is redacted everywhere, as OAuth authorization codes travel under it.
+  if (typeof code === 'string' || typeof code === 'number') plain.errorCode = code;
   if (typeof status === 'number') plain.status = status;
   if (typeof oauthError === 'string') plain.error = scrubString(oauthError);
   if (error.cause !== undefined) plain.cause = redact(error.cause, depth + 1, seen);
