@@ -45,6 +45,17 @@ export abstract class AppConfig {
      */
     readonly fenceTtlMs: number;
   };
+  abstract readonly sync: {
+    /** Runs one worker process executes at once. */
+    readonly concurrency: number;
+    /**
+     * How long a run's job stays locked without a heartbeat; a crashed
+     * worker's run is picked up again after about this long.
+     */
+    readonly jobLockMs: number;
+    /** A run is full (deletion detection) when the last full one is older than this; 0: only when asked. */
+    readonly fullResyncHours: number;
+  };
   abstract readonly providerHttp: {
     readonly timeoutMs: number;
     readonly maxResponseBytes: number;

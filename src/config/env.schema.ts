@@ -80,6 +80,14 @@ export const envSchema = z
       .default(86_400),
     REFRESH_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     REFRESH_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    SYNC_JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+    SYNC_FULL_RESYNC_HOURS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 30)
+      .default(24),
     REFRESH_LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     PROVIDER_MAX_RESPONSE_BYTES: z.coerce

@@ -42,6 +42,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       lockTtlMs: e.REFRESH_LOCK_TTL_MS ?? 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
       fenceTtlMs: 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
     },
+    sync: {
+      concurrency: e.SYNC_CONCURRENCY,
+      jobLockMs: e.SYNC_JOB_LOCK_MS,
+      fullResyncHours: e.SYNC_FULL_RESYNC_HOURS,
+    },
     providerHttp: {
       timeoutMs: e.PROVIDER_TIMEOUT_MS,
       maxResponseBytes: e.PROVIDER_MAX_RESPONSE_BYTES,

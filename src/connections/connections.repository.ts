@@ -255,6 +255,14 @@ export class ConnectionsRepository {
     return rows.map((row) => row.id);
   }
 
+  async activeIds(integrationKey: string): Promise<string[]> {
+    const rows = await this.prisma.connection.findMany({
+      where: { integrationKey, status: 'active' },
+      select: { id: true },
+    });
+    return rows.map((row) => row.id);
+  }
+
   /** Key ids present in stored credentials, with one sample row each (start-up check). */
   async credentialKeySamples(): Promise<Array<{ keyId: string; connectionId: string }>> {
     return this.prisma.credential.findMany({

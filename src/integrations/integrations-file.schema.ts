@@ -43,6 +43,8 @@ const modelSchema = z.strictObject({
   itemsPath: z.string().optional(),
   idField: path.default('id'),
   updatedAtField: path.optional(),
+  /** A field that marks a record deleted at the provider (tombstones in incremental answers). */
+  deletedField: path.optional(),
   pagination: paginationSchema,
   updatedSinceParam: z.string().min(1).optional(),
 });

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
+import { SyncModule } from '../sync/sync.module.js';
 import { CatalogueController } from './catalogue.controller.js';
 import { ConnectionsController } from './connections.controller.js';
+import { SyncsController } from './syncs.controller.js';
 
 @Module({
-  imports: [ConnectionsModule, RefreshModule],
-  controllers: [ConnectionsController, CatalogueController],
+  imports: [ConnectionsModule, RefreshModule, SyncModule],
+  controllers: [ConnectionsController, CatalogueController, SyncsController],
 })
 export class InternalApiModule {}

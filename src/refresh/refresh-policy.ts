@@ -63,3 +63,16 @@ export function nextRefreshAt(
   const idle = (connection.lastRefreshedAt?.getTime() ?? 0) + settings.idleRefreshSeconds * 1000;
   return new Date(Math.min(beforeExpiry, idle));
 }
+
+/** Background work renews a token this long before expiry at the most. */
+const WORK_MARGIN_SECONDS = 60;
+
+/**
+ * How long a token must still be valid before background work (a sync page)
+ * uses it: a minute, or half its lifetime for short-lived tokens (else a
+ * provider with 2-minute tokens would be refreshed before every page).
+ */
+export function workValiditySeconds(expiresAt: Date, obtainedAt: Date): number {
+  const lifetime = (expiresAt.getTime() - obtainedAt.getTime()) / 1000;
+  return Math.max(0, Math.min(WORK_MARGIN_SECONDS, Math.floor(lifetime / 2)));
+}

@@ -8,7 +8,14 @@ import { assertCallerMayUse } from '../connections/connection-access.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
+import { workValiditySeconds } from './refresh-policy.js';
 import { needsReauth, RefreshService } from './refresh.service.js';
+
+export interface WorkerTokens {
+  tokens: TokenSet;
+  /** When this token set was obtained (the connection's lastRefreshedAt). */
+  obtainedAt: Date;
+}
 
 export interface IssuedToken {
   connection: Connection;
@@ -55,6 +62,40 @@ export class TokenService {
       detail: { refreshed, minValiditySeconds },
     });
     return { connection, tokens, refreshed };
+  }
+
+  /**
+   * Tokens for background work (syncs): no caller to authorise, and no
+   * audit row per page. `obtainedAt` identifies this token set for
+   * `replaceRejected`.
+   */
+  async forWorker(connectionId: string): Promise<WorkerTokens> {
+    const found = await this.connections.findWithTokens(connectionId);
+    if (!found?.tokens) throw new NotFoundError('connection_not_found', 'No such connection');
+    assertUsable(found.connection);
+    let tokens = found.tokens;
+    let obtainedAt = found.connection.lastRefreshedAt ?? new Date(0);
+    const minValiditySeconds = workValiditySeconds(tokens.expiresAt, obtainedAt);
+    if (tokens.expiresAt.getTime() - this.clock.now().getTime() < minValiditySeconds * 1000) {
+      tokens = await this.refresher.refresh(connectionId, { minValiditySeconds }, { attempts: 3 });
+      obtainedAt = this.clock.now();
+    }
+    return { tokens, obtainedAt };
+  }
+
+  /**
+   * The provider refused a token before its expiry (revoked, rotated,
+   * clock skew): get one refreshed after it was obtained. Single-flight, so
+   * a burst of 401s from many pages makes one refresh.
+   */
+  async replaceRejected(connectionId: string, rejected: WorkerTokens): Promise<WorkerTokens> {
+    const refreshedAfter = new Date(rejected.obtainedAt.getTime() + 1);
+    const tokens = await this.refresher.refresh(
+      connectionId,
+      { minValiditySeconds: 0, refreshedAfter },
+      { attempts: 3 },
+    );
+    return { tokens, obtainedAt: this.clock.now() };
   }
 
   /**

@@ -3,6 +3,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config.js';
 import { RevocationSweep } from '../connections/revocation.sweep.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
+import { SyncRecoverySweep } from '../sync/sync-recovery.sweep.js';
+import { SyncSchedules } from '../sync/sync-schedules.js';
 
 /**
  * Runs the sweeps on an interval (every replica may run them: they only
@@ -18,6 +20,8 @@ export class SweepsScheduler implements OnApplicationBootstrap {
     private readonly registry: SchedulerRegistry,
     private readonly refresh: RefreshSweep,
     private readonly revocations: RevocationSweep,
+    private readonly schedules: SyncSchedules,
+    private readonly syncRecovery: SyncRecoverySweep,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -36,6 +40,8 @@ export class SweepsScheduler implements OnApplicationBootstrap {
     try {
       await this.refresh.sweep();
       await this.revocations.sweep();
+      await this.schedules.reconcile();
+      await this.syncRecovery.sweep();
     } catch (error) {
       this.logger.error({ err: error, msg: 'sweep failed' });
     } finally {

@@ -6,16 +6,19 @@ import { RevocationSweep } from '../connections/revocation.sweep.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
 import { RefreshProcessor } from '../refresh/refresh.processor.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
+import { SyncModule } from '../sync/sync.module.js';
+import { SyncProcessor } from '../sync/sync.processor.js';
 import { SweepsScheduler } from './sweeps.scheduler.js';
 
 /** The `worker` role: job processors and the sweeps that feed them. */
 @Module({
-  imports: [ScheduleModule.forRoot(), ConnectionsModule, RefreshModule],
+  imports: [ScheduleModule.forRoot(), ConnectionsModule, RefreshModule, SyncModule],
   providers: [
     RefreshProcessor,
     RefreshSweep,
     RevocationProcessor,
     RevocationSweep,
+    SyncProcessor,
     SweepsScheduler,
   ],
   exports: [RefreshSweep, RevocationSweep, RefreshProcessor],

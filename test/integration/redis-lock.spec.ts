@@ -19,7 +19,9 @@ describe('RedisLock on Redis', () => {
 
   it('one holder at a time; released by its owner, then free', async () => {
     const name = randomUUID();
-    const results = await Promise.all(Array.from({ length: 20 }, () => lock.tryAcquire(name, 5_000)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => lock.tryAcquire(name, 5_000)),
+    );
     const holders = results.filter((lease) => lease !== undefined);
     expect(holders).toHaveLength(1);
     await holders[0]!.release();
@@ -27,7 +29,7 @@ describe('RedisLock on Redis', () => {
     expect(await lock.tryAcquire(name, 5_000)).toBeDefined();
   });
 
-  it('an expired owner can neither release nor extend the next owner\'s lock', async () => {
+  it("an expired owner can neither release nor extend the next owner's lock", async () => {
     const name = randomUUID();
     const first = (await lock.tryAcquire(name, 100))!;
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -120,6 +120,11 @@ export class SandboxAuthorizationServer {
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
   }
 
+  /** Every access token issued so far stops working (grants and refresh tokens live on). */
+  expireAccessTokens(): void {
+    MemoryAdapter.clearAccessTokens();
+  }
+
   /** Ends every grant, as an administrator (or the user, at the provider's settings page) would. */
   async revokeAllGrants(): Promise<void> {
     await MemoryAdapter.revokeAll();

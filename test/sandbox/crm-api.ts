@@ -2,14 +2,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A small CRM API for tests and the demo: contacts (cursor pagination) and
- * companies (page pagination), readable only with a live access token that
- * carries the model's scope. Faults can be programmed per request.
+ * A small CRM API for tests and the demo, readable only with a live access
+ * token carrying the model's scope. Each model pages differently, as real
+ * CRMs do: contacts by cursor, companies by page number, deals by RFC 8288
+ * Link headers, tasks by offset. `updated_since` returns changes, deleted
+ * records included as tombstones (`archived: true`). Faults and a per-request
+ * delay can be programmed.
  */
 
 export interface CrmRecord {
   id: string;
   updated_at: string;
+  archived?: boolean;
   [field: string]: unknown;
 }
 
@@ -17,24 +21,44 @@ export interface ApiFault {
   status: number;
   retryAfter?: string;
   delayMs?: number;
+  /** Only requests to this model (default: any). */
+  model?: Model;
 }
 
 export type TokenVerifier = (
   token: string,
 ) => Promise<{ accountId: string; scopes: Set<string> } | undefined>;
 
-const MODELS = { contacts: 'contacts.read', companies: 'companies.read' } as const;
-type Model = keyof typeof MODELS;
+export const CRM_MODELS = {
+  contacts: 'contacts.read',
+  companies: 'companies.read',
+  deals: 'contacts.read',
+  tasks: 'contacts.read',
+} as const;
+export type Model = keyof typeof CRM_MODELS;
 
 export class SandboxCrmApi {
   private server?: Server;
   readonly records: Record<Model, Map<string, CrmRecord>> = {
     contacts: new Map(),
     companies: new Map(),
+    deals: new Map(),
+    tasks: new Map(),
   };
   readonly faults: ApiFault[] = [];
+  /** Every request: when, to which model, the status answered and any Retry-After. */
+  readonly requests: Array<{
+    at: number;
+    model?: string;
+    status: number;
+    retryAfter?: string;
+    query: string;
+  }> = [];
   readonly counters = { requests: 0, unauthorized: 0 };
+  /** Added to every data request (to make runs long enough to interrupt). */
+  pageDelayMs = 0;
   baseUrl = '';
+  private clock = 0;
 
   constructor(private readonly verify: TokenVerifier) {}
 
@@ -56,7 +80,13 @@ export class SandboxCrmApi {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Adds `count` records to a model with predictable ids and fields. */
+  /** A strictly increasing change time, so `updated_since` never misses an edit. */
+  private tick(): string {
+    this.clock = Math.max(this.clock + 1, Date.now());
+    return new Date(this.clock).toISOString();
+  }
+
+  /** Adds `count` records with predictable ids and fields. */
   seed(model: Model, count: number, at = new Date('2026-01-01T00:00:00Z')): void {
     const store = this.records[model];
     const start = store.size;
@@ -71,55 +101,101 @@ export class SandboxCrmApi {
     }
   }
 
+  update(model: Model, id: string, fields: Record<string, unknown>): void {
+    const record = this.records[model].get(id);
+    if (!record) throw new Error(`no ${model} ${id}`);
+    this.records[model].set(id, { ...record, ...fields, updated_at: this.tick() });
+  }
+
+  add(model: Model, id: string, fields: Record<string, unknown> = {}): void {
+    this.records[model].set(id, { id, name: id, ...fields, updated_at: this.tick() });
+  }
+
+  /** Deletes a record, leaving a tombstone for incremental readers (full listings omit it). */
+  remove(model: Model, id: string): void {
+    const record = this.records[model].get(id);
+    if (!record) throw new Error(`no ${model} ${id}`);
+    this.records[model].set(id, { id, archived: true, updated_at: this.tick() });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counters.requests += 1;
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const fault = this.faults.shift();
-    if (fault) {
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      if (fault.retryAfter) res.setHeader('retry-after', fault.retryAfter);
-      send(res, fault.status, { error: 'sandbox_fault' });
+    const model = /^\/v1\/(contacts|companies|deals|tasks)$/.exec(url.pathname)?.[1] as
+      Model | undefined;
+    const log = {
+      at: Date.now(),
+      model,
+      status: 0,
+      query: url.search,
+    } as (typeof this.requests)[number];
+    this.requests.push(log);
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      log.status = status;
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      send(res, status, body);
+    };
+    const faultIndex = this.faults.findIndex((f) => !f.model || f.model === model);
+    if (faultIndex >= 0) {
+      const [fault] = this.faults.splice(faultIndex, 1);
+      if (fault!.delayMs) await new Promise((r) => setTimeout(r, fault!.delayMs));
+      log.retryAfter = fault!.retryAfter;
+      reply(
+        fault!.status,
+        { error: 'sandbox_fault' },
+        fault!.retryAfter ? { 'retry-after': fault!.retryAfter } : {},
+      );
       return;
     }
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const grant = token ? await this.verify(token) : undefined;
     if (!grant) {
       this.counters.unauthorized += 1;
-      res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
-      send(res, 401, { error: 'invalid_token' });
+      reply(
+        401,
+        { error: 'invalid_token' },
+        { 'www-authenticate': 'Bearer error="invalid_token"' },
+      );
       return;
     }
-    if (url.pathname === '/v1/me') {
-      send(res, 200, { id: grant.accountId });
-      return;
-    }
-    const model = /^\/v1\/(contacts|companies)$/.exec(url.pathname)?.[1] as Model | undefined;
-    if (!model) {
-      send(res, 404, { error: 'not_found' });
-      return;
-    }
-    if (!grant.scopes.has(MODELS[model])) {
-      send(res, 403, { error: 'insufficient_scope' });
-      return;
-    }
-    const updatedSince = url.searchParams.get('updated_since');
+    if (url.pathname === '/v1/me') return reply(200, { id: grant.accountId });
+    if (!model) return reply(404, { error: 'not_found' });
+    if (!grant.scopes.has(CRM_MODELS[model])) return reply(403, { error: 'insufficient_scope' });
+    if (this.pageDelayMs) await new Promise((r) => setTimeout(r, this.pageDelayMs));
+
+    const since = url.searchParams.get('updated_since');
     const all = [...this.records[model].values()]
-      .filter((r) => !updatedSince || r.updated_at > updatedSince)
+      // A full listing shows live records; a change feed shows tombstones too.
+      .filter((r) => (since ? r.updated_at > since : !r.archived))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 500);
-    if (model === 'contacts') {
-      const after = url.searchParams.get('cursor');
-      const start = after ? all.findIndex((r) => r.id > after) : 0;
-      const page = start < 0 ? [] : all.slice(start, start + limit);
-      const last = page.at(-1);
-      send(res, 200, {
-        data: page,
-        next_cursor: last && start + limit < all.length ? last.id : null,
-      });
-      return;
+    switch (model) {
+      case 'contacts': {
+        const after = url.searchParams.get('cursor');
+        const page = all.filter((r) => !after || r.id > after).slice(0, limit);
+        const more = page.length === limit && all.at(-1)!.id !== page.at(-1)!.id;
+        return reply(200, { data: page, next_cursor: more ? page.at(-1)!.id : null });
+      }
+      case 'companies': {
+        const number = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+        return reply(200, { results: all.slice((number - 1) * limit, number * limit) });
+      }
+      case 'tasks': {
+        const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+        return reply(200, { items: all.slice(offset, offset + limit) });
+      }
+      case 'deals': {
+        const offset = Math.max(0, Number(url.searchParams.get('from') ?? 0) || 0);
+        const page = all.slice(offset, offset + limit);
+        const headers: Record<string, string> = {};
+        if (offset + limit < all.length) {
+          const next = new URL(`/v1/deals?from=${offset + limit}&limit=${limit}`, 'http://sandbox');
+          if (since) next.searchParams.set('updated_since', since);
+          headers.link = `<${next.pathname}${next.search}>; rel="next"`;
+        }
+        return reply(200, page, headers);
+      }
     }
-    const pageNumber = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
-    send(res, 200, { results: all.slice((pageNumber - 1) * limit, pageNumber * limit) });
   }
 }
 

@@ -54,6 +54,11 @@ export class MemoryAdapter implements Adapter {
     this.store.delete(id);
   }
 
+  /** Forgets every access token (as if all had expired), keeping grants and refresh tokens. */
+  static clearAccessTokens(): void {
+    stores.get('AccessToken')?.clear();
+  }
+
   /** Destroys every grant and everything issued under it. */
   static async revokeAll(): Promise<void> {
     for (const grantId of [...grants.keys()])

@@ -36,6 +36,8 @@ export interface Scenario {
   connectOk(key: string, body?: Record<string, unknown>): Promise<string>;
   /** Every broker's captured log lines. */
   logText(): string;
+  /** The integrations file and environment the brokers run with (for extra broker processes). */
+  brokerSetup: { integrationsYaml: string; env: Record<string, string> };
   stop(): Promise<void>;
 }
 
@@ -44,9 +46,16 @@ export interface ScenarioOptions {
   env?: Record<string, string>;
   /** Replicas of the broker (default 1). */
   brokers?: number;
+  /** `sync.every` of the integration (default: no schedule). */
+  syncEvery?: string;
 }
 
-function integrationsYaml(integration: string): string {
+const CONTACTS_PAGE = 100;
+
+/** The sandbox CRM described as the integrations file describes any REST API: one pagination style per model. */
+function integrationsYaml(integration: string, syncEvery?: string): string {
+  const incremental =
+    'updatedAtField: updated_at, deletedField: archived, updatedSinceParam: updated_since';
   return `
 integrations:
   - key: ${integration}
@@ -54,8 +63,18 @@ integrations:
     issuer: \${SANDBOX_ISSUER}
     clientId: ${SANDBOX_CLIENT_ID}
     clientSecret: \${SANDBOX_CLIENT_SECRET}
-    scopes: [openid, offline_access, email, profile, contacts.read]
+    scopes: [openid, offline_access, email, profile, contacts.read, companies.read]
     authorizationParams: { prompt: consent }
+    api:
+      baseUrl: \${SANDBOX_CRM}
+      models:
+        contacts: { path: /v1/contacts, itemsPath: data, idField: id, ${incremental},
+                    pagination: { type: cursor, cursorParam: cursor, nextCursorPath: next_cursor, limitParam: limit, limit: ${CONTACTS_PAGE} } }
+        companies: { path: /v1/companies, itemsPath: results, idField: id, ${incremental},
+                     pagination: { type: page, pageParam: page, limitParam: limit, limit: 50 } }
+        deals: { path: /v1/deals, idField: id, ${incremental}, pagination: { type: link, limitParam: limit, limit: 50 } }
+        tasks: { path: /v1/tasks, itemsPath: items, idField: id, pagination: { type: offset, offsetParam: offset, limitParam: limit, limit: 50 } }
+    sync: { models: [contacts, companies]${syncEvery ? `, every: ${syncEvery}` : ''} }
 `;
 }
 
@@ -71,7 +90,9 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
   const clock = new TestClock();
-  const env = {
+  const yaml = integrationsYaml(integration, options.syncEvery);
+  const env: Record<string, string> = {
+    SANDBOX_CRM: sandbox.crm.baseUrl,
     SANDBOX_ISSUER: sandbox.auth.issuer,
     SANDBOX_CLIENT_SECRET: clientSecret,
     ALLOWED_RETURN_URLS: `${RETURN_ORIGIN}/app`,
@@ -178,6 +199,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
       return id;
     },
     logText: () => brokers.map((b) => b.logs.text()).join('\n'),
+    brokerSetup: { integrationsYaml: yaml, env: { ...env, REDIS_PREFIX: broker.redisPrefix } },
     async stop() {
       await Promise.all(brokers.map((b) => b.stop()));
       await sandbox.stop();

@@ -46,6 +46,37 @@ export class JobQueue implements OnModuleDestroy {
     await this.queue(job.queue).add(name, data, opts);
   }
 
+  /**
+   * Makes sure a repeating job exists, without touching one that does
+   * (re-upserting would restart its interval on every call).
+   */
+  async ensureScheduler<N extends JobName>(
+    id: string,
+    everyMs: number,
+    name: N,
+    payload: JobPayload<N>,
+  ): Promise<boolean> {
+    const queue = this.queue(JOBS[name].queue);
+    const existing = await queue.getJobScheduler(id);
+    if (existing && Number(existing.every) === everyMs) return false;
+    const data = JOBS[name].payload.parse(payload);
+    await queue.upsertJobScheduler(
+      id,
+      { every: everyMs },
+      { name, data, opts: { removeOnComplete: true, removeOnFail: true } },
+    );
+    return true;
+  }
+
+  async removeScheduler(queueName: QueueName, id: string): Promise<void> {
+    await this.queue(queueName).removeJobScheduler(id);
+  }
+
+  async schedulerIds(queueName: QueueName): Promise<string[]> {
+    const schedulers = await this.queue(queueName).getJobSchedulers(0, -1);
+    return schedulers.map((scheduler) => scheduler.key);
+  }
+
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {

@@ -6,13 +6,28 @@ import { AppConfig } from '../../config/app-config.js';
 import { JobQueue } from './job-queue.js';
 import { JOBS, type JobName, type JobPayload, type QueueName } from './jobs.js';
 
-export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+/**
+ * A job handler. `shutdown` aborts when the process is stopping: long jobs
+ * check it between steps and throw RetryLater(0) to hand the job back.
+ */
+export type JobHandler<N extends JobName> = (
+  payload: JobPayload<N>,
+  job: Job,
+  shutdown: AbortSignal,
+) => Promise<unknown>;
 
 /** Thrown by a handler to wait (e.g. a provider's Retry-After) without spending an attempt. */
 export class RetryLater extends Error {
   constructor(readonly delayMs: number) {
     super(`retry in ${delayMs} ms`);
   }
+}
+
+/** How a queue's worker detects jobs of a crashed process (see BullMQ "stalled jobs"). */
+export interface WorkerTuning {
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalledCount?: number;
 }
 
 const BACKOFF_BASE_MS = 1_000;
@@ -29,20 +44,26 @@ export class JobWorkers implements OnModuleDestroy {
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly config: AppConfig,
     private readonly queue: JobQueue,
   ) {}
 
-  register<N extends JobName>(name: N, handler: JobHandler<N>, concurrency = 8): void {
+  register<N extends JobName>(
+    name: N,
+    handler: JobHandler<N>,
+    concurrency = 8,
+    options: WorkerTuning = {},
+  ): void {
     this.handlers.set(name, handler as JobHandler<JobName>);
     const queueName = JOBS[name].queue;
     if (this.workers.some((worker) => worker.name === queueName)) return;
-    this.start(queueName, concurrency);
+    this.start(queueName, concurrency, options);
   }
 
-  private start(queueName: QueueName, concurrency: number): void {
+  private start(queueName: QueueName, concurrency: number, options: WorkerTuning): void {
     // Workers block on their connection; BullMQ requires maxRetriesPerRequest null.
     const connection = new Redis(this.config.redis.url.reveal(), { maxRetriesPerRequest: null });
     connection.on('error', () => undefined);
@@ -51,6 +72,7 @@ export class JobWorkers implements OnModuleDestroy {
       connection,
       prefix: this.queue.prefix,
       concurrency,
+      ...options,
       settings: {
         backoffStrategy: (attemptsMade) =>
           fullJitterDelayMs(attemptsMade, BACKOFF_BASE_MS, BACKOFF_CAP_MS),
@@ -78,7 +100,7 @@ export class JobWorkers implements OnModuleDestroy {
     if (!handler || !definition) throw new Error(`no handler for job "${job.name}"`);
     const payload = definition.payload.parse(job.data);
     try {
-      return await handler(payload, job);
+      return await handler(payload, job, this.stopping.signal);
     } catch (error) {
       if (error instanceof RetryLater) {
         await job.moveToDelayed(Date.now() + error.delayMs, token);
@@ -89,7 +111,8 @@ export class JobWorkers implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    // close() lets running jobs finish before it resolves.
+    // Long jobs stop after their current step; close() waits for them to hand back.
+    this.stopping.abort();
     await Promise.all(this.workers.map((worker) => worker.close()));
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
   }

@@ -14,6 +14,14 @@ export const JOBS = {
     queue: 'revocation',
     payload: z.strictObject({ revocationId: z.string().uuid() }),
   },
+  'sync.run': {
+    queue: 'sync',
+    payload: z.strictObject({ syncRunId: z.string().uuid() }),
+  },
+  'sync.schedule': {
+    queue: 'sync',
+    payload: z.strictObject({ connectionId: z.string().uuid(), model: z.string().min(1) }),
+  },
 } as const;
 
 export type JobName = keyof typeof JOBS;

@@ -1,0 +1,34 @@
+import type { StoredRecord } from '../sync/records.repository.js';
+import type { SyncRun } from '../sync/sync-run.js';
+
+const iso = (date: Date | undefined) => date?.toISOString() ?? null;
+
+export function syncRunView(run: SyncRun) {
+  return {
+    id: run.id,
+    model: run.model,
+    status: run.status,
+    trigger: run.trigger,
+    full: run.full,
+    createdAt: run.createdAt.toISOString(),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+    recordsFetched: run.recordsFetched,
+    recordsUpserted: run.recordsUpserted,
+    recordsDeleted: run.recordsDeleted,
+    pages: run.pages,
+    executions: run.executions,
+    attemptsMade: run.attemptsMade,
+    error: run.errorCode ? { code: run.errorCode, message: run.errorMessage ?? null } : null,
+  };
+}
+
+export function recordView(record: StoredRecord) {
+  return {
+    id: record.externalId,
+    data: record.data,
+    providerUpdatedAt: iso(record.providerUpdatedAt),
+    modifiedAt: record.modifiedAt.toISOString(),
+    deletedAt: iso(record.deletedAt),
+  };
+}

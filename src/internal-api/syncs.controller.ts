@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { RequireService } from '../auth/auth.decorators.js';
+import type { Caller } from '../auth/caller.js';
+import { CurrentCaller } from '../auth/current-caller.decorator.js';
+import { ZodPipe } from '../common/validation/zod.pipe.js';
+import { SyncService } from '../sync/sync.service.js';
+import { decodeRecordCursor, encodeRecordCursor } from './record-cursor.js';
+import { recordView, syncRunView } from './sync.view.js';
+import {
+  type ListSyncsQuery,
+  listSyncsQuerySchema,
+  modelParamSchema,
+  type RecordsQuery,
+  recordsQuerySchema,
+  type TriggerSyncBody,
+  triggerSyncSchema,
+} from './syncs.dto.js';
+
+@Controller('v1/connections/:id')
+export class SyncsController {
+  constructor(private readonly syncs: SyncService) {}
+
+  @Post('syncs')
+  @HttpCode(202)
+  @RequireService('sync')
+  async trigger(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Body(new ZodPipe(triggerSyncSchema.optional())) body: TriggerSyncBody | undefined,
+  ) {
+    return { syncRunIds: await this.syncs.trigger(caller, id, body ?? {}) };
+  }
+
+  @Get('syncs')
+  @RequireService('sync')
+  async list(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Query(new ZodPipe(listSyncsQuerySchema, 'query')) query: ListSyncsQuery,
+  ) {
+    return { data: (await this.syncs.listRuns(caller, id, query.limit)).map(syncRunView) };
+  }
+
+  @Get('records/:model')
+  @RequireService('sync')
+  async records(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Param('model', new ZodPipe(modelParamSchema, 'params')) model: string,
+    @Query(new ZodPipe(recordsQuerySchema, 'query')) query: RecordsQuery,
+  ) {
+    const page = await this.syncs.listRecords(caller, id, model, {
+      after: query.cursor ? decodeRecordCursor(query.cursor) : undefined,
+      modifiedAfter: query.modifiedAfter ? new Date(query.modifiedAfter) : undefined,
+      limit: query.limit,
+    });
+    const last = page.at(-1);
+    return {
+      data: page.map(recordView),
+      nextCursor: last && page.length === query.limit ? encodeRecordCursor(last) : null,
+    };
+  }
+}

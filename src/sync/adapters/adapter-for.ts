@@ -1,0 +1,20 @@
+import type { Integration } from '../../integrations/integration.js';
+import { RestModelAdapter } from './rest-model.adapter.js';
+import type { SyncAdapter } from './sync-adapter.js';
+
+/**
+ * The adapter that reads `model` of an integration: the generic REST
+ * adapter over the integration's `api` description. Provider-specific
+ * adapters (for APIs the description cannot capture) plug in here.
+ */
+export function adapterFor(integration: Integration, model: string): SyncAdapter | undefined {
+  const description = integration.api?.models[model];
+  return description && integration.api
+    ? new RestModelAdapter(integration.api, description)
+    : undefined;
+}
+
+/** The models a sync without an explicit model covers. */
+export function syncedModels(integration: Integration): string[] {
+  return integration.sync?.models ?? Object.keys(integration.api?.models ?? {});
+}

@@ -1,0 +1,43 @@
+export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** Where a run is in the provider's pages; stored with every committed page. */
+export interface Checkpoint {
+  /** The cursor, page number, offset or next URL of the next page to fetch. */
+  cursor?: string;
+  page?: number;
+  offset?: number;
+  nextUrl?: string;
+  /** Incremental runs: changes after this provider timestamp (fixed for the whole run). */
+  since?: string;
+  /** Largest provider `updated at` seen so far; becomes the watermark when the run succeeds. */
+  maxUpdatedAt?: string;
+}
+
+export interface SyncRun {
+  id: string;
+  connectionId: string;
+  model: string;
+  status: SyncRunStatus;
+  trigger: 'manual' | 'scheduled';
+  full: boolean;
+  checkpoint?: Checkpoint;
+  recordsFetched: number;
+  recordsUpserted: number;
+  recordsDeleted: number;
+  pages: number;
+  executions: number;
+  attemptsMade: number;
+  errorCode?: string;
+  errorMessage?: string;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+}
+
+/** A record as a provider page delivers it, identified and dated by the model's fields. */
+export interface FetchedRecord {
+  externalId: string;
+  data: Record<string, unknown>;
+  providerUpdatedAt?: Date;
+  deleted: boolean;
+}

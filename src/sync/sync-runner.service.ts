@@ -1,0 +1,241 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { fullJitterDelayMs, sleep } from '../common/backoff.js';
+import { AppError, ProviderError } from '../common/errors/app-error.js';
+import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { Clock } from '../infra/clock/clock.js';
+import { RetryLater } from '../infra/queue/job-workers.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { workValiditySeconds } from '../refresh/refresh-policy.js';
+import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
+import { adapterFor } from './adapters/adapter-for.js';
+import { type ParsedPage, type SyncAdapter, UnreadablePageError } from './adapters/sync-adapter.js';
+import { ProviderApiClient, TokenRejectedError } from './provider-api.client.js';
+import { RecordsRepository } from './records.repository.js';
+import type { Checkpoint, SyncRun } from './sync-run.js';
+import { SyncRunsRepository } from './sync-runs.repository.js';
+
+export interface RunContext {
+  /** Failed attempts so far, and whether this is the last one BullMQ will make. */
+  attemptsMade: number;
+  finalAttempt: boolean;
+  /** Aborted when the process shuts down: the run stops after the current page. */
+  shutdown: AbortSignal;
+}
+
+export type RunOutcome = 'succeeded' | 'failed' | 'skipped';
+
+const PAGE_ATTEMPTS = 3;
+const PAGE_BACKOFF_BASE_MS = 250;
+const PAGE_BACKOFF_CAP_MS = 4_000;
+
+/** Why a run ends without retrying: the same request would fail the same way. */
+class RunFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Executes one sync run, page by page: fetch, then write the page's records
+ * and the next checkpoint in one transaction. Resumes from the stored
+ * checkpoint; survives token expiry (refresh and retry the page once on a
+ * 401), rate limits (wait out Retry-After without spending an attempt) and
+ * transient failures (backoff with full jitter, then let BullMQ retry).
+ */
+@Injectable()
+export class SyncRunner {
+  private readonly logger = new Logger(SyncRunner.name);
+
+  constructor(
+    private readonly runs: SyncRunsRepository,
+    private readonly records: RecordsRepository,
+    private readonly connections: ConnectionsRepository,
+    private readonly integrations: IntegrationRegistry,
+    private readonly tokens: TokenService,
+    private readonly api: ProviderApiClient,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute(runId: string, context: RunContext): Promise<RunOutcome> {
+    const run = await this.runs.markRunning(runId, this.clock.now());
+    if (!run) return 'skipped';
+    try {
+      const adapter = await this.prepare(run);
+      const checkpoint = run.checkpoint ?? (await this.firstCheckpoint(run, adapter));
+      await this.pages(run, adapter, checkpoint, context);
+      return 'succeeded';
+    } catch (error) {
+      return this.onError(run, error, context);
+    }
+  }
+
+  private async prepare(run: SyncRun): Promise<SyncAdapter> {
+    const connection = await this.connections.findById(run.connectionId);
+    if (connection?.status !== 'active') {
+      throw new RunFailure(
+        connection?.status === 'needs_reauth' ? 'needs_reauth' : 'connection_not_active',
+        'The connection is not active',
+      );
+    }
+    const integration = this.integrations.get(connection.integrationKey);
+    const adapter = integration && adapterFor(integration, run.model);
+    if (!adapter)
+      throw new RunFailure(
+        'model_not_configured',
+        `Model "${run.model}" is not configured for this integration`,
+      );
+    return adapter;
+  }
+
+  private async firstCheckpoint(run: SyncRun, adapter: SyncAdapter): Promise<Checkpoint> {
+    const { watermark } = await this.runs.state(run.connectionId, run.model);
+    return !run.full && adapter.incremental && watermark
+      ? { since: watermark, maxUpdatedAt: watermark }
+      : {};
+  }
+
+  private async pages(
+    run: SyncRun,
+    adapter: SyncAdapter,
+    start: Checkpoint,
+    context: RunContext,
+  ): Promise<void> {
+    let checkpoint = start;
+    let auth = await this.tokens.forWorker(run.connectionId);
+    for (;;) {
+      // Stopping: the page in hand is committed; the job goes back to the queue to resume here.
+      if (context.shutdown.aborted) throw new RetryLater(0);
+      if (this.expiringSoon(auth)) auth = await this.tokens.forWorker(run.connectionId);
+      const fetched = await this.fetchPage(run, adapter, checkpoint, auth);
+      auth = fetched.auth;
+      await this.records.commitPage(run, fetched.page.records, fetched.page.next);
+      if (!fetched.page.next) {
+        const done = await this.records.completeRun(
+          run,
+          fetched.page.maxUpdatedAt,
+          context.attemptsMade,
+          this.clock.now(),
+        );
+        this.logger.log({
+          syncRunId: run.id,
+          model: run.model,
+          fetched: done.recordsFetched,
+          upserted: done.recordsUpserted,
+          deleted: done.recordsDeleted,
+          msg: 'sync run succeeded',
+        });
+        return;
+      }
+      checkpoint = fetched.page.next;
+    }
+  }
+
+  /** A token about to expire is renewed before a page uses it (see workValiditySeconds). */
+  private expiringSoon(auth: WorkerTokens): boolean {
+    const left = auth.tokens.expiresAt.getTime() - this.clock.now().getTime();
+    return left < workValiditySeconds(auth.tokens.expiresAt, auth.obtainedAt) * 1000;
+  }
+
+  /** One page: a 401 refreshes the token and retries once; transient failures back off a few times. */
+  private async fetchPage(
+    run: SyncRun,
+    adapter: SyncAdapter,
+    checkpoint: Checkpoint,
+    auth: WorkerTokens,
+  ): Promise<{ page: ParsedPage; auth: WorkerTokens }> {
+    let refreshed = false;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const response = await this.api.get(adapter.pageUrl(checkpoint), auth.tokens);
+        return { page: adapter.parse(response, checkpoint), auth };
+      } catch (error) {
+        if (error instanceof TokenRejectedError) {
+          if (refreshed)
+            throw new RunFailure(
+              'provider_unauthorized',
+              'The provider rejected a freshly refreshed token',
+            );
+          refreshed = true;
+          auth = await this.tokens.replaceRejected(run.connectionId, auth);
+          continue;
+        }
+        const retryable =
+          error instanceof ProviderError &&
+          error.detail.transient &&
+          error.detail.retryAfterSeconds === undefined;
+        if (!retryable || attempt + 1 >= PAGE_ATTEMPTS) throw error;
+        await sleep(fullJitterDelayMs(attempt, PAGE_BACKOFF_BASE_MS, PAGE_BACKOFF_CAP_MS));
+      }
+    }
+  }
+
+  private async onError(run: SyncRun, error: unknown, context: RunContext): Promise<RunOutcome> {
+    if (error instanceof RetryLater) throw error;
+    // Honour Retry-After without spending one of the job's attempts.
+    if (
+      error instanceof ProviderError &&
+      error.detail.transient &&
+      error.detail.retryAfterSeconds !== undefined
+    ) {
+      this.logger.log({
+        syncRunId: run.id,
+        waitSeconds: error.detail.retryAfterSeconds,
+        msg: 'rate limited; waiting',
+      });
+      throw new RetryLater(error.detail.retryAfterSeconds * 1000);
+    }
+    const terminal = terminalFailure(error);
+    if (terminal) {
+      await this.runs.fail(
+        run,
+        terminal.code,
+        terminal.message,
+        context.attemptsMade,
+        this.clock.now(),
+      );
+      this.logger.warn({ syncRunId: run.id, errorCode: terminal.code, msg: 'sync run failed' });
+      return 'failed';
+    }
+    const code = error instanceof AppError ? error.code : 'sync_error';
+    if (context.finalAttempt) {
+      await this.runs.fail(
+        run,
+        code,
+        'Retries exhausted',
+        context.attemptsMade + 1,
+        this.clock.now(),
+      );
+      this.logger.warn({
+        syncRunId: run.id,
+        errorCode: code,
+        err: error,
+        msg: 'sync run failed after retries',
+      });
+      return 'failed';
+    }
+    this.logger.warn({
+      syncRunId: run.id,
+      errorCode: code,
+      err: error,
+      msg: 'sync attempt failed; BullMQ retries from the checkpoint',
+    });
+    throw error;
+  }
+}
+
+/** Failures no retry can fix; the run ends now (and the job completes, so nothing loops). */
+function terminalFailure(error: unknown): { code: string; message: string } | undefined {
+  if (error instanceof RunFailure) return { code: error.code, message: error.message };
+  if (error instanceof UnreadablePageError)
+    return { code: 'provider_response_unreadable', message: error.message };
+  if (error instanceof AppError && (error.kind === 'conflict' || error.kind === 'not_found')) {
+    // needs_reauth (a dead refresh token), a revoked or deleted connection.
+    return { code: error.code, message: error.message };
+  }
+  if (error instanceof ProviderError && !error.detail.transient)
+    return { code: error.code, message: error.message };
+  return undefined;
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { ConnectionsModule } from '../connections/connections.module.js';
+import { RefreshModule } from '../refresh/refresh.module.js';
+import { ProviderApiClient } from './provider-api.client.js';
+import { RecordsRepository } from './records.repository.js';
+import { SyncRecoverySweep } from './sync-recovery.sweep.js';
+import { SyncRunner } from './sync-runner.service.js';
+import { SyncRunsRepository } from './sync-runs.repository.js';
+import { SyncSchedules } from './sync-schedules.js';
+import { SyncService } from './sync.service.js';
+
+@Module({
+  imports: [ConnectionsModule, RefreshModule],
+  providers: [
+    SyncService,
+    SyncRunner,
+    SyncRunsRepository,
+    RecordsRepository,
+    ProviderApiClient,
+    SyncSchedules,
+    SyncRecoverySweep,
+  ],
+  exports: [SyncService, SyncRunner, SyncSchedules, SyncRecoverySweep],
+})
+export class SyncModule {}
