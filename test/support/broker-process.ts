@@ -49,8 +49,8 @@ export function spawnBrokerProcess(
     },
   );
   const logs = new LogCapture();
-  child.stdout!.pipe(logs, { end: false });
-  child.stderr!.on('data', (chunk: Buffer) => logs.write(chunk));
+  child.stdout.pipe(logs, { end: false });
+  child.stderr.on('data', (chunk: Buffer) => logs.write(chunk));
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
