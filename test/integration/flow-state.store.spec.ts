@@ -23,7 +23,7 @@ describe('FlowStateStore on Redis', () => {
   });
 
   afterAll(async () => {
-    await redis.onModuleDestroy();
+    await redis.onApplicationShutdown();
   });
 
   it('a state is consumed exactly once, even by concurrent callbacks', async () => {

@@ -14,7 +14,7 @@ describe('RedisLock on Redis', () => {
   });
 
   afterAll(async () => {
-    await redis.onModuleDestroy();
+    await redis.onApplicationShutdown();
   });
 
   it('one holder at a time; released by its owner, then free', async () => {

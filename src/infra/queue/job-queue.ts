@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
@@ -13,7 +13,7 @@ export interface EnqueueOptions {
 
 /** Producer side of BullMQ: validated payloads onto the right queue. */
 @Injectable()
-export class JobQueue implements OnModuleDestroy {
+export class JobQueue implements OnApplicationShutdown {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly connection: Redis;
   readonly prefix: string;
@@ -87,7 +87,8 @@ export class JobQueue implements OnModuleDestroy {
     return queue;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // Closed in the last shutdown phase: jobs finishing their step in onModuleDestroy still need it.
+  async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     await this.connection.quit().catch(() => this.connection.disconnect());
   }

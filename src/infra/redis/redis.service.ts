@@ -1,10 +1,10 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '../../config/app-config.js';
 
 /** The shared Redis connection for flow state and locks, with this deployment's key prefix. */
 @Injectable()
-export class RedisService implements OnModuleDestroy {
+export class RedisService implements OnApplicationShutdown {
   readonly client: Redis;
   readonly prefix: string;
 
@@ -24,7 +24,8 @@ export class RedisService implements OnModuleDestroy {
     return `${this.prefix}${parts.join(':')}`;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // Closed in the last shutdown phase: jobs finishing their step in onModuleDestroy still need it.
+  async onApplicationShutdown(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }
