@@ -101,14 +101,12 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
   };
   const brokers: TestBroker[] = [];
   try {
-    brokers.push(
-      await startBroker({ port, clock, integrationsYaml: integrationsYaml(integration), env }),
-    );
+    brokers.push(await startBroker({ port, clock, integrationsYaml: yaml, env }));
     for (let i = 1; i < (options.brokers ?? 1); i += 1) {
       brokers.push(
         await startBroker({
           clock,
-          integrationsYaml: integrationsYaml(integration),
+          integrationsYaml: yaml,
           env,
           redisPrefix: brokers[0]!.redisPrefix,
         }),

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import { spawnBrokerProcess } from '../support/broker-process.js';
+
+const validYaml = `
+integrations:
+  - key: crm
+    provider: oauth2
+    clientId: c
+    clientSecret: s
+    authorizationUrl: https://auth.example.com/authorize
+    tokenUrl: https://auth.example.com/token
+    api:
+      baseUrl: https://api.example.com
+      models:
+        contacts: { path: /contacts, pagination: { type: cursor, cursorParam: c, nextCursorPath: next } }
+`;
+
+/** The real process refuses to start on bad configuration, naming what is wrong, with exit code 1. */
+describe('start-up validation', () => {
+  async function start(yaml: string, env: Record<string, string> = {}) {
+    const broker = spawnBrokerProcess({
+      integrationsYaml: yaml,
+      env: { PUBLIC_URL: 'http://127.0.0.1:1', ROLE: 'api', ...env },
+    });
+    const code = await broker.exited;
+    return { code, output: broker.logs.text() };
+  }
+
+  it.each([
+    [
+      'an unknown pagination type',
+      validYaml.replace('type: cursor', 'type: magic'),
+      /integrations\[0\]\.api\.models\.contacts\.pagination\.type/,
+    ],
+    [
+      'a model without path',
+      validYaml.replace('path: /contacts, ', ''),
+      /integrations\[0\]\.api\.models\.contacts\.path/,
+    ],
+  ])(
+    '%s in the integrations file',
+    async (_what, yaml, message) => {
+      const { code, output } = await start(yaml);
+      expect(code).toBe(1);
+      expect(output).toMatch(/^Configuration error: INTEGRATIONS_FILE/m);
+      expect(output).toMatch(message);
+    },
+    30_000,
+  );
+
+  it.each([
+    ['no ENCRYPTION_KEYS', { ENCRYPTION_KEYS: '' }, /ENCRYPTION_KEYS/],
+    [
+      'a malformed key',
+      { ENCRYPTION_KEYS: 'k1:not-a-key' },
+      /ENCRYPTION_KEYS: key "k1" must be 32 random bytes/,
+    ],
+    [
+      'keys that cannot read the stored credentials',
+      { ENCRYPTION_KEYS: `other:${randomBytes(32).toString('base64')}` },
+      /ENCRYPTION_KEYS: stored credentials use key "run", which is not configured/,
+    ],
+  ])(
+    '%s',
+    async (_what, env, message) => {
+      const { code, output } = await start(validYaml, env);
+      expect(code).toBe(1);
+      expect(output).toMatch(message);
+    },
+    30_000,
+  );
+});
