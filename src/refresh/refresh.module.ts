@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
-import { ProviderBackoff } from './provider-backoff.js';
+import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
   imports: [ConnectionsModule, OAuthModule],
-  providers: [RefreshService, TokenService, RefreshCooldown, ProviderBackoff],
+  providers: [RefreshService, TokenService, RefreshCooldown, RefreshPacing],
   exports: [TokenService, RefreshService],
 })
 export class RefreshModule {}

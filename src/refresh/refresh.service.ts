@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { fullJitterDelayMs, sleep } from '../common/backoff.js';
+import { sleep } from '../common/backoff.js';
 import {
   ConflictError,
   NotFoundError,
@@ -18,7 +18,7 @@ import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { isDeadGrant } from '../oauth/oauth-error.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
-import { ProviderBackoff } from './provider-backoff.js';
+import { RefreshPacing } from './refresh-pacing.js';
 import { type Freshness, satisfies } from './refresh-policy.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -35,10 +35,6 @@ export interface RefreshOptions {
   attempts: number;
 }
 
-/** Inline retries stay within this budget; a longer Retry-After goes back to the caller. */
-const INLINE_BUDGET_MS = 6_000;
-const BACKOFF_BASE_MS = 200;
-const BACKOFF_CAP_MS = 2_000;
 const POLL_MS = 100;
 
 type Attempt = { tokens: TokenSet } | { fenced: true };
@@ -66,7 +62,7 @@ export class RefreshService {
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
     private readonly lock: RedisLock,
-    private readonly backoff: ProviderBackoff,
+    private readonly pacing: RefreshPacing,
     private readonly clock: Clock,
   ) {}
 
@@ -134,7 +130,7 @@ export class RefreshService {
     const integration = this.integrationOf(connection);
     const owner = randomUUID();
     for (let attempt = 0; ; attempt += 1) {
-      await this.respectRetryAfter(connection.id, attempt, options);
+      await this.pacing.waitTurn(connection.id, attempt, options.attempts);
       const now = this.clock.now();
       if (
         !(await this.credentials.claimFence(
@@ -168,9 +164,12 @@ export class RefreshService {
           return { tokens: await this.afterDeadGrant(connection, tokens.refreshToken) };
         if (!(error instanceof ProviderError)) throw error;
         await this.credentials.recordRefreshFailure(connection.id, error.code);
-        if (error.detail.retryAfterSeconds)
-          await this.backoff.hold(connection.id, error.detail.retryAfterSeconds);
-        const wait = this.retryDelayMs(error, attempt, options);
+        const wait = await this.pacing.afterFailure(
+          connection.id,
+          error,
+          attempt,
+          options.attempts,
+        );
         if (wait === undefined) throw error;
         this.logger.warn({
           connectionId: connection.id,
@@ -182,45 +181,6 @@ export class RefreshService {
         await sleep(wait);
       }
     }
-  }
-
-  /**
-   * Waits out a Retry-After the provider gave any replica for this
-   * connection, or (when that is longer than this caller can wait) answers
-   * 503 with the time left instead of calling the provider early.
-   */
-  private async respectRetryAfter(
-    connectionId: string,
-    attempt: number,
-    options: RefreshOptions,
-  ): Promise<void> {
-    const waitMs = await this.backoff.remainingMs(connectionId);
-    if (waitMs === 0) return;
-    if (attempt < options.attempts && waitMs <= INLINE_BUDGET_MS) {
-      await sleep(waitMs);
-      return;
-    }
-    throw new ProviderError(
-      'provider_rate_limited',
-      'The provider asked us to wait before refreshing again',
-      {
-        transient: true,
-        retryAfterSeconds: Math.ceil(waitMs / 1000),
-      },
-    );
-  }
-
-  /** How long to wait before the next inline attempt, or undefined to give up now. */
-  private retryDelayMs(
-    error: ProviderError,
-    attempt: number,
-    options: RefreshOptions,
-  ): number | undefined {
-    if (!error.detail.transient || attempt + 1 >= options.attempts) return undefined;
-    // A Retry-After is waited out by respectRetryAfter before the next attempt.
-    if (error.detail.retryAfterSeconds !== undefined)
-      return error.detail.retryAfterSeconds * 1000 <= INLINE_BUDGET_MS ? 0 : undefined;
-    return fullJitterDelayMs(attempt, BACKOFF_BASE_MS, BACKOFF_CAP_MS);
   }
 
   /**
