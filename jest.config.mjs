@@ -1,19 +1,6 @@
 // Native ESM Jest (run through `node --experimental-vm-modules`), TypeScript via SWC.
-const transform = {
-  '^.+\\.ts$': [
-    '@swc/jest',
-    {
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-        keepClassNames: true,
-      },
-      module: { type: 'es6' },
-      sourceMaps: 'inline',
-    },
-  ],
-};
+import { swcOptions } from './test/support/swc-options.mjs';
+const transform = { '^.+\\.ts$': ['@swc/jest', swcOptions] };
 
 const shared = {
   testEnvironment: 'node',

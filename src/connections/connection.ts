@@ -1,3 +1,5 @@
+import type { TokenResult } from '../oauth/token-result.js';
+
 export type ConnectionStatus = 'pending' | 'active' | 'needs_reauth' | 'revoked';
 
 /** A connection as the rest of the service sees it: no credentials. */
@@ -30,14 +32,7 @@ declare const decrypted: unique symbol;
 export type TokenSet = Tokens & { readonly [decrypted]: true };
 
 /** The fields of a token set, as they arrive from a provider before storage. */
-export interface Tokens {
-  accessToken: string;
-  refreshToken?: string;
-  tokenType: string;
-  expiresAt: Date;
-  scopes: string[];
-  extras: Record<string, string>;
-}
+export type Tokens = Omit<TokenResult, 'idTokenClaims'>;
 
 /** A connection with its credentials and the version they were read at. */
 export interface ConnectionWithTokens {

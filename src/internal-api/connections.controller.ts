@@ -13,7 +13,7 @@ import {
   type TokenQueryDto,
   tokenQuerySchema,
 } from './connections.dto.js';
-import { decodeCursor, encodeCursor } from './list-cursor.js';
+import { decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
 
 @Controller('v1/connections')
 export class ConnectionsController {
@@ -33,13 +33,16 @@ export class ConnectionsController {
       tenantId: query.tenantId,
       integration: query.integration,
       status: query.status,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      after: query.cursor ? toCreatedPosition(decodeCursor(query.cursor)) : undefined,
       limit: query.limit,
     });
     const last = page.at(-1);
     return {
       data: page.map((connection) => connectionView(connection, this.config.tokens)),
-      nextCursor: last && page.length === query.limit ? encodeCursor(last) : null,
+      nextCursor:
+        last && page.length === query.limit
+          ? encodeCursor({ at: last.createdAt, id: last.id })
+          : null,
     };
   }
 
@@ -74,4 +77,8 @@ export class ConnectionsController {
   async disconnect(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
     await this.connections.disconnect(caller, id);
   }
+}
+
+function toCreatedPosition({ at, id }: KeysetPosition) {
+  return { createdAt: at, id };
 }

@@ -4,7 +4,7 @@ import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
 import { ZodPipe } from '../common/validation/zod.pipe.js';
 import { SyncService } from '../sync/sync.service.js';
-import { decodeRecordCursor, encodeRecordCursor } from './record-cursor.js';
+import { decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
 import { recordView, syncRunView } from './sync.view.js';
 import {
   type ListSyncsQuery,
@@ -50,14 +50,21 @@ export class SyncsController {
     @Query(new ZodPipe(recordsQuerySchema, 'query')) query: RecordsQuery,
   ) {
     const page = await this.syncs.listRecords(caller, id, model, {
-      after: query.cursor ? decodeRecordCursor(query.cursor) : undefined,
+      after: query.cursor ? toRecordPosition(decodeCursor(query.cursor)) : undefined,
       modifiedAfter: query.modifiedAfter ? new Date(query.modifiedAfter) : undefined,
       limit: query.limit,
     });
     const last = page.at(-1);
     return {
       data: page.map(recordView),
-      nextCursor: last && page.length === query.limit ? encodeRecordCursor(last) : null,
+      nextCursor:
+        last && page.length === query.limit
+          ? encodeCursor({ at: last.modifiedAt, id: last.externalId })
+          : null,
     };
   }
+}
+
+function toRecordPosition({ at, id }: KeysetPosition) {
+  return { modifiedAt: at, externalId: id };
 }

@@ -288,6 +288,23 @@ describe('connect flow and internal API reject bad input', () => {
     );
   });
 
+  it('without a return URL, the result page tells its opener by postMessage, to allowed origins only', async () => {
+    const session = await s.createSession(key, { tenantId, returnTo: undefined });
+    const browser = new TestBrowser();
+    const { final } = await browser.navigate(session.connectUrl);
+    expect(final.status).toBe(200);
+    const csp = final.headers.get('content-security-policy')!;
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    expect(nonce).toBeTruthy();
+    const html = await final.text();
+    expect(html).toContain(`<script nonce="${nonce}">`);
+    expect(html).toContain('token-broker:connect-result');
+    expect(html).toContain(JSON.stringify([RETURN_ORIGIN]));
+    expect(html).toMatch(/"connectionId":"[0-9a-f-]{36}"/);
+    expect(final.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await storedFor(tenantId)).toBe(1);
+  });
+
   it('no error response carries a stack trace or a secret', () => {
     const secrets = new Set([...s.secrets, ...s.sandbox.auth.issuedSecrets]);
     expect(s.broker.logs.leaked(secrets)).toEqual([]);

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { ConnectionsRepository } from '../../src/connections/connections.repository.js';
+import { CredentialSealer } from '../../src/connections/credential-sealer.js';
 import { spawnBrokerProcess } from '../support/broker-process.js';
+import { runCipher, testPrisma } from '../support/infra.js';
 
 const validYaml = `
 integrations:
@@ -18,12 +21,36 @@ integrations:
 
 /** The real process refuses to start on bad configuration, naming what is wrong, with exit code 1. */
 describe('start-up validation', () => {
+  beforeAll(async () => {
+    // Something stored under the run's key, for the broker to fail to read with another.
+    const prisma = testPrisma();
+    await new ConnectionsRepository(prisma, new CredentialSealer(await runCipher())).saveGrant({
+      tenantId: 'tenant-startup',
+      integrationKey: 'crm',
+      provider: 'oauth2',
+      account: { id: 'acct-startup' },
+      tokens: {
+        accessToken: 'at',
+        tokenType: 'Bearer',
+        expiresAt: new Date(),
+        scopes: [],
+        extras: {},
+      },
+      status: 'active',
+      at: new Date(),
+    });
+    await prisma.$disconnect();
+  });
+
   async function start(yaml: string, env: Record<string, string> = {}) {
     const broker = spawnBrokerProcess({
       integrationsYaml: yaml,
       env: { PUBLIC_URL: 'http://127.0.0.1:1', ROLE: 'api', ...env },
     });
+    // A broker that does start is a failure of this test; don't let it linger.
+    const timer = setTimeout(() => broker.child.kill('SIGKILL'), 20_000);
     const code = await broker.exited;
+    clearTimeout(timer);
     return { code, output: broker.logs.text() };
   }
 

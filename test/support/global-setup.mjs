@@ -27,7 +27,17 @@ export default async function globalSetup() {
   // One key ring per run: every broker a test starts must read what the others stored.
   process.env.TEST_ENCRYPTION_KEYS = `run:${randomBytes(32).toString('base64')}`;
   // In a child process: the Wasm schema engine leaves timers behind that would keep Jest alive.
-  await promisify(execFile)(process.execPath, ['prisma/migrate.mjs', 'deploy'], {
-    env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL },
-  });
+  try {
+    await promisify(execFile)(process.execPath, ['prisma/migrate.mjs', 'deploy'], {
+      env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL },
+    });
+  } catch (error) {
+    // Jest skips the teardown when setup fails: drop the database here.
+    const cleanup = new pg.Client({ connectionString: adminUrl });
+    await cleanup.connect();
+    await cleanup
+      .query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+      .finally(() => cleanup.end());
+    throw error;
+  }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { transform } from '@swc/core';
+import { swcOptions } from '../swc-options.mjs';
 
 /** `./x.js` imports point at `./x.ts` sources (the compiled layout's names). */
 export async function resolve(specifier, context, next) {
@@ -20,15 +21,8 @@ export async function resolve(specifier, context, next) {
 export async function load(url, context, next) {
   if (url.startsWith('file:') && url.endsWith('.ts') && !url.includes('/node_modules/')) {
     const { code } = await transform(await readFile(new URL(url), 'utf8'), {
+      ...swcOptions,
       filename: fileURLToPath(url),
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-        keepClassNames: true,
-      },
-      module: { type: 'es6' },
-      sourceMaps: 'inline',
     });
     return { format: 'module', source: code, shortCircuit: true };
   }
