@@ -26,6 +26,7 @@ const stamp = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const database = `tb_bench_${stamp}`;
 const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${database}`);
 const redisPrefix = `tb-bench:${stamp}:`;
+const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench', 'results');
 
 async function admin(sql) {
   const client = new pg.Client({ connectionString: adminUrl });
@@ -44,6 +45,7 @@ async function seed(env) {
     { TokenCipher },
     { parseEncryptionKeys },
     { ConnectionsRepository },
+    { CredentialSealer },
     { ServiceKeysRepository },
     { ServiceKeysService },
     { SystemClock },
@@ -53,6 +55,7 @@ async function seed(env) {
     dist('crypto/token-cipher.js'),
     dist('config/encryption-keys.js'),
     dist('connections/connections.repository.js'),
+    dist('connections/credential-sealer.js'),
     dist('auth/service-keys.repository.js'),
     dist('auth/service-keys.service.js'),
     dist('infra/clock/clock.js'),
@@ -60,7 +63,7 @@ async function seed(env) {
   ]);
   const prisma = new PrismaService({ databaseUrl: new Secret(databaseUrl) });
   const cipher = await TokenCipher.create(parseEncryptionKeys(env.ENCRYPTION_KEYS));
-  const repository = new ConnectionsRepository(prisma, cipher);
+  const repository = new ConnectionsRepository(prisma, new CredentialSealer(cipher));
   const { connection } = await repository.saveGrant({
     tenantId: 'bench-tenant',
     integrationKey: 'bench',
@@ -135,7 +138,14 @@ async function main() {
       LOG_LEVEL: 'info',
     };
     const { connectionId, key } = await seed(env);
-    broker = spawn(process.execPath, ['dist/main.js'], { cwd: root, env, stdio: 'ignore' });
+    broker = spawn(process.execPath, ['dist/main.js'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    broker.stderr.on('data', (chunk) => (stderr += chunk));
+    broker.on('exit', (code) => code && console.error(`broker exited ${code}: ${stderr}`));
     const base = `http://127.0.0.1:${port}`;
     await waitReady(`${base}/health/ready`);
     const auth = { authorization: `Bearer ${key}` };
@@ -168,9 +178,9 @@ async function main() {
         ),
       },
     };
-    await mkdir(path.join(root, 'bench', 'results'), { recursive: true });
+    await mkdir(resultsDir, { recursive: true });
     await writeFile(
-      path.join(root, 'bench', 'results', 'latest.json'),
+      path.join(resultsDir, 'latest.json'),
       `${JSON.stringify(results, null, 2)}\n`,
     );
     const row = (name, r) =>
@@ -189,7 +199,7 @@ async function main() {
       `Token API at ${(results.ratios.tokenVsBaseline * 100).toFixed(1)}% of the baseline's throughput.`,
       '',
     ].join('\n');
-    await writeFile(path.join(root, 'bench', 'results', 'latest.md'), md);
+    await writeFile(path.join(resultsDir, 'latest.md'), md);
     console.log(md);
     if (token.non2xx || token.errors) process.exitCode = 1;
   } finally {
