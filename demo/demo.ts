@@ -80,6 +80,18 @@ async function main(): Promise<void> {
     clientSecret: \${DEMO_CLIENT_SECRET}
     scopes: [openid, offline_access, email, profile, contacts.read]
     authorizationParams: { prompt: consent }
+    api:
+      baseUrl: ${sandbox.crm.baseUrl}
+      models:
+        contacts:
+          path: /v1/contacts
+          itemsPath: data
+          idField: id
+          updatedAtField: updated_at
+          deletedField: archived
+          updatedSinceParam: updated_since
+          pagination: { type: cursor, cursorParam: cursor, nextCursorPath: next_cursor, limitParam: limit, limit: 100 }
+    sync: { models: [contacts], every: 15m }
 `,
   );
   const env = {
@@ -156,12 +168,18 @@ async function main(): Promise<void> {
           return html(
             `<p>Connection failed: <code>${escape(url.searchParams.get('error') ?? 'unknown')}</code></p><p><a href="/">Back</a></p>`,
           );
+        // Start syncing the CRM's contacts into the broker (GET …/records/contacts reads them).
+        const sync = await call(`/v1/connections/${id}/syncs`, {
+          method: 'POST',
+          body: JSON.stringify({ model: 'contacts' }),
+        });
         const token = await call(`/v1/connections/${id}/token`);
         const contacts = await fetch(`${sandbox.crm.baseUrl}/v1/contacts?limit=10`, {
           headers: { authorization: `Bearer ${token.body.accessToken}` },
         }).then((r) => r.json() as Promise<{ data: Array<{ name: string; email: string }> }>);
         return html(`<h1>Connected</h1><p>Connection <code>${escape(id)}</code>. The first contacts, fetched with a token from the broker:</p>
-<ul>${contacts.data.map((c) => `<li>${escape(c.name)} — ${escape(c.email)}</li>`).join('')}</ul><p><a href="/">Back</a></p>`);
+<ul>${contacts.data.map((c) => `<li>${escape(c.name)} — ${escape(c.email)}</li>`).join('')}</ul>
+<p>Sync started: run <code>${escape(String(sync.body?.syncRunIds?.[0] ?? sync.status))}</code>.</p><p><a href="/">Back</a></p>`);
       }
       const list = await call(`/v1/connections?tenantId=${tenantId}`);
       return html(`<h1>Demo app</h1><form method="post" action="/connect"><button>Connect CRM</button></form>
