@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AppModule } from './app.module.js';
+import { Metrics } from './infra/metrics/metrics.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { NestPinoLogger } from './common/logging/nest-logger.js';
 import type { CoreOptions } from './config/core.module.js';
@@ -41,12 +42,18 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   });
   // One line per request; the route pattern, never the URL, so query strings
   // (connect session tokens, authorization codes) stay out of the log.
+  const metrics = app.get(Metrics);
   fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.observe(
+      { method: request.method, route, status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
     options.logger.info(
       {
         requestId: request.id,
         method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
+        route,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },

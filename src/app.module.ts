@@ -8,6 +8,7 @@ import { CryptoModule } from './crypto/crypto.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InfraModule } from './infra/infra.module.js';
 import { LocksModule } from './infra/locks/locks.module.js';
+import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { QueueModule } from './infra/queue/queue.module.js';
 import { InternalApiModule } from './internal-api/internal-api.module.js';
 import { RefreshModule } from './refresh/refresh.module.js';
@@ -29,6 +30,7 @@ export class AppModule {
         ConnectionsModule,
         RefreshModule,
         LocksModule,
+        MetricsModule,
         QueueModule,
         ...(http ? [AuthModule, ConnectModule, InternalApiModule, HealthModule] : []),
         ...(worker ? [WorkerModule] : []),

@@ -14,6 +14,7 @@ import { CredentialsRepository } from '../connections/credentials.repository.js'
 import { PendingCredentialsStore } from '../connections/pending-credentials.store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RedisLock } from '../infra/locks/redis-lock.js';
+import { Metrics } from '../infra/metrics/metrics.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { isDeadGrant } from '../oauth/oauth-error.js';
@@ -63,6 +64,7 @@ export class RefreshService {
     private readonly oauth: OAuthClient,
     private readonly lock: RedisLock,
     private readonly pacing: RefreshPacing,
+    private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
 
@@ -145,6 +147,7 @@ export class RefreshService {
       }
       try {
         const result = await this.oauth.refresh(integration, tokens.refreshToken, tokens.scopes);
+        this.metrics.refreshes.inc({ integration: integration.key, outcome: 'refreshed' });
         return {
           tokens: await this.store(connection, version, {
             accessToken: result.accessToken,
@@ -160,6 +163,8 @@ export class RefreshService {
         if (error instanceof UnavailableError && error.code === 'credentials_write_failed')
           throw error;
         await this.credentials.releaseFence(connection.id, owner).catch(() => undefined);
+        const outcome = error instanceof ProviderError ? error.code : 'error';
+        this.metrics.refreshes.inc({ integration: integration.key, outcome });
         if (isDeadGrant(error))
           return { tokens: await this.afterDeadGrant(connection, tokens.refreshToken) };
         if (!(error instanceof ProviderError)) throw error;

@@ -3,6 +3,7 @@ import { fullJitterDelayMs, sleep } from '../common/backoff.js';
 import { AppError, ProviderError } from '../common/errors/app-error.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
+import { Metrics } from '../infra/metrics/metrics.js';
 import { RetryLater } from '../infra/queue/job-workers.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { workValiditySeconds } from '../refresh/refresh-policy.js';
@@ -56,6 +57,7 @@ export class SyncRunner {
     private readonly integrations: IntegrationRegistry,
     private readonly tokens: TokenService,
     private readonly api: ProviderApiClient,
+    private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
 
@@ -112,6 +114,7 @@ export class SyncRunner {
       const fetched = await this.fetchPage(run, adapter, checkpoint, auth);
       auth = fetched.auth;
       await this.records.commitPage(run, fetched.page.records, fetched.page.next);
+      this.metrics.syncRecords.inc({ model: run.model }, fetched.page.records.length);
       if (!fetched.page.next) {
         const done = await this.records.completeRun(
           run,
@@ -127,6 +130,7 @@ export class SyncRunner {
           deleted: done.recordsDeleted,
           msg: 'sync run succeeded',
         });
+        this.metrics.syncRuns.inc({ model: run.model, status: 'succeeded' });
         return;
       }
       checkpoint = fetched.page.next;
@@ -197,6 +201,7 @@ export class SyncRunner {
         this.clock.now(),
       );
       this.logger.warn({ syncRunId: run.id, errorCode: terminal.code, msg: 'sync run failed' });
+      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
       return 'failed';
     }
     const code = error instanceof AppError ? error.code : 'sync_error';
@@ -214,6 +219,7 @@ export class SyncRunner {
         err: error,
         msg: 'sync run failed after retries',
       });
+      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
       return 'failed';
     }
     this.logger.warn({

@@ -173,6 +173,21 @@ describe('connect → callback → encrypted tokens → token API → refresh �
     expect(theirs.body.data.map((c: { tenantId: string }) => c.tenantId)).toEqual(['tenant-b']);
   });
 
+  it('exposes Prometheus metrics without secrets or tenant ids', async () => {
+    const response = await fetch(`${s.broker.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(
+      /tb_http_request_duration_seconds_count\{method="GET",route="\/v1\/connections\/:id\/token",status="200"\} \d+/,
+    );
+    expect(text).toMatch(
+      /tb_token_refreshes_total\{integration="[^"]+",outcome="refreshed"\} [1-9]/,
+    );
+    expect(text).not.toContain('tenant-a');
+    for (const secret of [...s.secrets, ...s.sandbox.auth.issuedSecrets])
+      expect(text).not.toContain(secret);
+  });
+
   it('never writes a token, code, key or client secret to the log', () => {
     const secrets = new Set([...s.secrets, ...s.sandbox.auth.issuedSecrets]);
     expect(secrets.size).toBeGreaterThan(8);

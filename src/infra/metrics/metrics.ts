@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of this process. One registry per application (not
+ * prom-client's global one), so several brokers in one process (tests) do
+ * not collide. Labels never carry tenant ids, tokens or URLs with queries.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Histogram({
+    name: 'tb_http_request_duration_seconds',
+    help: 'HTTP requests by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly refreshes = new Counter({
+    name: 'tb_token_refreshes_total',
+    help: 'Refresh attempts at providers by integration and outcome',
+    labelNames: ['integration', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly syncRuns = new Counter({
+    name: 'tb_sync_runs_total',
+    help: 'Finished sync runs by model and status',
+    labelNames: ['model', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly syncRecords = new Counter({
+    name: 'tb_sync_records_total',
+    help: 'Records fetched by sync runs, by model',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tb_' });
+  }
+}
