@@ -5,6 +5,7 @@ import { ConnectModule } from './connect/connect.module.js';
 import { ConnectionsModule } from './connections/connections.module.js';
 import { type CoreOptions, CoreModule } from './config/core.module.js';
 import { CryptoModule } from './crypto/crypto.module.js';
+import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InfraModule } from './infra/infra.module.js';
 import { LocksModule } from './infra/locks/locks.module.js';
@@ -32,7 +33,7 @@ export class AppModule {
         LocksModule,
         MetricsModule,
         QueueModule,
-        ...(http ? [AuthModule, ConnectModule, InternalApiModule, HealthModule] : []),
+        ...(http ? [AuthModule, ConnectModule, InternalApiModule, HealthModule, DocsModule] : []),
         ...(worker ? [WorkerModule] : []),
       ],
     };

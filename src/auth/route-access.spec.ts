@@ -2,7 +2,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { PATH_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { buildOpenApiDocument } from '../docs/openapi.js';
 import { ACCESS_METADATA } from './auth.decorators.js';
 
 const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,36 +17,70 @@ function controllerFiles(dir: string): string[] {
   });
 }
 
+interface Route {
+  name: string;
+  path: string;
+  method: string;
+  handler: unknown;
+  controller: unknown;
+}
+
+/** Every route of every controller under src/, found by file name. */
+async function routes(): Promise<Route[]> {
+  const found: Route[] = [];
+  for (const file of controllerFiles(srcDir)) {
+    const exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    for (const exported of Object.values(exports)) {
+      const base =
+        typeof exported === 'function'
+          ? (Reflect.getMetadata(PATH_METADATA, exported) as string | undefined)
+          : undefined;
+      if (base === undefined) continue;
+      const prototype = (exported as { prototype: Record<string, unknown> }).prototype;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[name];
+        const method =
+          typeof handler === 'function'
+            ? (Reflect.getMetadata(METHOD_METADATA, handler) as number | undefined)
+            : undefined;
+        if (method === undefined) continue;
+        const sub = Reflect.getMetadata(PATH_METADATA, handler as object) as string;
+        const path = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/');
+        found.push({
+          name: `${(exported as { name: string }).name}.${name}`,
+          path,
+          method: RequestMethod[method]!,
+          handler,
+          controller: exported,
+        });
+      }
+    }
+  }
+  return found;
+}
+
 /** Default deny, checked statically: every route of every controller declares who may call it. */
 describe('route access rules', () => {
   it('every route has @Public() or @RequireService()', async () => {
-    const unguarded: string[] = [];
-    let routes = 0;
-    for (const file of controllerFiles(srcDir)) {
-      const exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-      for (const exported of Object.values(exports)) {
-        if (
-          typeof exported !== 'function' ||
-          Reflect.getMetadata(PATH_METADATA, exported) === undefined
-        )
-          continue;
-        const prototype = exported.prototype as Record<string, unknown>;
-        for (const name of Object.getOwnPropertyNames(prototype)) {
-          const handler = prototype[name];
-          if (
-            typeof handler !== 'function' ||
-            Reflect.getMetadata(METHOD_METADATA, handler) === undefined
-          )
-            continue;
-          routes += 1;
-          const rule =
-            Reflect.getMetadata(ACCESS_METADATA, handler) ??
-            Reflect.getMetadata(ACCESS_METADATA, exported);
-          if (!rule) unguarded.push(`${exported.name}.${name}`);
-        }
-      }
-    }
-    expect(routes).toBeGreaterThan(5);
-    expect(unguarded).toEqual([]);
+    const all = await routes();
+    expect(all.length).toBeGreaterThan(5);
+    const unguarded = all.filter(
+      (r) =>
+        !Reflect.getMetadata(ACCESS_METADATA, r.handler as object) &&
+        !Reflect.getMetadata(ACCESS_METADATA, r.controller as object),
+    );
+    expect(unguarded.map((r) => r.name)).toEqual([]);
+  });
+
+  it('every route is in the OpenAPI document, with its method', async () => {
+    const paths = buildOpenApiDocument('https://broker.example').paths as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const missing = (await routes()).filter((r) => {
+      const documented = paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')];
+      return !documented?.[r.method.toLowerCase()];
+    });
+    expect(missing.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 });

@@ -305,6 +305,21 @@ describe('connect flow and internal API reject bad input', () => {
     expect(await storedFor(tenantId)).toBe(1);
   });
 
+  it('serves the OpenAPI document and its rendering, offline, and no file outside the allowed assets', async () => {
+    const document = await s.api('/docs/openapi.json');
+    expect(document.status).toBe(200);
+    expect(document.body.openapi).toBe('3.1.0');
+    expect(document.body.paths['/v1/connections/{id}/token'].get['x-required-action']).toBe(
+      'token',
+    );
+    const page = await fetch(`${s.broker.url}/docs`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('swagger-ui-bundle.js');
+    expect((await fetch(`${s.broker.url}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+    expect((await fetch(`${s.broker.url}/docs/assets/package.json`)).status).toBe(404);
+    expect((await fetch(`${s.broker.url}/docs/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
+  });
+
   it('no error response carries a stack trace or a secret', () => {
     const secrets = new Set([...s.secrets, ...s.sandbox.auth.issuedSecrets]);
     expect(s.broker.logs.leaked(secrets)).toEqual([]);
