@@ -15,7 +15,7 @@ import {
 type Schema = Record<string, unknown>;
 
 const json = (schema: z.ZodType): Schema =>
-  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Schema;
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
 function queryParameters(schema: z.ZodObject): Schema[] {
   const shape = json(schema) as { properties?: Record<string, Schema>; required?: string[] };
