@@ -179,10 +179,7 @@ async function main() {
       },
     };
     await mkdir(resultsDir, { recursive: true });
-    await writeFile(
-      path.join(resultsDir, 'latest.json'),
-      `${JSON.stringify(results, null, 2)}\n`,
-    );
+    await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     const row = (name, r) =>
       `| ${name} | ${r.requestsPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.non2xx + r.errors} |`;
     const md = [
