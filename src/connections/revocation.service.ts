@@ -7,7 +7,7 @@ import { RevocationsRepository } from './revocations.repository.js';
 export type RevocationOutcome = 'revoked' | 'unsupported' | 'gone' | 'abandoned';
 
 /** Beyond this many failed deliveries a pending revocation is dropped (and logged). */
-export const MAX_REVOCATION_ATTEMPTS = 50;
+const MAX_REVOCATION_ATTEMPTS = 50;
 
 /**
  * Delivers RFC 7009 revocations of disconnected grants. The tokens stay

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { sleep } from '../common/backoff.js';
-import {
-  ConflictError,
-  NotFoundError,
-  ProviderError,
-  UnavailableError,
-} from '../common/errors/app-error.js';
+import { ConflictError, ProviderError, UnavailableError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, ConnectionWithTokens, TokenSet } from '../connections/connection.js';
+import { connectionNotFound } from '../connections/connection-access.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { CredentialsRepository } from '../connections/credentials.repository.js';
 import { PendingCredentialsStore } from '../connections/pending-credentials.store.js';
@@ -250,7 +246,7 @@ export class RefreshService {
 
   private async read(connectionId: string): Promise<Required<ConnectionWithTokens>> {
     const current = await this.connections.findWithTokens(connectionId);
-    if (!current) throw new NotFoundError('connection_not_found', 'No such connection');
+    if (!current) throw connectionNotFound();
     if (current.connection.status === 'needs_reauth') throw needsReauth();
     if (
       !current.tokens ||

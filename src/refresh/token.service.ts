@@ -4,7 +4,7 @@ import type { Caller } from '../auth/caller.js';
 import { ConflictError, NotFoundError, RateLimitedError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, TokenSet } from '../connections/connection.js';
-import { assertCallerMayUse } from '../connections/connection-access.js';
+import { assertCallerMayUse, connectionNotFound } from '../connections/connection-access.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
@@ -47,7 +47,7 @@ export class TokenService {
     const connection = assertCallerMayUse(caller, found?.connection);
     assertUsable(connection);
     let tokens = found!.tokens;
-    if (!tokens) throw new NotFoundError('connection_not_found', 'No such connection');
+    if (!tokens) throw connectionNotFound();
     let refreshed = false;
     if (tokens.expiresAt.getTime() - this.clock.now().getTime() < minValiditySeconds * 1000) {
       tokens = await this.refresher.refresh(connection.id, { minValiditySeconds });
@@ -71,7 +71,7 @@ export class TokenService {
    */
   async forWorker(connectionId: string): Promise<WorkerTokens> {
     const found = await this.connections.findWithTokens(connectionId);
-    if (!found?.tokens) throw new NotFoundError('connection_not_found', 'No such connection');
+    if (!found?.tokens) throw connectionNotFound();
     assertUsable(found.connection);
     let tokens = found.tokens;
     let obtainedAt = found.connection.lastRefreshedAt ?? new Date(0);

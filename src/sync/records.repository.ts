@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { contentHash } from './canonical-json.js';
+import { syncEvent } from './sync-events.js';
 import type { Checkpoint, FetchedRecord, SyncRun } from './sync-run.js';
 
 export interface StoredRecord {
@@ -126,20 +127,11 @@ export class RecordsRepository {
         data: { lastSyncAt: at },
       });
       await tx.event.create({
-        data: {
-          type: 'sync.succeeded',
-          connectionId: run.connectionId,
-          tenantId: connection.tenantId,
-          payload: {
-            connectionId: run.connectionId,
-            tenantId: connection.tenantId,
-            syncRunId: run.id,
-            model: run.model,
-            recordsFetched: row.recordsFetched,
-            recordsUpserted: row.recordsUpserted,
-            recordsDeleted: row.recordsDeleted,
-          },
-        },
+        data: syncEvent('sync.succeeded', run, connection.tenantId, {
+          recordsFetched: row.recordsFetched,
+          recordsUpserted: row.recordsUpserted,
+          recordsDeleted: row.recordsDeleted,
+        }),
       });
       return {
         ...run,

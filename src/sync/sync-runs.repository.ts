@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '../infra/prisma/generated/client.js';
 import type { SyncRun as SyncRunRow } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
+import { syncEvent } from './sync-events.js';
 import type { Checkpoint, SyncRun } from './sync-run.js';
 
 export interface SyncState {
@@ -93,17 +94,7 @@ export class SyncRunsRepository {
         select: { tenantId: true },
       });
       await tx.event.create({
-        data: {
-          type: 'sync.failed',
-          connectionId: run.connectionId,
-          tenantId: connection?.tenantId,
-          payload: {
-            connectionId: run.connectionId,
-            syncRunId: run.id,
-            model: run.model,
-            errorCode,
-          },
-        },
+        data: syncEvent('sync.failed', run, connection?.tenantId, { errorCode }),
       });
     });
   }
@@ -119,7 +110,7 @@ export class SyncRunsRepository {
   }
 }
 
-export function toRun(row: SyncRunRow): SyncRun {
+function toRun(row: SyncRunRow): SyncRun {
   const run: SyncRun = {
     id: row.id,
     connectionId: row.connectionId,
