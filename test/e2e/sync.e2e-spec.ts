@@ -74,7 +74,16 @@ describe('sync runs', () => {
       30_000,
       50,
     );
-    s.sandbox.auth.expireAccessTokens();
+    // Cleared again until a page meets the 401: a proactive refresh in flight at
+    // the first clear would otherwise hand the worker a token issued after it.
+    await eventually(
+      async () => {
+        s.sandbox.auth.expireAccessTokens();
+        expect(s.sandbox.crm.counters.unauthorized).toBeGreaterThan(unauthorized);
+      },
+      20_000,
+      100,
+    );
     const done = await finished(id, runId!);
     s.sandbox.crm.pageDelayMs = 0;
 
