@@ -21,7 +21,18 @@ export abstract class AppConfig {
   abstract readonly encryptionKeys: readonly EncryptionKey[];
   abstract readonly integrationsFile: string;
   abstract readonly allowedReturnUrls: readonly URL[];
-  abstract readonly webhook: { readonly url: string; readonly secret: Secret } | undefined;
+  /** Where events are POSTed; undefined: they stay in the outbox until pruned. */
+  abstract readonly webhook:
+    | {
+        readonly url: string;
+        readonly secret: Secret;
+        /** How often a worker looks for due events; 0 turns delivery off (tests drive it). */
+        readonly pollIntervalMs: number;
+        readonly timeoutMs: number;
+      }
+    | undefined;
+  /** Events (delivered or not) older than this are deleted. */
+  abstract readonly eventRetentionDays: number;
   abstract readonly logLevel: LogLevel;
   abstract readonly allowInsecureLoopbackProviders: boolean;
   abstract readonly connect: {

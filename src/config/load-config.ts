@@ -27,8 +27,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     allowedReturnUrls: e.ALLOWED_RETURN_URLS,
     webhook:
       e.WEBHOOK_URL && e.WEBHOOK_SECRET
-        ? { url: e.WEBHOOK_URL, secret: new Secret(e.WEBHOOK_SECRET) }
+        ? {
+            url: e.WEBHOOK_URL,
+            secret: new Secret(e.WEBHOOK_SECRET),
+            pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+            timeoutMs: e.PROVIDER_TIMEOUT_MS,
+          }
         : undefined,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     allowInsecureLoopbackProviders: e.ALLOW_INSECURE_LOOPBACK_PROVIDERS,
     connect: { sessionTtlSeconds: e.CONNECT_SESSION_TTL_SECONDS, flowTtlSeconds: 600 },

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config.js';
+import { EventRetentionSweep } from '../events/event-retention.sweep.js';
 import { RevocationSweep } from '../connections/revocation.sweep.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
 import { SyncRecoverySweep } from '../sync/sync-recovery.sweep.js';
@@ -22,6 +23,7 @@ export class SweepsScheduler implements OnApplicationBootstrap {
     private readonly revocations: RevocationSweep,
     private readonly schedules: SyncSchedules,
     private readonly syncRecovery: SyncRecoverySweep,
+    private readonly eventRetention: EventRetentionSweep,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -42,6 +44,7 @@ export class SweepsScheduler implements OnApplicationBootstrap {
       await this.revocations.sweep();
       await this.schedules.reconcile();
       await this.syncRecovery.sweep();
+      await this.eventRetention.sweep();
     } catch (error) {
       this.logger.error({ err: error, msg: 'sweep failed' });
     } finally {

@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { RevocationProcessor } from '../connections/revocation.processor.js';
 import { RevocationSweep } from '../connections/revocation.sweep.js';
+import { EventsModule } from '../events/events.module.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
 import { RefreshProcessor } from '../refresh/refresh.processor.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
@@ -12,7 +13,7 @@ import { SweepsScheduler } from './sweeps.scheduler.js';
 
 /** The `worker` role: job processors and the sweeps that feed them. */
 @Module({
-  imports: [ScheduleModule.forRoot(), ConnectionsModule, RefreshModule, SyncModule],
+  imports: [ScheduleModule.forRoot(), ConnectionsModule, EventsModule, RefreshModule, SyncModule],
   providers: [
     RefreshProcessor,
     RefreshSweep,
