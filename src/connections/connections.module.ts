@@ -5,6 +5,8 @@ import { ConnectionsService } from './connections.service.js';
 import { CredentialKeysCheck } from './credential-keys.check.js';
 import { CredentialSealer } from './credential-sealer.js';
 import { CredentialsRepository } from './credentials.repository.js';
+import { KeyRotationRepository } from './key-rotation.repository.js';
+import { KeyRotationService } from './key-rotation.service.js';
 import { PendingCredentialsStore } from './pending-credentials.store.js';
 import { RevocationService } from './revocation.service.js';
 import { RevocationsRepository } from './revocations.repository.js';
@@ -20,6 +22,8 @@ import { RevocationsRepository } from './revocations.repository.js';
     ConnectionsService,
     RevocationService,
     CredentialKeysCheck,
+    KeyRotationRepository,
+    KeyRotationService,
   ],
   exports: [
     ConnectionsRepository,
@@ -28,6 +32,7 @@ import { RevocationsRepository } from './revocations.repository.js';
     PendingCredentialsStore,
     ConnectionsService,
     RevocationService,
+    KeyRotationService,
   ],
 })
 export class ConnectionsModule {}

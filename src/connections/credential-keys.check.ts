@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigError } from '../config/config-error.js';
 import { TokenCipher } from '../crypto/token-cipher.js';
 import { ConnectionsRepository } from './connections.repository.js';
+import { RevocationsRepository } from './revocations.repository.js';
 
 /**
  * Refuses to start when the configured keys cannot read what is stored: a
@@ -12,6 +13,7 @@ import { ConnectionsRepository } from './connections.repository.js';
 export class CredentialKeysCheck implements OnModuleInit {
   constructor(
     private readonly repository: ConnectionsRepository,
+    private readonly revocations: RevocationsRepository,
     private readonly cipher: TokenCipher,
   ) {}
 
@@ -25,6 +27,13 @@ export class CredentialKeysCheck implements OnModuleInit {
       if (!(await this.repository.canOpen(connectionId))) {
         throw new ConfigError(
           `ENCRYPTION_KEYS: key "${keyId}" does not decrypt the stored credentials`,
+        );
+      }
+    }
+    for (const keyId of await this.revocations.keyIds()) {
+      if (!this.cipher.hasKey(keyId)) {
+        throw new ConfigError(
+          `ENCRYPTION_KEYS: tokens awaiting revocation use key "${keyId}", which is not configured`,
         );
       }
     }

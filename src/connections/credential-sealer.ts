@@ -46,4 +46,14 @@ export class CredentialSealer {
   hasKey(keyId: string): boolean {
     return this.cipher.hasKey(keyId);
   }
+
+  get activeKeyId(): string {
+    return this.cipher.activeKeyId;
+  }
+
+  /** The same tokens sealed under the active key (key rotation); throws DecryptionError. */
+  reseal(sealed: { keyId: string; ciphertext: Uint8Array }, owner: CredentialOwner): Sealed {
+    const binding = { tenantId: owner.tenantId, connectionId: owner.id };
+    return this.cipher.seal(this.cipher.open(sealed, binding), binding);
+  }
 }

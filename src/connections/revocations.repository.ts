@@ -42,6 +42,15 @@ export class RevocationsRepository {
     });
   }
 
+  /** The key ids pending revocations are sealed under (the start-up key check). */
+  async keyIds(): Promise<string[]> {
+    const rows = await this.prisma.pendingRevocation.findMany({
+      distinct: ['keyId'],
+      select: { keyId: true },
+    });
+    return rows.map((row) => row.keyId);
+  }
+
   /** Ids of revocations still pending, oldest first (the sweep re-queues them). */
   async pendingIds(limit: number): Promise<string[]> {
     const rows = await this.prisma.pendingRevocation.findMany({

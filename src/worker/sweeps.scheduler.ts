@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config.js';
 import { EventRetentionSweep } from '../events/event-retention.sweep.js';
+import { KeyRotationSweep } from '../connections/key-rotation.sweep.js';
 import { RevocationSweep } from '../connections/revocation.sweep.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
 import { SyncRecoverySweep } from '../sync/sync-recovery.sweep.js';
@@ -24,6 +25,7 @@ export class SweepsScheduler implements OnApplicationBootstrap {
     private readonly schedules: SyncSchedules,
     private readonly syncRecovery: SyncRecoverySweep,
     private readonly eventRetention: EventRetentionSweep,
+    private readonly keyRotation: KeyRotationSweep,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -45,6 +47,7 @@ export class SweepsScheduler implements OnApplicationBootstrap {
       await this.schedules.reconcile();
       await this.syncRecovery.sweep();
       await this.eventRetention.sweep();
+      await this.keyRotation.sweep();
     } catch (error) {
       this.logger.error({ err: error, msg: 'sweep failed' });
     } finally {

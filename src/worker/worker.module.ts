@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ConnectionsModule } from '../connections/connections.module.js';
+import { KeyRotationProcessor } from '../connections/key-rotation.processor.js';
+import { KeyRotationSweep } from '../connections/key-rotation.sweep.js';
 import { RevocationProcessor } from '../connections/revocation.processor.js';
 import { RevocationSweep } from '../connections/revocation.sweep.js';
 import { EventsModule } from '../events/events.module.js';
@@ -15,6 +17,8 @@ import { SweepsScheduler } from './sweeps.scheduler.js';
 @Module({
   imports: [ScheduleModule.forRoot(), ConnectionsModule, EventsModule, RefreshModule, SyncModule],
   providers: [
+    KeyRotationProcessor,
+    KeyRotationSweep,
     RefreshProcessor,
     RefreshSweep,
     RevocationProcessor,

@@ -8,6 +8,7 @@ import {
 } from '../../src/connections/connections.repository.js';
 import { CredentialKeysCheck } from '../../src/connections/credential-keys.check.js';
 import { CredentialSealer } from '../../src/connections/credential-sealer.js';
+import { RevocationsRepository } from '../../src/connections/revocations.repository.js';
 import { CredentialsRepository } from '../../src/connections/credentials.repository.js';
 import type { PrismaService } from '../../src/infra/prisma/prisma.service.js';
 import { otherCipher, runCipher, testPrisma } from '../support/infra.js';
@@ -120,12 +121,17 @@ describe('ConnectionsRepository on PostgreSQL', () => {
   it('the start-up check refuses keys that cannot read what is stored', async () => {
     const cipher = await runCipher();
     await expect(
-      new CredentialKeysCheck(repository, cipher).onModuleInit(),
+      new CredentialKeysCheck(
+        repository,
+        new RevocationsRepository(prisma, new CredentialSealer(cipher)),
+        cipher,
+      ).onModuleInit(),
     ).resolves.toBeUndefined();
     const missing = await otherCipher('not-the-run-key');
     await expect(
       new CredentialKeysCheck(
         new ConnectionsRepository(prisma, new CredentialSealer(missing)),
+        new RevocationsRepository(prisma, new CredentialSealer(missing)),
         missing,
       ).onModuleInit(),
     ).rejects.toThrow(
@@ -137,6 +143,7 @@ describe('ConnectionsRepository on PostgreSQL', () => {
     await expect(
       new CredentialKeysCheck(
         new ConnectionsRepository(prisma, new CredentialSealer(wrong)),
+        new RevocationsRepository(prisma, new CredentialSealer(wrong)),
         wrong,
       ).onModuleInit(),
     ).rejects.toThrow(/does not decrypt the stored credentials/);

@@ -11,6 +11,13 @@ export default async function globalTeardown() {
     });
     await admin.connect();
     try {
+      // Suites' scratch databases are named after the run's (test/support/db.ts).
+      const { rows } = await admin.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+        `${database}\\_%`,
+      ]);
+      for (const { datname } of rows) {
+        await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      }
       await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     } finally {
       await admin.end();

@@ -10,6 +10,10 @@ export const JOBS = {
     queue: 'refresh',
     payload: z.strictObject({ connectionId: z.string().uuid() }),
   },
+  'credentials.reencrypt': {
+    queue: 'maintenance',
+    payload: z.strictObject({}),
+  },
   'revocation.deliver': {
     queue: 'revocation',
     payload: z.strictObject({ revocationId: z.string().uuid() }),
