@@ -138,7 +138,9 @@ async function main() {
       LOG_LEVEL: 'info',
     };
     const { connectionId, key } = await seed(env);
-    broker = spawn(process.execPath, ['dist/main.js'], {
+    // e.g. BENCH_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the time goes.
+    const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    broker = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
       cwd: root,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
