@@ -15,6 +15,8 @@ export type ConnectErrorCode =
 
 export interface ConnectOutcome {
   connectionId?: string;
+  /** requireFinalize: the grant waits for POST /v1/connect-sessions/:id/finalize with this token. */
+  finalize?: { sessionId: string; token: string };
   error?: ConnectErrorCode;
   /** Where to send the browser; absent means the popup result page. */
   returnTo?: string;

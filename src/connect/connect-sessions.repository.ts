@@ -28,6 +28,21 @@ export class ConnectSessionsRepository {
     return row ? toSession(row) : undefined;
   }
 
+  async findById(id: string): Promise<(ConnectSession & { connectionId?: string }) | undefined> {
+    const row = await this.prisma.connectSession.findUnique({ where: { id } });
+    if (!row) return undefined;
+    const session = toSession(row);
+    return row.connectionId ? { ...session, connectionId: row.connectionId } : session;
+  }
+
+  /** What finalize made of the session's parked grant: its connection, or why it was refused. */
+  async recordFinalize(
+    id: string,
+    outcome: { connectionId: string } | { errorCode: string },
+  ): Promise<void> {
+    await this.prisma.connectSession.updateMany({ where: { id }, data: outcome });
+  }
+
   /** Marks the session started if it is unused and unexpired; single use across replicas. */
   async claim(id: string, now: Date): Promise<boolean> {
     const { count } = await this.prisma.connectSession.updateMany({

@@ -54,10 +54,17 @@ export class ConnectSessionsService {
         `This service key is not granted integration "${input.integration}"`,
       );
     }
-    if (!this.integrations.get(input.integration)) {
+    const integration = this.integrations.get(input.integration);
+    if (!integration) {
       throw new NotFoundError(
         'integration_not_found',
         `No integration "${input.integration}" is configured`,
+      );
+    }
+    if (integration.requireFinalize && input.endUserId === undefined) {
+      throw new ValidationError(
+        'end_user_required',
+        `Integration "${input.integration}" requires finalize: give the endUserId it will be checked against`,
       );
     }
     if (

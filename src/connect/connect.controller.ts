@@ -73,6 +73,8 @@ export class ConnectController {
           {
             type: 'token-broker:connect-result',
             connectionId: outcome.connectionId,
+            finalizeToken: outcome.finalize?.token,
+            connectSessionId: outcome.finalize?.sessionId,
             error: outcome.error,
           },
           this.allowedOrigins,

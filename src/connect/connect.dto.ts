@@ -24,3 +24,10 @@ export const createConnectSessionSchema = z.strictObject({
 });
 
 export type CreateConnectSessionBody = z.infer<typeof createConnectSessionSchema>;
+
+export const finalizeConnectSessionSchema = z.strictObject({
+  finalizeToken: z.string().min(1).max(256),
+  endUserId: identifier,
+});
+
+export type FinalizeConnectSessionBody = z.infer<typeof finalizeConnectSessionSchema>;

@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { ConnectFlowService } from './connect-flow.service.js';
+import { ConnectGrants } from './connect-grants.service.js';
 import { ConnectSessionsController } from './connect-sessions.controller.js';
 import { ConnectSessionsRepository } from './connect-sessions.repository.js';
 import { ConnectSessionsService } from './connect-sessions.service.js';
 import { ConnectController } from './connect.controller.js';
+import { FinalizeService } from './finalize.service.js';
 import { FlowStateStore } from './flow-state.store.js';
 import { OAuthCallbackService } from './oauth-callback.service.js';
 
@@ -18,6 +20,8 @@ import { OAuthCallbackService } from './oauth-callback.service.js';
     ConnectFlowService,
     FlowStateStore,
     OAuthCallbackService,
+    ConnectGrants,
+    FinalizeService,
   ],
 })
 export class ConnectModule {}

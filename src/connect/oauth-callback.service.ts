@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditLog } from '../audit/audit-log.js';
 import { AppError, ValidationError } from '../common/errors/app-error.js';
-import { constantTimeEqual, sha256Hex } from '../common/random.js';
+import { constantTimeEqual, randomToken, sha256Hex } from '../common/random.js';
 import { AppConfig } from '../config/app-config.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { PendingGrantsRepository } from '../connections/pending-grants.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { AccountLookupClient } from '../oauth/account-lookup.client.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
 import type { TokenResult } from '../oauth/token-result.js';
+import { ConnectGrants } from './connect-grants.service.js';
 import type { ConnectErrorCode, ConnectOutcome } from './connect-outcome.js';
 import { ConnectSessionsRepository } from './connect-sessions.repository.js';
 import { redirectUriFor } from './connect-urls.js';
@@ -28,6 +28,9 @@ export interface CallbackResult {
   clearCookie?: string;
 }
 
+/** Finalize tokens carry their own prefix, recognised by log redaction. */
+export const FINALIZE_TOKEN_PREFIX = 'tbfz_';
+
 class FlowFailure extends Error {
   constructor(
     readonly code: ConnectErrorCode,
@@ -40,7 +43,8 @@ class FlowFailure extends Error {
 /**
  * Ends a connect flow: consumes the state once, checks the browser binding,
  * exchanges the code, checks scopes and identity, and only then stores the
- * grant. Any failure before the write stores nothing.
+ * grant (or, with requireFinalize, parks it for finalize). Any failure
+ * before the write stores nothing.
  */
 @Injectable()
 export class OAuthCallbackService {
@@ -51,10 +55,10 @@ export class OAuthCallbackService {
     private readonly integrations: IntegrationRegistry,
     private readonly flows: FlowStateStore,
     private readonly sessions: ConnectSessionsRepository,
-    private readonly connections: ConnectionsRepository,
     private readonly oauth: OAuthClient,
     private readonly accounts: AccountLookupClient,
-    private readonly audit: AuditLog,
+    private readonly grants: ConnectGrants,
+    private readonly pendingGrants: PendingGrantsRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -72,8 +76,11 @@ export class OAuthCallbackService {
     const clearCookie = flowCookieName(state);
     let outcome: ConnectOutcome;
     try {
-      const connectionId = await this.finish(request, params, state, flow);
-      outcome = { connectionId, returnTo: flow.returnTo };
+      const result = await this.finish(request, params, state, flow);
+      outcome =
+        typeof result === 'string'
+          ? { connectionId: result, returnTo: flow.returnTo }
+          : { finalize: result, returnTo: flow.returnTo };
     } catch (error) {
       const code = error instanceof FlowFailure ? error.code : 'internal_error';
       this.logFailure(code, flow, error);
@@ -92,7 +99,7 @@ export class OAuthCallbackService {
     params: URLSearchParams,
     state: string,
     flow: FlowState,
-  ): Promise<string> {
+  ): Promise<string | { sessionId: string; token: string }> {
     const binding = request.cookies[flowCookieName(state)];
     if (!binding || !constantTimeEqual(sha256Hex(binding), flow.bindingHash))
       throw new FlowFailure('flow_cookie_mismatch');
@@ -107,7 +114,7 @@ export class OAuthCallbackService {
     const tokens = await this.exchange(integration, request, state, flow);
     const missing = integration.requiredScopes.filter((scope) => !tokens.scopes.includes(scope));
     if (missing.length) {
-      await this.discard(integration, tokens);
+      await this.grants.refuse(integration, tokens);
       throw new FlowFailure('insufficient_scope', {
         cause: new Error(`not granted: ${missing.join(' ')}`),
       });
@@ -115,35 +122,30 @@ export class OAuthCallbackService {
     const account = await this.accounts
       .identify(integration, tokens, flow.endUserId)
       .catch(async (error: unknown) => {
-        await this.discard(integration, tokens);
+        await this.grants.refuse(integration, tokens);
         throw new FlowFailure('account_lookup_failed', { cause: error });
       });
-    const { connection, created, superseded } = await this.connections.saveGrant({
+    const owner = { tenantId: flow.tenantId, endUserId: flow.endUserId, sessionId: flow.sessionId };
+    if (!integration.requireFinalize) return this.grants.store(integration, owner, account, tokens);
+    if (!flow.endUserId) {
+      // Only if requireFinalize was switched on after this session was made.
+      await this.grants.refuse(integration, tokens);
+      throw new FlowFailure('internal_error', {
+        cause: new Error('requireFinalize needs a connect session with an endUserId'),
+      });
+    }
+    const token = `${FINALIZE_TOKEN_PREFIX}${randomToken(32)}`;
+    await this.pendingGrants.park({
+      id: flow.sessionId,
       tenantId: flow.tenantId,
       integrationKey: integration.key,
-      provider: integration.provider.name,
-      account,
       endUserId: flow.endUserId,
+      account,
       tokens,
-      status: 'active',
-      at: this.clock.now(),
+      finalizeTokenHash: sha256Hex(token),
+      expiresAt: new Date(this.clock.now().getTime() + this.config.connect.flowTtlSeconds * 1000),
     });
-    this.audit.record({
-      at: this.clock.now(),
-      action: created ? 'connection.created' : 'connection.updated',
-      connectionId: connection.id,
-      tenantId: connection.tenantId,
-      detail: { sessionId: flow.sessionId },
-    });
-    // A reconnect replaced a grant that may still be alive at the provider.
-    if (
-      superseded?.refreshToken &&
-      superseded.refreshToken !== tokens.refreshToken &&
-      integration.revokeSupersededGrants
-    ) {
-      await this.discard(integration, superseded);
-    }
-    return connection.id;
+    return { sessionId: flow.sessionId, token };
   }
 
   private async exchange(
@@ -165,23 +167,6 @@ export class OAuthCallbackService {
     } catch (error) {
       throw new FlowFailure('token_exchange_failed', { cause: error });
     }
-  }
-
-  /** A grant we refuse (or no longer) keep is revoked, so it does not linger at the provider. */
-  private async discard(
-    integration: Integration,
-    tokens: Pick<TokenResult, 'accessToken' | 'refreshToken'>,
-  ): Promise<void> {
-    const [token, hint] = tokens.refreshToken
-      ? ([tokens.refreshToken, 'refresh_token'] as const)
-      : ([tokens.accessToken, 'access_token'] as const);
-    await this.oauth.revoke(integration, token, hint).catch((error: unknown) => {
-      this.logger.warn({
-        err: error,
-        integration: integration.key,
-        msg: 'could not revoke a refused grant',
-      });
-    });
   }
 
   private logFailure(code: ConnectErrorCode, flow: FlowState, error: unknown): void {

@@ -8,6 +8,7 @@ import { CredentialsRepository } from './credentials.repository.js';
 import { KeyRotationRepository } from './key-rotation.repository.js';
 import { KeyRotationService } from './key-rotation.service.js';
 import { PendingCredentialsStore } from './pending-credentials.store.js';
+import { PendingGrantsRepository } from './pending-grants.repository.js';
 import { RevocationService } from './revocation.service.js';
 import { RevocationsRepository } from './revocations.repository.js';
 
@@ -19,6 +20,7 @@ import { RevocationsRepository } from './revocations.repository.js';
     CredentialsRepository,
     RevocationsRepository,
     PendingCredentialsStore,
+    PendingGrantsRepository,
     ConnectionsService,
     RevocationService,
     CredentialKeysCheck,
@@ -30,6 +32,7 @@ import { RevocationsRepository } from './revocations.repository.js';
     CredentialsRepository,
     RevocationsRepository,
     PendingCredentialsStore,
+    PendingGrantsRepository,
     ConnectionsService,
     RevocationService,
     KeyRotationService,

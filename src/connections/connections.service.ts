@@ -1,9 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { Clock } from '../infra/clock/clock.js';
-import { retryAfterOf } from '../common/errors/app-error.js';
-import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Connection, ConnectionStatus } from './connection.js';
 import { assertCallerMayUse } from './connection-access.js';
 import { ConnectionsRepository } from './connections.repository.js';
@@ -19,12 +17,9 @@ export interface ListConnectionsQuery {
 
 @Injectable()
 export class ConnectionsService {
-  private readonly logger = new Logger(ConnectionsService.name);
-
   constructor(
     private readonly repository: ConnectionsRepository,
     private readonly revocations: RevocationService,
-    private readonly queue: JobQueue,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
@@ -63,30 +58,7 @@ export class ConnectionsService {
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
     });
-    if (revocationId) await this.revokeNowOrLater(connection, revocationId);
-  }
-
-  private async revokeNowOrLater(connection: Connection, revocationId: string): Promise<void> {
-    try {
-      await this.revocations.deliver(revocationId);
-    } catch (error) {
-      const retryAfter = retryAfterOf(error);
-      this.logger.warn({
-        err: error,
-        connectionId: connection.id,
-        msg: 'revocation failed; retrying in the background',
-      });
-      // If even the queue is down, the revocation sweep finds the row in PostgreSQL.
-      await this.queue
-        .enqueue(
-          'revocation.deliver',
-          { revocationId },
-          { jobId: `revoke-${revocationId}`, delayMs: (retryAfter ?? 1) * 1000 },
-        )
-        .catch((queueError: unknown) =>
-          this.logger.error({ err: queueError, msg: 'could not queue the revocation' }),
-        );
-    }
+    if (revocationId) await this.revocations.deliverNowOrLater(revocationId);
   }
 }
 

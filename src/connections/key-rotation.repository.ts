@@ -15,10 +15,10 @@ export interface StaleSealed {
 }
 
 /**
- * The stored ciphertexts (credentials and pending revocations) that key
- * rotation moves to the active key. "Not the active key" is written as two
- * ranges so PostgreSQL answers it from the key_id index: once everything is
- * rotated, asking costs two empty index probes.
+ * The stored ciphertexts (credentials, pending revocations, grants waiting
+ * for finalize) that key rotation moves to the active key. "Not the active
+ * key" is written as two ranges so PostgreSQL answers it from the key_id
+ * index: once everything is rotated, asking costs a few empty index probes.
  */
 @Injectable()
 export class KeyRotationRepository {
@@ -26,11 +26,12 @@ export class KeyRotationRepository {
 
   async anyStale(activeKeyId: string): Promise<boolean> {
     const where = notUnder(activeKeyId);
-    const [credential, revocation] = await Promise.all([
+    const [credential, revocation, grant] = await Promise.all([
       this.prisma.credential.findFirst({ where, select: { connectionId: true } }),
       this.prisma.pendingRevocation.findFirst({ where, select: { id: true } }),
+      this.prisma.pendingGrant.findFirst({ where, select: { id: true } }),
     ]);
-    return Boolean(credential ?? revocation);
+    return Boolean(credential ?? revocation ?? grant);
   }
 
   async staleCredentials(
@@ -94,6 +95,33 @@ export class KeyRotationRepository {
 
   async replaceRevocation(row: StaleSealed, sealed: Sealed): Promise<boolean> {
     const { count } = await this.prisma.pendingRevocation.updateMany({
+      where: { id: row.id, keyId: row.keyId },
+      data: { keyId: sealed.keyId, ciphertext: sealed.ciphertext },
+    });
+    return count === 1;
+  }
+
+  /** Grants waiting for finalize: minutes at most, but rotated too, so nothing is left behind. */
+  async stalePendingGrants(
+    activeKeyId: string,
+    limit: number,
+    skip: readonly string[],
+  ): Promise<StaleSealed[]> {
+    const rows = await this.prisma.pendingGrant.findMany({
+      where: { ...notUnder(activeKeyId), id: { notIn: [...skip] } },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map((row) => ({
+      id: row.id,
+      owner: { id: row.id, tenantId: row.tenantId },
+      keyId: row.keyId,
+      ciphertext: row.ciphertext,
+    }));
+  }
+
+  async replacePendingGrant(row: StaleSealed, sealed: Sealed): Promise<boolean> {
+    const { count } = await this.prisma.pendingGrant.updateMany({
       where: { id: row.id, keyId: row.keyId },
       data: { keyId: sealed.keyId, ciphertext: sealed.ciphertext },
     });

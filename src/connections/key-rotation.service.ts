@@ -48,6 +48,12 @@ export class KeyRotationService {
         (row, sealed) => this.repository.replaceRevocation(row, sealed),
         result,
         stop,
+      )) &&
+      (await this.drain(
+        (skip) => this.repository.stalePendingGrants(active, BATCH, skip),
+        (row, sealed) => this.repository.replacePendingGrant(row, sealed),
+        result,
+        stop,
       ));
     if (result.reencrypted || result.unreadable) {
       this.logger.log({ ...result, keyId: active, complete, msg: 'credentials re-encrypted' });

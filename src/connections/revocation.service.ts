@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ProviderError } from '../common/errors/app-error.js';
+import { ProviderError, retryAfterOf } from '../common/errors/app-error.js';
+import { JobQueue } from '../infra/queue/job-queue.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
 import { RevocationsRepository } from './revocations.repository.js';
@@ -22,7 +23,35 @@ export class RevocationService {
     private readonly revocations: RevocationsRepository,
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
+    private readonly queue: JobQueue,
   ) {}
+
+  /**
+   * Tries at once (the usual case: the provider is up), and hands a failure
+   * to the queue, which retries with backoff. If even the queue is down,
+   * the revocation sweep finds the row in PostgreSQL.
+   */
+  async deliverNowOrLater(revocationId: string): Promise<void> {
+    try {
+      await this.deliver(revocationId);
+    } catch (error) {
+      const retryAfter = retryAfterOf(error);
+      this.logger.warn({
+        err: error,
+        revocationId,
+        msg: 'revocation failed; retrying in the background',
+      });
+      await this.queue
+        .enqueue(
+          'revocation.deliver',
+          { revocationId },
+          { jobId: `revoke-${revocationId}`, delayMs: (retryAfter ?? 1) * 1000 },
+        )
+        .catch((queueError: unknown) =>
+          this.logger.error({ err: queueError, msg: 'could not queue the revocation' }),
+        );
+    }
+  }
 
   async deliver(revocationId: string): Promise<RevocationOutcome> {
     const pending = await this.revocations.find(revocationId);

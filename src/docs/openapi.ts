@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { createConnectSessionSchema } from '../connect/connect.dto.js';
+import {
+  createConnectSessionSchema,
+  finalizeConnectSessionSchema,
+} from '../connect/connect.dto.js';
 import { listConnectionsQuerySchema, tokenQuerySchema } from '../internal-api/connections.dto.js';
 import {
   listSyncsQuerySchema,
@@ -94,6 +97,18 @@ export function buildOpenApiDocument(publicUrl: string): Schema {
             content: { 'application/json': { schema: json(createConnectSessionSchema) } },
           },
           responses: { '201': ok('{id, token, connectUrl, expiresAt}') },
+        }),
+      },
+      '/v1/connect-sessions/{id}/finalize': {
+        post: service('connect', {
+          summary:
+            'requireFinalize integrations: confirm the end user; a match stores the grant, a mismatch revokes it (403 end_user_mismatch)',
+          parameters: [idParameter],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: json(finalizeConnectSessionSchema) } },
+          },
+          responses: { '200': ok('{connectionId, status}') },
         }),
       },
       '/v1/connect': {

@@ -31,6 +31,12 @@ export interface Integration {
   tokenExtras: Readonly<Partial<Record<TokenExtraName, string>>>;
   account: AccountLookup;
   revokeSupersededGrants: boolean;
+  /**
+   * The callback parks the grant until the app's backend confirms the end
+   * user (POST /v1/connect-sessions/:id/finalize): a connect link opened by
+   * someone else cannot attach their account to this user.
+   */
+  requireFinalize: boolean;
   api?: ApiConfig;
   sync?: SyncConfig;
 }

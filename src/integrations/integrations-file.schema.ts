@@ -90,6 +90,7 @@ export const integrationEntrySchema = z.strictObject({
   defaultTokenLifetimeSeconds: z.number().int().min(60).optional(),
   account: accountSchema.optional(),
   revokeSupersededGrants: z.boolean().optional(),
+  requireFinalize: z.boolean().default(false),
   api: apiSchema.optional(),
   sync: syncSchema.optional(),
 });

@@ -96,6 +96,7 @@ function resolveIntegration(
     tokenExtras: provider.tokenExtras,
     account: entry.account ?? provider.account,
     revokeSupersededGrants: entry.revokeSupersededGrants ?? provider.revokeSupersededGrants,
+    requireFinalize: entry.requireFinalize,
     api: entry.api,
     sync: entry.sync,
   };

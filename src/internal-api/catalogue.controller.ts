@@ -43,6 +43,7 @@ export class CatalogueController {
           provider: i.provider.name,
           scopes: i.scopes,
           requiredScopes: i.requiredScopes,
+          requireFinalize: i.requireFinalize,
           models: Object.keys(i.api?.models ?? {}),
         })),
     };

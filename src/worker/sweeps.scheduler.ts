@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config.js';
 import { EventRetentionSweep } from '../events/event-retention.sweep.js';
 import { KeyRotationSweep } from '../connections/key-rotation.sweep.js';
+import { PendingGrantsSweep } from '../connections/pending-grants.sweep.js';
 import { RevocationSweep } from '../connections/revocation.sweep.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
 import { SyncRecoverySweep } from '../sync/sync-recovery.sweep.js';
@@ -26,6 +27,7 @@ export class SweepsScheduler implements OnApplicationBootstrap {
     private readonly syncRecovery: SyncRecoverySweep,
     private readonly eventRetention: EventRetentionSweep,
     private readonly keyRotation: KeyRotationSweep,
+    private readonly pendingGrants: PendingGrantsSweep,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,6 +45,8 @@ export class SweepsScheduler implements OnApplicationBootstrap {
     this.running = true;
     try {
       await this.refresh.sweep();
+      // Before the revocation sweep, which then finds what this one queued as pending rows.
+      await this.pendingGrants.sweep();
       await this.revocations.sweep();
       await this.schedules.reconcile();
       await this.syncRecovery.sweep();

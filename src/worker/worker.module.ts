@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { KeyRotationProcessor } from '../connections/key-rotation.processor.js';
 import { KeyRotationSweep } from '../connections/key-rotation.sweep.js';
+import { PendingGrantsSweep } from '../connections/pending-grants.sweep.js';
 import { RevocationProcessor } from '../connections/revocation.processor.js';
 import { RevocationSweep } from '../connections/revocation.sweep.js';
 import { EventsModule } from '../events/events.module.js';
@@ -19,6 +20,7 @@ import { SweepsScheduler } from './sweeps.scheduler.js';
   providers: [
     KeyRotationProcessor,
     KeyRotationSweep,
+    PendingGrantsSweep,
     RefreshProcessor,
     RefreshSweep,
     RevocationProcessor,

@@ -48,12 +48,18 @@ export interface ScenarioOptions {
   brokers?: number;
   /** `sync.every` of the integration (default: no schedule). */
   syncEvery?: string;
+  /** `requireFinalize` of the integration (default false). */
+  requireFinalize?: boolean;
 }
 
 const CONTACTS_PAGE = 100;
 
 /** The sandbox CRM described as the integrations file describes any REST API: one pagination style per model. */
-function integrationsYaml(integration: string, syncEvery?: string): string {
+function integrationsYaml(
+  integration: string,
+  syncEvery?: string,
+  requireFinalize = false,
+): string {
   const incremental =
     'updatedAtField: updated_at, deletedField: archived, updatedSinceParam: updated_since';
   return `
@@ -65,6 +71,7 @@ integrations:
     clientSecret: \${SANDBOX_CLIENT_SECRET}
     scopes: [openid, offline_access, email, profile, contacts.read, companies.read]
     authorizationParams: { prompt: consent }
+    requireFinalize: ${requireFinalize}
     api:
       baseUrl: \${SANDBOX_CRM}
       models:
@@ -90,7 +97,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
   const clock = new TestClock();
-  const yaml = integrationsYaml(integration, options.syncEvery);
+  const yaml = integrationsYaml(integration, options.syncEvery, options.requireFinalize);
   const env: Record<string, string> = {
     SANDBOX_CRM: sandbox.crm.baseUrl,
     SANDBOX_ISSUER: sandbox.auth.issuer,

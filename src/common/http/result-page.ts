@@ -37,6 +37,9 @@ export function renderErrorPage(code: string, message: string, requestId: string
 export interface ConnectResultMessage {
   type: 'token-broker:connect-result';
   connectionId?: string;
+  /** requireFinalize: what the app's backend passes to finalize. */
+  finalizeToken?: string;
+  connectSessionId?: string;
   error?: string;
 }
 

@@ -34,16 +34,16 @@ const SECRET_KEYS = new Set(
 
 /** key=value pairs in URLs, form bodies and messages. */
 const SECRET_PARAM = new RegExp(
-  String.raw`\b(access_token|refresh_token|id_token|code|code_verifier|client_secret|state|nonce|session|token|assertion|password)=([^&\s"'<>]+)`,
+  String.raw`\b(access_token|refresh_token|id_token|code|code_verifier|client_secret|state|nonce|session|token|finalize|assertion|password)=([^&\s"'<>]+)`,
   'gi',
 );
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const JSON_SECRET = new RegExp(
-  String.raw`"(access_token|refresh_token|id_token|code|code_verifier|client_secret|accessToken|refreshToken|idToken|clientSecret|token)"\s*:\s*"[^"]*"`,
+  String.raw`"(access_token|refresh_token|id_token|code|code_verifier|client_secret|accessToken|refreshToken|idToken|clientSecret|token|finalizeToken)"\s*:\s*"[^"]*"`,
   'g',
 );
 /** Our own credential formats, recognisable wherever they end up. */
-const OWN_SECRET = /\b(tbk|tbcs)_[A-Za-z0-9_-]{16,}/g;
+const OWN_SECRET = /\b(tbk|tbcs|tbfz)_[A-Za-z0-9_-]{16,}/g;
 
 function normaliseKey(key: string): string {
   return key.toLowerCase().replace(/[-_]/g, '');

@@ -1,0 +1,81 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.js';
+import { ConnectionsRepository } from '../connections/connections.repository.js';
+import type { Connection, Tokens } from '../connections/connection.js';
+import { Clock } from '../infra/clock/clock.js';
+import type { Integration } from '../integrations/integration.js';
+import { OAuthClient } from '../oauth/oauth.client.js';
+
+export interface GrantOwner {
+  tenantId: string;
+  endUserId?: string;
+  sessionId: string;
+}
+
+/**
+ * What becomes of a validated grant: stored on its connection (created, or
+ * updated in place on a reconnect, revoking the grant it replaces), or
+ * refused and revoked at once. Shared by the callback and finalize.
+ */
+@Injectable()
+export class ConnectGrants {
+  private readonly logger = new Logger(ConnectGrants.name);
+
+  constructor(
+    private readonly connections: ConnectionsRepository,
+    private readonly oauth: OAuthClient,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  async store(
+    integration: Integration,
+    owner: GrantOwner,
+    account: Connection['account'],
+    tokens: Tokens,
+  ): Promise<string> {
+    const { connection, created, superseded } = await this.connections.saveGrant({
+      tenantId: owner.tenantId,
+      integrationKey: integration.key,
+      provider: integration.provider.name,
+      account,
+      endUserId: owner.endUserId,
+      tokens,
+      status: 'active',
+      at: this.clock.now(),
+    });
+    this.audit.record({
+      at: this.clock.now(),
+      action: created ? 'connection.created' : 'connection.updated',
+      connectionId: connection.id,
+      tenantId: connection.tenantId,
+      detail: { sessionId: owner.sessionId },
+    });
+    // A reconnect replaced a grant that may still be alive at the provider.
+    if (
+      superseded?.refreshToken &&
+      superseded.refreshToken !== tokens.refreshToken &&
+      integration.revokeSupersededGrants
+    ) {
+      await this.refuse(integration, superseded);
+    }
+    return connection.id;
+  }
+
+  /** A grant we refuse (or no longer keep) is revoked, so it does not linger at the provider. */
+  async refuse(
+    integration: Integration,
+    tokens: Pick<Tokens, 'accessToken' | 'refreshToken'>,
+  ): Promise<void> {
+    const [token, hint] = tokens.refreshToken
+      ? ([tokens.refreshToken, 'refresh_token'] as const)
+      : ([tokens.accessToken, 'access_token'] as const);
+    await this.oauth.revoke(integration, token, hint).catch((error: unknown) => {
+      this.logger.warn({
+        err: error,
+        integration: integration.key,
+        msg: 'could not revoke a refused grant',
+      });
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { type Caller, canSeeTenant, canUseIntegration } from '../auth/caller.js';
+import {
+  ConflictError,
+  GoneError,
+  NotFoundError,
+  PermissionError,
+} from '../common/errors/app-error.js';
+import { constantTimeEqual, sha256Hex } from '../common/random.js';
+import { isUuid } from '../common/uuid.js';
+import { PendingGrantsRepository } from '../connections/pending-grants.repository.js';
+import { RevocationService } from '../connections/revocation.service.js';
+import { Clock } from '../infra/clock/clock.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { ConnectGrants } from './connect-grants.service.js';
+import { ConnectSessionsRepository } from './connect-sessions.repository.js';
+
+export interface FinalizeInput {
+  finalizeToken: string;
+  endUserId: string;
+}
+
+const sessionNotFound = () =>
+  new NotFoundError('connect_session_not_found', 'No such connect session');
+
+/**
+ * Finalize (integrations with requireFinalize): the app's backend, which
+ * knows who is logged in, confirms that the browser that completed the
+ * flow belonged to the end user the session was made for. A match stores
+ * the parked grant; a mismatch revokes it.
+ */
+@Injectable()
+export class FinalizeService {
+  private readonly logger = new Logger(FinalizeService.name);
+
+  constructor(
+    private readonly sessions: ConnectSessionsRepository,
+    private readonly pendingGrants: PendingGrantsRepository,
+    private readonly grants: ConnectGrants,
+    private readonly revocations: RevocationService,
+    private readonly integrations: IntegrationRegistry,
+    private readonly clock: Clock,
+  ) {}
+
+  async finalize(
+    caller: Caller,
+    sessionId: string,
+    input: FinalizeInput,
+  ): Promise<{ connectionId: string }> {
+    const session = isUuid(sessionId) ? await this.sessions.findById(sessionId) : undefined;
+    if (
+      !session ||
+      !canSeeTenant(caller, session.tenantId) ||
+      !canUseIntegration(caller, session.integrationKey)
+    ) {
+      throw sessionNotFound();
+    }
+    const pending = await this.pendingGrants.find(session.id);
+    if (!pending) {
+      throw new ConflictError(
+        'nothing_to_finalize',
+        session.connectionId
+          ? 'This connect session is already finalized'
+          : 'This connect session has no grant waiting for finalize (not completed, refused, or expired)',
+      );
+    }
+    if (!constantTimeEqual(sha256Hex(input.finalizeToken), pending.finalizeTokenHash)) {
+      throw new PermissionError('finalize_token_invalid', 'The finalize token does not match');
+    }
+    if (pending.expiresAt <= this.clock.now()) {
+      await this.revoke(session.id, 'finalize_expired');
+      throw new GoneError(
+        'finalize_expired',
+        'The grant waited too long for finalize; connect again',
+      );
+    }
+    if (input.endUserId !== pending.endUserId) {
+      // The link was completed in someone else's browser: their account must not be attached.
+      await this.revoke(session.id, 'end_user_mismatch');
+      this.logger.warn({
+        sessionId: session.id,
+        tenantId: session.tenantId,
+        msg: 'finalize refused: another end user completed the connect flow; grant revoked',
+      });
+      throw new PermissionError(
+        'end_user_mismatch',
+        'The connect flow was completed for another end user; the grant was revoked',
+      );
+    }
+    const integration = this.integrations.get(pending.integrationKey);
+    if (!integration) throw sessionNotFound();
+    const taken = await this.pendingGrants.take(session.id);
+    if (!taken)
+      throw new ConflictError(
+        'nothing_to_finalize',
+        'This connect session was finalized meanwhile',
+      );
+    let connectionId: string;
+    try {
+      connectionId = await this.grants.store(
+        integration,
+        { tenantId: taken.tenantId, endUserId: taken.endUserId, sessionId: session.id },
+        taken.account,
+        taken.tokens,
+      );
+    } catch (error) {
+      // Not stored: put it back so that finalize can be retried.
+      await this.pendingGrants.restore(taken);
+      throw error;
+    }
+    await this.sessions.recordFinalize(session.id, { connectionId });
+    return { connectionId };
+  }
+
+  private async revoke(sessionId: string, errorCode: string): Promise<void> {
+    const revocationId = await this.pendingGrants.discard(sessionId);
+    await this.sessions.recordFinalize(sessionId, { errorCode });
+    if (revocationId) await this.revocations.deliverNowOrLater(revocationId);
+  }
+}
