@@ -119,12 +119,7 @@ describe('connect with requireFinalize', () => {
         'connect_session_not_found',
       ],
       [sessionId, { finalizeToken: token }, 400, 'invalid_request'],
-      [
-        sessionId,
-        { finalizeToken: token, endUserId: 'user-1', extra: 1 },
-        400,
-        'unknown_field',
-      ],
+      [sessionId, { finalizeToken: token, endUserId: 'user-1', extra: 1 }, 400, 'unknown_field'],
     ];
     for (const [id, body, status, code] of cases) {
       const response = await finalize(id, body);
