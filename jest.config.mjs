@@ -23,6 +23,7 @@ export default {
       displayName: 'e2e',
       roots: ['<rootDir>/test/e2e'],
       testMatch: ['**/*.e2e-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/quiet-known-warnings.mjs'],
     },
   ],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
