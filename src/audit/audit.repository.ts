@@ -6,7 +6,8 @@ export type AuditAction =
   | 'connection.created'
   | 'connection.updated'
   | 'connection.revoked'
-  | 'connection.reauth_required';
+  | 'connection.reauth_required'
+  | 'connect.finalize_refused';
 
 export interface AuditEntry {
   action: AuditAction;

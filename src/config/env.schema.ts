@@ -64,9 +64,20 @@ export const envSchema = z
     INTEGRATIONS_FILE: z.string().min(1),
     ALLOWED_RETURN_URLS: urlList.default([]),
     WEBHOOK_URL: httpUrl.optional(),
-    WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    WEBHOOK_SECRET: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .refine(
+        (value) =>
+          !value.startsWith('whsec_') ||
+          (/^[A-Za-z0-9+/]+={0,2}$/.test(value.slice(6)) &&
+            Buffer.from(value.slice(6), 'base64').length >= 16),
+        'a whsec_ secret must be base64 of at least 16 bytes',
+      )
+      .optional(),
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
-    EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    // At least the 72 h in which undelivered events are retried.
+    EVENT_RETENTION_DAYS: z.coerce.number().int().min(4).max(3650).default(30),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

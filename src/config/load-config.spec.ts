@@ -47,6 +47,12 @@ describe('loadConfig', () => {
       'https://hooks.example.com',
       /^WEBHOOK_SECRET: is required when WEBHOOK_URL is set$/,
     ],
+    [
+      'WEBHOOK_SECRET',
+      'whsec_not*base64*at*all',
+      /^WEBHOOK_SECRET: a whsec_ secret must be base64 of at least 16 bytes$/,
+    ],
+    ['EVENT_RETENTION_DAYS', '2', /^EVENT_RETENTION_DAYS: /],
   ])('stops on %s=%j with a message naming it', (name, value, message) => {
     const env = { ...valid(), [name]: value };
     if (value === undefined) delete env[name];

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.js';
 import { type Caller, canSeeTenant, canUseIntegration } from '../auth/caller.js';
 import {
   ConflictError,
@@ -8,7 +9,10 @@ import {
 } from '../common/errors/app-error.js';
 import { constantTimeEqual, sha256Hex } from '../common/random.js';
 import { isUuid } from '../common/uuid.js';
-import { PendingGrantsRepository } from '../connections/pending-grants.repository.js';
+import {
+  type PendingGrant,
+  PendingGrantsRepository,
+} from '../connections/pending-grants.repository.js';
 import { RevocationService } from '../connections/revocation.service.js';
 import { Clock } from '../infra/clock/clock.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
@@ -39,6 +43,7 @@ export class FinalizeService {
     private readonly grants: ConnectGrants,
     private readonly revocations: RevocationService,
     private readonly integrations: IntegrationRegistry,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
@@ -68,7 +73,7 @@ export class FinalizeService {
       throw new PermissionError('finalize_token_invalid', 'The finalize token does not match');
     }
     if (pending.expiresAt <= this.clock.now()) {
-      await this.revoke(session.id, 'finalize_expired');
+      await this.revoke(caller, pending, 'finalize_expired');
       throw new GoneError(
         'finalize_expired',
         'The grant waited too long for finalize; connect again',
@@ -76,7 +81,7 @@ export class FinalizeService {
     }
     if (input.endUserId !== pending.endUserId) {
       // The link was completed in someone else's browser: their account must not be attached.
-      await this.revoke(session.id, 'end_user_mismatch');
+      await this.revoke(caller, pending, 'end_user_mismatch');
       this.logger.warn({
         sessionId: session.id,
         tenantId: session.tenantId,
@@ -104,17 +109,38 @@ export class FinalizeService {
         taken.tokens,
       );
     } catch (error) {
-      // Not stored: put it back so that finalize can be retried.
-      await this.pendingGrants.restore(taken);
+      // Not stored: put it back so that finalize can be retried, or, if
+      // even that fails, log it: the grant is then only at the provider.
+      await this.pendingGrants.restore(taken).catch((restoreError: unknown) =>
+        this.logger.error({
+          err: restoreError,
+          sessionId: session.id,
+          msg: 'a finalized grant could be neither stored nor put back',
+        }),
+      );
       throw error;
     }
     await this.sessions.recordFinalize(session.id, { connectionId });
     return { connectionId };
   }
 
-  private async revoke(sessionId: string, errorCode: string): Promise<void> {
-    const revocationId = await this.pendingGrants.discard(sessionId);
-    await this.sessions.recordFinalize(sessionId, { errorCode });
-    if (revocationId) await this.revocations.deliverNowOrLater(revocationId);
+  /** Revokes the parked grant; 409 if a concurrent finalize stored it first. */
+  private async revoke(caller: Caller, pending: PendingGrant, errorCode: string): Promise<void> {
+    const revocationId = await this.pendingGrants.discard(pending.id);
+    if (!revocationId) {
+      throw new ConflictError(
+        'nothing_to_finalize',
+        'This connect session was finalized meanwhile',
+      );
+    }
+    await this.sessions.recordFinalize(pending.id, { errorCode });
+    this.audit.record({
+      at: this.clock.now(),
+      action: 'connect.finalize_refused',
+      tenantId: pending.tenantId,
+      serviceKeyId: caller.keyId,
+      detail: { sessionId: pending.id, reason: errorCode },
+    });
+    await this.revocations.deliverNowOrLater(revocationId);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigError } from '../config/config-error.js';
 import { TokenCipher } from '../crypto/token-cipher.js';
 import { ConnectionsRepository } from './connections.repository.js';
+import { PendingGrantsRepository } from './pending-grants.repository.js';
 import { RevocationsRepository } from './revocations.repository.js';
 
 /**
@@ -14,6 +15,7 @@ export class CredentialKeysCheck implements OnModuleInit {
   constructor(
     private readonly repository: ConnectionsRepository,
     private readonly revocations: RevocationsRepository,
+    private readonly pendingGrants: PendingGrantsRepository,
     private readonly cipher: TokenCipher,
   ) {}
 
@@ -30,10 +32,14 @@ export class CredentialKeysCheck implements OnModuleInit {
         );
       }
     }
-    for (const keyId of await this.revocations.keyIds()) {
-      if (!this.cipher.hasKey(keyId)) {
+    const waiting = [
+      ...(await this.revocations.keyIds()).map((keyId) => ['tokens awaiting revocation', keyId]),
+      ...(await this.pendingGrants.keyIds()).map((keyId) => ['grants awaiting finalize', keyId]),
+    ];
+    for (const [what, keyId] of waiting) {
+      if (!this.cipher.hasKey(keyId!)) {
         throw new ConfigError(
-          `ENCRYPTION_KEYS: tokens awaiting revocation use key "${keyId}", which is not configured`,
+          `ENCRYPTION_KEYS: ${what} use key "${keyId}", which is not configured`,
         );
       }
     }

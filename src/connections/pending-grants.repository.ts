@@ -50,18 +50,24 @@ export class PendingGrantsRepository {
     return row ? toPendingGrant(row) : undefined;
   }
 
-  /** Removes the grant and returns its tokens; undefined when another caller took it first. */
+  /**
+   * Removes the grant and returns its tokens; undefined when another caller
+   * took it first. If the tokens cannot be decrypted the delete is rolled
+   * back: the grant stays, to be revoked once its key is back.
+   */
   async take(id: string): Promise<(PendingGrant & { tokens: TokenSet }) | undefined> {
-    const [row] = await this.prisma.$queryRaw<PendingGrantRow[]>`
-      DELETE FROM pending_grants WHERE id = ${id}::uuid
-      RETURNING id, tenant_id AS "tenantId", integration_key AS "integrationKey",
-                end_user_id AS "endUserId", account, key_id AS "keyId", ciphertext,
-                finalize_token_hash AS "finalizeTokenHash", expires_at AS "expiresAt"`;
-    if (!row) return undefined;
-    return {
-      ...toPendingGrant(row),
-      tokens: this.sealer.open(row, { id: row.id, tenantId: row.tenantId }),
-    };
+    return this.prisma.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<PendingGrantRow[]>`
+        DELETE FROM pending_grants WHERE id = ${id}::uuid
+        RETURNING id, tenant_id AS "tenantId", integration_key AS "integrationKey",
+                  end_user_id AS "endUserId", account, key_id AS "keyId", ciphertext,
+                  finalize_token_hash AS "finalizeTokenHash", expires_at AS "expiresAt"`;
+      if (!row) return undefined;
+      return {
+        ...toPendingGrant(row),
+        tokens: this.sealer.open(row, { id: row.id, tenantId: row.tenantId }),
+      };
+    });
   }
 
   /** Puts a taken grant back (its connection could not be written), so finalize can be retried. */
@@ -94,6 +100,15 @@ export class PendingGrantsRepository {
       });
       return revocationId;
     });
+  }
+
+  /** The key ids parked grants are sealed under (the start-up key check). */
+  async keyIds(): Promise<string[]> {
+    const rows = await this.prisma.pendingGrant.findMany({
+      distinct: ['keyId'],
+      select: { keyId: true },
+    });
+    return rows.map((row) => row.keyId);
   }
 
   /** Ids of grants nobody finalized in time. */

@@ -31,13 +31,25 @@ const PRUNE_BATCH = 1_000;
 export class OutboxRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Takes up to `limit` due events, oldest first, and hides them from other replicas until `leaseUntil`. */
-  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<OutboxEvent[]> {
+  /**
+   * Takes up to `limit` due events, oldest first, and hides them from other
+   * replicas until `leaseUntil`. An event never attempted and older than
+   * `windowMs` (written before webhooks were turned on) is not taken: turning
+   * them on does not replay history. Its age is measured on the database's
+   * clock, which also wrote its created_at.
+   */
+  async claimDue(
+    now: Date,
+    leaseUntil: Date,
+    windowMs: number,
+    limit: number,
+  ): Promise<OutboxEvent[]> {
     const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
       UPDATE events SET next_attempt_at = ${leaseUntil}
       WHERE id IN (
         SELECT id FROM events
         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ${now}
+          AND (attempts > 0 OR created_at > now() - make_interval(secs => ${windowMs / 1000}))
         ORDER BY next_attempt_at, id
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED
@@ -52,6 +64,15 @@ export class OutboxRepository {
         createdAt: row.created_at,
         attempts: row.attempts,
       }));
+  }
+
+  /** Ends the lease of claimed events that were not attempted (shutdown), without counting an attempt. */
+  async release(ids: readonly string[], now: Date): Promise<void> {
+    if (!ids.length) return;
+    await this.prisma.event.updateMany({
+      where: { id: { in: ids.map((id) => BigInt(id)) }, deliveredAt: null },
+      data: { nextAttemptAt: now },
+    });
   }
 
   async markDelivered(id: string, at: Date): Promise<void> {

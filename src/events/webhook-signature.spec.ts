@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { signWebhook } from './webhook-signature.js';
+import { signWebhook, webhookSigningKey } from './webhook-signature.js';
 
 describe('signWebhook', () => {
   // Computed independently: printf 'evt_1.1700000000.{"a":1}' | openssl dgst -sha256 -hmac 'whsec-test-secret-0123' -binary | base64
   it('matches an HMAC-SHA256 computed outside the code', () => {
     expect(
-      signWebhook('whsec-test-secret-0123', {
+      signWebhook(webhookSigningKey('whsec-test-secret-0123'), {
         id: 'evt_1',
         timestampSeconds: 1_700_000_000,
         body: '{"a":1}',
@@ -15,11 +15,20 @@ describe('signWebhook', () => {
 
   it('changes with any part of the message', () => {
     const base = { id: '1', timestampSeconds: 1, body: '{}' };
-    const signature = signWebhook('s'.repeat(16), base);
-    expect(signWebhook('s'.repeat(16), { ...base, id: '2' })).not.toBe(signature);
-    expect(signWebhook('s'.repeat(16), { ...base, timestampSeconds: 2 })).not.toBe(signature);
-    expect(signWebhook('s'.repeat(16), { ...base, body: '{ }' })).not.toBe(signature);
-    expect(signWebhook('t'.repeat(16), base)).not.toBe(signature);
+    const key = webhookSigningKey('s'.repeat(16));
+    const signature = signWebhook(key, base);
+    expect(signWebhook(key, { ...base, id: '2' })).not.toBe(signature);
+    expect(signWebhook(key, { ...base, timestampSeconds: 2 })).not.toBe(signature);
+    expect(signWebhook(key, { ...base, body: '{ }' })).not.toBe(signature);
+    expect(signWebhook(webhookSigningKey('t'.repeat(16)), base)).not.toBe(signature);
+  });
+
+  it('uses a Standard Webhooks secret (whsec_<base64>) as its decoded bytes, like the standard libraries', () => {
+    const bytes = Buffer.from('0123456789abcdef0123456789abcdef');
+    expect(Buffer.from(webhookSigningKey(`whsec_${bytes.toString('base64')}`))).toEqual(bytes);
+    expect(Buffer.from(webhookSigningKey('plain-secret-0123'))).toEqual(
+      Buffer.from('plain-secret-0123'),
+    );
   });
 });
 

@@ -1,15 +1,29 @@
 import { createHmac } from 'node:crypto';
 
+const STANDARD_SECRET_PREFIX = 'whsec_';
+
+/**
+ * The HMAC key of a WEBHOOK_SECRET. A Standard Webhooks secret
+ * (`whsec_<base64>`) is used as its decoded bytes, as the standard's
+ * verifier libraries do; any other secret as its UTF-8 bytes.
+ */
+export function webhookSigningKey(secret: string): Uint8Array {
+  if (secret.startsWith(STANDARD_SECRET_PREFIX)) {
+    return Buffer.from(secret.slice(STANDARD_SECRET_PREFIX.length), 'base64');
+  }
+  return Buffer.from(secret, 'utf8');
+}
+
 /**
  * Signs a webhook the Standard Webhooks way (https://www.standardwebhooks.com):
- * HMAC-SHA256 over `id.timestamp.body`, base64, as `v1,<signature>`. The
- * key is WEBHOOK_SECRET's UTF-8 bytes. Receivers check the signature with a
- * constant-time compare and refuse timestamps far from their clock.
+ * HMAC-SHA256 over `id.timestamp.body`, base64, as `v1,<signature>`.
+ * Receivers check it with a constant-time compare and refuse timestamps far
+ * from their clock.
  */
 export function signWebhook(
-  secret: string,
+  key: Uint8Array,
   message: { id: string; timestampSeconds: number; body: string },
 ): string {
   const signed = `${message.id}.${message.timestampSeconds}.${message.body}`;
-  return `v1,${createHmac('sha256', secret).update(signed).digest('base64')}`;
+  return `v1,${createHmac('sha256', key).update(signed).digest('base64')}`;
 }

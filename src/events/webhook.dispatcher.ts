@@ -12,14 +12,15 @@ const MAX_BATCHES_PER_TICK = 50;
 
 /**
  * Polls the outbox on the worker role. Every replica may poll: claims skip
- * rows another replica holds. A tick in progress when the process stops is
- * awaited, so no delivery is cut off between the POST and its bookkeeping.
+ * rows another replica holds. Stopping cuts off the POST in flight and
+ * releases the rest of the batch, so shutdown never waits on a slow receiver.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly config: AppConfig,
@@ -34,6 +35,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort();
     await this.running;
   }
 
@@ -45,7 +47,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private async drain(): Promise<void> {
     try {
       for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch += 1) {
-        if ((await this.delivery.deliverDue()) === 0) return;
+        if ((await this.delivery.deliverDue(this.stopping.signal)) === 0) return;
       }
     } catch (error) {
       this.logger.error({ err: error, msg: 'webhook delivery failed' });

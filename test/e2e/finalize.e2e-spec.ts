@@ -89,6 +89,15 @@ describe('connect with requireFinalize', () => {
     expect(await countRows('connections', 'tenant_id = $1', [tenantId])).toBe(0);
     expect(await countRows('pending_grants', 'id = $1', [sessionId])).toBe(0);
     expect(await countRows('pending_revocations', 'connection_id = $1', [sessionId])).toBe(0);
+    await eventually(async () =>
+      expect(
+        await countRows(
+          'audit_events',
+          "action = 'connect.finalize_refused' AND tenant_id = $1 AND detail->>'reason' = 'end_user_mismatch'",
+          [tenantId],
+        ),
+      ).toBe(1),
+    );
     const retry = await finalize(sessionId, { finalizeToken: token, endUserId: 'user-1' });
     expect(retry.status).toBe(409);
   });

@@ -1,16 +1,18 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ReceiverFault, WebhookReceiver } from '../sandbox/webhook-receiver.js';
 import { withDb } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { type Scenario, startScenario } from '../support/scenario.js';
 
-const WEBHOOK_SECRET = 'whsec-e2e-0123456789abcdef';
+// A Standard Webhooks secret: the HMAC key is the base64-decoded part.
+const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 /** A receiver's check, written from the Standard Webhooks text, not from the broker's code. */
 function signatureValid(headers: Record<string, string>, body: string): boolean {
   const signed = `${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`;
-  const expected = createHmac('sha256', WEBHOOK_SECRET).update(signed).digest();
+  const key = Buffer.from(WEBHOOK_SECRET.slice('whsec_'.length), 'base64');
+  const expected = createHmac('sha256', key).update(signed).digest();
   return (headers['webhook-signature'] ?? '').split(' ').some((entry) => {
     const [version, signature] = entry.split(',');
     const given = Buffer.from(signature ?? '', 'base64');
@@ -49,8 +51,11 @@ describe('webhooks: outbox events POSTed to WEBHOOK_URL, signed, retried', () =>
     key = await s.cliCreateKey(['--name', 'webhooks']);
   });
 
+  let brokersStopped = false;
   afterAll(async () => {
-    await s?.stop();
+    // The last test stops the brokers itself.
+    if (brokersStopped) await s?.sandbox.stop();
+    else await s?.stop();
     await receiver.stop();
   });
 
@@ -186,10 +191,45 @@ describe('webhooks: outbox events POSTed to WEBHOOK_URL, signed, retried', () =>
     }
   }, 60_000);
 
+  it('events older than the 72-hour delivery window (e.g. from before WEBHOOK_URL was set) are never sent', async () => {
+    const marker = randomUUID();
+    await withDb((client) =>
+      client.query(
+        `INSERT INTO events (type, tenant_id, payload, created_at)
+         VALUES ('connection.created', 'tenant-hooks-old', $1, now() - interval '4 days')`,
+        [JSON.stringify({ connectionId: marker })],
+      ),
+    );
+    const fresh = await connect(nextTenant());
+    await delivered(fresh, 'connection.created');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.eventsFor(marker)).toHaveLength(0);
+  }, 60_000);
+
   it('never logs a token, code, client secret, service key or the webhook secret', () => {
     const logs = s.logText();
     expect(logs.length).toBeGreaterThan(0);
     for (const secret of s.secrets) expect(logs).not.toContain(secret);
     expect(logs).not.toContain(receiver.url);
   });
+
+  // Last: it stops the brokers.
+  it('shutdown does not wait on a hanging receiver: the POST is cut off and the event released, no attempt spent', async () => {
+    const tenantId = nextTenant();
+    receiver.respond = (event) =>
+      event.data?.tenantId === tenantId ? { status: 0, hang: true } : undefined;
+    const id = await connect(tenantId);
+    await eventually(async () => expect(receiver.eventsFor(id)).toHaveLength(1), 20_000);
+    const eventId = receiver.eventsFor(id)[0]!.event.id as string;
+    const started = Date.now();
+    await Promise.all(s.brokers.map((broker) => broker.stop()));
+    brokersStopped = true;
+    // The receiver would have held the POST for PROVIDER_TIMEOUT_MS (10 s).
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const row = await eventRow(eventId);
+    expect(row.attempts).toBe(0);
+    expect(row.delivered_at).toBeNull();
+    expect(row.next_attempt_at.getTime()).toBeLessThanOrEqual(s.clock.now().getTime());
+    receiver.respond = undefined;
+  }, 60_000);
 });

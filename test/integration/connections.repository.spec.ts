@@ -8,6 +8,7 @@ import {
 } from '../../src/connections/connections.repository.js';
 import { CredentialKeysCheck } from '../../src/connections/credential-keys.check.js';
 import { CredentialSealer } from '../../src/connections/credential-sealer.js';
+import { PendingGrantsRepository } from '../../src/connections/pending-grants.repository.js';
 import { RevocationsRepository } from '../../src/connections/revocations.repository.js';
 import { CredentialsRepository } from '../../src/connections/credentials.repository.js';
 import type { PrismaService } from '../../src/infra/prisma/prisma.service.js';
@@ -124,6 +125,7 @@ describe('ConnectionsRepository on PostgreSQL', () => {
       new CredentialKeysCheck(
         repository,
         new RevocationsRepository(prisma, new CredentialSealer(cipher)),
+        new PendingGrantsRepository(prisma, new CredentialSealer(cipher)),
         cipher,
       ).onModuleInit(),
     ).resolves.toBeUndefined();
@@ -132,6 +134,7 @@ describe('ConnectionsRepository on PostgreSQL', () => {
       new CredentialKeysCheck(
         new ConnectionsRepository(prisma, new CredentialSealer(missing)),
         new RevocationsRepository(prisma, new CredentialSealer(missing)),
+        new PendingGrantsRepository(prisma, new CredentialSealer(missing)),
         missing,
       ).onModuleInit(),
     ).rejects.toThrow(
@@ -144,6 +147,7 @@ describe('ConnectionsRepository on PostgreSQL', () => {
       new CredentialKeysCheck(
         new ConnectionsRepository(prisma, new CredentialSealer(wrong)),
         new RevocationsRepository(prisma, new CredentialSealer(wrong)),
+        new PendingGrantsRepository(prisma, new CredentialSealer(wrong)),
         wrong,
       ).onModuleInit(),
     ).rejects.toThrow(/does not decrypt the stored credentials/);

@@ -12,6 +12,8 @@ export interface ReceivedWebhook {
 export interface ReceiverFault {
   status: number;
   retryAfter?: string;
+  /** Never answer (a receiver that hangs). */
+  hang?: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export class WebhookReceiver {
           body,
           status,
         });
+        if (fault?.hang) return;
         if (fault?.retryAfter) response.setHeader('retry-after', fault.retryAfter);
         response.writeHead(status).end();
       });
@@ -65,6 +68,7 @@ export class WebhookReceiver {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 }
