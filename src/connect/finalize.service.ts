@@ -26,6 +26,8 @@ export interface FinalizeInput {
 
 const sessionNotFound = () =>
   new NotFoundError('connect_session_not_found', 'No such connect session');
+const finalizedMeanwhile = () =>
+  new ConflictError('nothing_to_finalize', 'This connect session was finalized meanwhile');
 
 /**
  * Finalize (integrations with requireFinalize): the app's backend, which
@@ -95,11 +97,7 @@ export class FinalizeService {
     const integration = this.integrations.get(pending.integrationKey);
     if (!integration) throw sessionNotFound();
     const taken = await this.pendingGrants.take(session.id);
-    if (!taken)
-      throw new ConflictError(
-        'nothing_to_finalize',
-        'This connect session was finalized meanwhile',
-      );
+    if (!taken) throw finalizedMeanwhile();
     let connectionId: string;
     try {
       connectionId = await this.grants.store(
@@ -127,12 +125,7 @@ export class FinalizeService {
   /** Revokes the parked grant; 409 if a concurrent finalize stored it first. */
   private async revoke(caller: Caller, pending: PendingGrant, errorCode: string): Promise<void> {
     const revocationId = await this.pendingGrants.discard(pending.id);
-    if (!revocationId) {
-      throw new ConflictError(
-        'nothing_to_finalize',
-        'This connect session was finalized meanwhile',
-      );
-    }
+    if (!revocationId) throw finalizedMeanwhile();
     await this.sessions.recordFinalize(pending.id, { errorCode });
     this.audit.record({
       at: this.clock.now(),
