@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 import type { Connection, Tokens, TokenSet } from './connection.js';
 import { CredentialSealer } from './credential-sealer.js';
@@ -60,10 +61,25 @@ export class PendingCredentialsStore {
       pending = raw ? (JSON.parse(raw) as Pending) : undefined;
     }
     if (!pending || pending.version !== version) return undefined;
-    return this.sealer.open(
-      { keyId: pending.keyId, ciphertext: Buffer.from(pending.ciphertext, 'base64') },
-      connection,
-    );
+    try {
+      return this.sealer.open(
+        { keyId: pending.keyId, ciphertext: Buffer.from(pending.ciphertext, 'base64') },
+        connection,
+      );
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'credentials_unreadable')) throw error;
+      // Its key was removed from the ring: the tokens are lost either way, and
+      // keeping the entry would fail every refresh of this connection until it
+      // expires. Without it, the refresh uses the stored refresh token (if the
+      // provider rotated that one, the connection ends as needs_reauth).
+      this.logger.error({
+        connectionId: connection.id,
+        keyId: pending.keyId,
+        msg: 'pending credentials unreadable (key removed?); dropped',
+      });
+      await this.clear(connection.id);
+      return undefined;
+    }
   }
 
   async clear(connectionId: string): Promise<void> {
