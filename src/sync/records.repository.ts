@@ -24,6 +24,13 @@ export interface PageResult {
  * any moment resumes after the last committed page, with no gap and no
  * duplicate.
  */
+export interface RecordListOptions {
+  /** The keyset position: records after this one. */
+  after?: { modifiedAt: Date; externalId: string };
+  modifiedAfter?: Date;
+  limit: number;
+}
+
 @Injectable()
 export class RecordsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -147,11 +154,7 @@ export class RecordsRepository {
   async list(
     connectionId: string,
     model: string,
-    options: {
-      after?: { modifiedAt: Date; externalId: string };
-      modifiedAfter?: Date;
-      limit: number;
-    },
+    options: RecordListOptions,
   ): Promise<StoredRecord[]> {
     const where: Prisma.RecordWhereInput = { connectionId, model };
     const and: Prisma.RecordWhereInput[] = [];

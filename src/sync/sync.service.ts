@@ -10,7 +10,11 @@ import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { adapterFor, syncedModels } from './adapters/adapter-for.js';
-import { RecordsRepository, type StoredRecord } from './records.repository.js';
+import {
+  type RecordListOptions,
+  RecordsRepository,
+  type StoredRecord,
+} from './records.repository.js';
 import type { SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
 
@@ -93,11 +97,7 @@ export class SyncService {
     caller: Caller,
     connectionId: string,
     model: string,
-    options: {
-      after?: { modifiedAt: Date; externalId: string };
-      modifiedAfter?: Date;
-      limit: number;
-    },
+    options: RecordListOptions,
   ): Promise<StoredRecord[]> {
     const connection = assertCallerMayUse(caller, await this.connections.findById(connectionId));
     return this.records.list(connection.id, model, options);
