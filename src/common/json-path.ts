@@ -1,9 +1,21 @@
-/** Reads a dotted path (`data.items`, `paging.next.after`) from parsed JSON. */
+/**
+ * Reads a dotted path (`data.items`, `paging.next.after`, `emails.0.value`)
+ * from parsed JSON. A key that itself contains dots is matched whole, the
+ * longest first: `@odata.nextLink` reads the OData key, not `@odata` then
+ * `nextLink`. Only own properties are read (never `constructor` & co.).
+ */
 export function readPath(value: unknown, path: string): unknown {
+  const parts = path.split('.');
   let current = value;
-  for (const part of path.split('.')) {
+  let i = 0;
+  while (i < parts.length) {
     if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[part];
+    const object = current as Record<string, unknown>;
+    let end = parts.length;
+    while (end > i + 1 && !Object.hasOwn(object, parts.slice(i, end).join('.'))) end -= 1;
+    const key = parts.slice(i, end).join('.');
+    current = Object.hasOwn(object, key) ? object[key] : undefined;
+    i = end;
   }
   return current;
 }

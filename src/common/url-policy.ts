@@ -25,3 +25,25 @@ export function providerUrlProblem(
   }
   return 'must be https';
 }
+
+/**
+ * Whether `url` may receive a token as an API host named by a provider's
+ * answer (Salesforce `instance_url`, Pipedrive `api_domain`): https on a host
+ * matching one of `patterns` (`*.salesforce.com` is any subdomain, a plain
+ * name is exact), or loopback when explicitly allowed (tests, demo).
+ */
+export function apiHostProblem(
+  url: URL,
+  patterns: readonly string[],
+  allowInsecureLoopback: boolean,
+): string | undefined {
+  if (allowInsecureLoopback && isLoopbackUrl(url) && /^https?:$/.test(url.protocol))
+    return undefined;
+  if (url.protocol !== 'https:') return `${url.origin} is not https`;
+  if (url.username || url.password) return 'carries credentials';
+  const host = url.hostname.toLowerCase();
+  const allowed = patterns.some((pattern) =>
+    pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern,
+  );
+  return allowed ? undefined : `${host} is not one of ${patterns.join(', ')}`;
+}

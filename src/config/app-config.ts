@@ -66,6 +66,12 @@ export abstract class AppConfig {
     readonly jobLockMs: number;
     /** A run is full (deletion detection) when the last full one is older than this; 0: only when asked. */
     readonly fullResyncHours: number;
+    /**
+     * Budgets of one run of one model (a model may set lower ones): no
+     * provider and no description can make a run page forever.
+     */
+    readonly maxPages: number;
+    readonly maxRunMinutes: number;
   };
   abstract readonly providerHttp: {
     readonly timeoutMs: number;

@@ -101,6 +101,13 @@ export const envSchema = z
       .min(0)
       .max(24 * 30)
       .default(24),
+    SYNC_MAX_PAGES: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+    SYNC_MAX_RUN_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(720),
     REFRESH_LOCK_TTL_MS: z.coerce.number().int().min(100).max(600_000).optional(),
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     PROVIDER_MAX_RESPONSE_BYTES: z.coerce

@@ -52,6 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       concurrency: e.SYNC_CONCURRENCY,
       jobLockMs: e.SYNC_JOB_LOCK_MS,
       fullResyncHours: e.SYNC_FULL_RESYNC_HOURS,
+      maxPages: e.SYNC_MAX_PAGES,
+      maxRunMinutes: e.SYNC_MAX_RUN_MINUTES,
     },
     providerHttp: {
       timeoutMs: e.PROVIDER_TIMEOUT_MS,

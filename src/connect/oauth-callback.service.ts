@@ -112,7 +112,7 @@ export class OAuthCallbackService {
       throw new FlowFailure(providerError === 'access_denied' ? 'access_denied' : 'provider_error');
 
     const tokens = await this.exchange(integration, request, state, flow);
-    const missing = integration.requiredScopes.filter((scope) => !tokens.scopes.includes(scope));
+    const missing = missingScopes(integration, tokens.scopes);
     if (missing.length) {
       await this.grants.refuse(integration, tokens);
       throw new FlowFailure('insufficient_scope', {
@@ -123,7 +123,11 @@ export class OAuthCallbackService {
       .identify(integration, tokens, flow.endUserId)
       .catch(async (error: unknown) => {
         await this.grants.refuse(integration, tokens);
-        throw new FlowFailure('account_lookup_failed', { cause: error });
+        // A token response naming an API host outside the provider's: nothing was sent there.
+        const hostRefused = error instanceof AppError && error.code === 'api_host_not_allowed';
+        throw new FlowFailure(hostRefused ? 'api_host_not_allowed' : 'account_lookup_failed', {
+          cause: error,
+        });
       });
     const owner = { tenantId: flow.tenantId, endUserId: flow.endUserId, sessionId: flow.sessionId };
     if (!integration.requireFinalize) return this.grants.store(integration, owner, account, tokens);
@@ -183,4 +187,16 @@ export class OAuthCallbackService {
       err: cause,
     });
   }
+}
+
+/**
+ * Required scopes the grant lacks. Some providers never list certain
+ * requested scopes as granted (`offline_access`, `openid` at Microsoft):
+ * the catalogue names them, and they are not held against the grant.
+ */
+export function missingScopes(integration: Integration, granted: readonly string[]): string[] {
+  const never = new Set(integration.tokenResponse.neverEchoedScopes);
+  return integration.requiredScopes.filter(
+    (scope) => !granted.includes(scope) && !never.has(scope),
+  );
 }

@@ -21,5 +21,6 @@ export function toConnection(row: ConnectionRow): Connection {
   if (row.lastRefreshedAt) connection.lastRefreshedAt = row.lastRefreshedAt;
   if (row.lastSyncAt) connection.lastSyncAt = row.lastSyncAt;
   if (row.lastRefreshError) connection.lastRefreshError = row.lastRefreshError;
+  if (row.refreshRetryAt) connection.refreshRetryAt = row.refreshRetryAt;
   return connection;
 }

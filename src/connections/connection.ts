@@ -18,6 +18,8 @@ export interface Connection {
   /** Consecutive transient refresh failures (the connection stays active through them). */
   refreshFailures: number;
   lastRefreshError?: string;
+  /** No refresh before this (after a failure retrying at once would repeat). */
+  refreshRetryAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -32,7 +34,7 @@ declare const decrypted: unique symbol;
 export type TokenSet = Tokens & { readonly [decrypted]: true };
 
 /** The fields of a token set, as they arrive from a provider before storage. */
-export type Tokens = Omit<TokenResult, 'idTokenClaims'>;
+export type Tokens = Omit<TokenResult, 'idTokenClaims' | 'responseFields'>;
 
 /** A connection with its credentials and the version they were read at. */
 export interface ConnectionWithTokens {

@@ -77,6 +77,7 @@ export class ConnectionsRepository {
              c.end_user_id AS "endUserId", c.scopes, c.expires_at AS "expiresAt",
              c.last_refreshed_at AS "lastRefreshedAt", c.last_sync_at AS "lastSyncAt",
              c.refresh_failures AS "refreshFailures", c.last_refresh_error AS "lastRefreshError",
+             c.refresh_retry_at AS "refreshRetryAt",
              c.created_at AS "createdAt", c.updated_at AS "updatedAt",
              k.key_id AS "keyId", k.ciphertext, k.version
       FROM connections c LEFT JOIN credentials k ON k.connection_id = c.id
@@ -153,6 +154,7 @@ export class ConnectionsRepository {
         lastRefreshedAt: grant.at,
         refreshFailures: 0,
         lastRefreshError: null,
+        refreshRetryAt: null,
       };
       const credential = {
         keyId: sealed.keyId,
@@ -263,6 +265,7 @@ export class ConnectionsRepository {
     const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
       SELECT c.id FROM connections c JOIN credentials cr ON cr.connection_id = c.id
       WHERE c.status = 'active' AND c.integration_key = ANY(${[...integrationKeys]}::text[])
+        AND (c.refresh_retry_at IS NULL OR c.refresh_retry_at <= ${now}::timestamptz)
         AND (c.last_refreshed_at IS NULL
           OR c.last_refreshed_at < ${now}::timestamptz - make_interval(secs => ${idleSeconds})
           OR c.expires_at - LEAST(make_interval(secs => ${marginSeconds}), (c.expires_at - c.last_refreshed_at) / 2) <= ${now}::timestamptz)

@@ -90,6 +90,7 @@ export class CredentialsRepository {
           lastRefreshedAt: at,
           refreshFailures: 0,
           lastRefreshError: null,
+          refreshRetryAt: null,
         },
       });
       if (before.refreshFailures > 0) {
@@ -104,11 +105,23 @@ export class CredentialsRepository {
     return written ? (tokens as TokenSet) : undefined;
   }
 
-  /** A transient failure: counted, the status untouched. */
-  async recordRefreshFailure(connectionId: string, errorCode: string): Promise<void> {
+  /**
+   * A failed refresh that did not kill the grant: counted, the status
+   * untouched; `retryAt` holds off further attempts (a failure that
+   * retrying at once would repeat).
+   */
+  async recordRefreshFailure(
+    connectionId: string,
+    errorCode: string,
+    retryAt?: Date,
+  ): Promise<void> {
     await this.prisma.connection.updateMany({
       where: { id: connectionId },
-      data: { refreshFailures: { increment: 1 }, lastRefreshError: errorCode },
+      data: {
+        refreshFailures: { increment: 1 },
+        lastRefreshError: errorCode,
+        ...(retryAt ? { refreshRetryAt: retryAt } : {}),
+      },
     });
   }
 }

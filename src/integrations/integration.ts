@@ -1,15 +1,18 @@
 import type { Secret } from '../common/secret.js';
+import type { ModelConfig } from '../providers/api-model.schema.js';
 import type {
   AccountLookup,
   ProviderDefinition,
+  RevocationStyle,
   TokenEndpointAuthMethod,
-  TokenExtraName,
+  TokenErrorRule,
 } from '../providers/provider-definition.js';
-import type { ApiConfig, SyncConfig } from './integrations-file.schema.js';
+import type { SyncConfig } from './integrations-file.schema.js';
 
 /**
  * One configured OAuth app: the integrations file entry merged over its
- * provider's defaults. Everything downstream reads this, never the raw file.
+ * provider's definition. Everything downstream reads this, never the raw
+ * file or the catalogue entry.
  */
 export interface Integration {
   key: string;
@@ -25,10 +28,14 @@ export interface Integration {
   authorizationUrl?: string;
   tokenUrl?: string;
   revocationUrl?: string;
+  revocation: RevocationStyle;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  pkce: boolean;
   authorizationParams: Readonly<Record<string, string>>;
   defaultTokenLifetimeSeconds: number;
-  tokenExtras: Readonly<Partial<Record<TokenExtraName, string>>>;
+  /** The provider drops refresh tokens unused this long; the idle refresh stays well inside it. */
+  refreshTokenIdleSeconds?: number;
+  tokenResponse: TokenResponseRules;
   account: AccountLookup;
   revokeSupersededGrants: boolean;
   /**
@@ -37,6 +44,25 @@ export interface Integration {
    * someone else cannot attach their account to this user.
    */
   requireFinalize: boolean;
-  api?: ApiConfig;
+  api?: IntegrationApi;
   sync?: SyncConfig;
+}
+
+/** How this integration's token responses are read. */
+export interface TokenResponseRules {
+  /** `extras` name → token response field. */
+  extras: Readonly<Record<string, string>>;
+  scopesField: 'scope' | 'scopes';
+  neverEchoedScopes: readonly string[];
+  errors: readonly TokenErrorRule[];
+}
+
+/** The REST API syncs (and account lookups) read. */
+export interface IntegrationApi {
+  /** Fixed base URL (the provider's, or the integration's override)… */
+  baseUrl?: string;
+  /** …or the connection's own, from this token extra, if its host is allowed. */
+  baseUrlFromExtra?: string;
+  allowedHosts: readonly string[];
+  models: Readonly<Record<string, ModelConfig>>;
 }

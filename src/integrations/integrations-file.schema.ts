@@ -1,57 +1,23 @@
 import { z } from 'zod';
+import { hostPattern, modelSchema, slug } from '../providers/api-model.schema.js';
+import { accountLookupSchema, tokenErrorRuleSchema } from '../providers/provider-definition.js';
 
-const slug = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _');
 const scope = z
   .string()
   .min(1)
   .max(256)
   .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not a valid scope token');
-const path = z.string().min(1);
 
-const paginationSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('cursor'),
-    cursorParam: z.string().min(1),
-    nextCursorPath: path,
-    limitParam: z.string().min(1).optional(),
-    limit: z.number().int().min(1).max(10_000).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('page'),
-    pageParam: z.string().min(1),
-    firstPage: z.number().int().min(0).default(1),
-    limitParam: z.string().min(1),
-    limit: z.number().int().min(1).max(10_000).default(100),
-  }),
-  z.strictObject({
-    type: z.literal('offset'),
-    offsetParam: z.string().min(1),
-    limitParam: z.string().min(1),
-    limit: z.number().int().min(1).max(10_000).default(100),
-  }),
-  z.strictObject({
-    type: z.literal('link'),
-    limitParam: z.string().min(1).optional(),
-    limit: z.number().int().min(1).max(10_000).optional(),
-  }),
-]);
-
-const modelSchema = z.strictObject({
-  path: z.string().regex(/^\//, 'must start with /'),
-  itemsPath: z.string().optional(),
-  idField: path.default('id'),
-  updatedAtField: path.optional(),
-  /** A field that marks a record deleted at the provider (tombstones in incremental answers). */
-  deletedField: path.optional(),
-  pagination: paginationSchema,
-  updatedSinceParam: z.string().min(1).optional(),
-});
-
+/**
+ * `api` of an integration: a whole description for the generic providers,
+ * or overrides of a built-in provider's (`baseUrl`; models added or
+ * replaced by name).
+ */
 export const apiSchema = z.strictObject({
-  baseUrl: z.string().url(),
-  models: z.record(slug, modelSchema),
+  baseUrl: z.string().url().optional(),
+  baseUrlFromExtra: z.string().min(1).optional(),
+  allowedHosts: z.array(hostPattern).optional(),
+  models: z.record(slug, modelSchema).optional(),
 });
 
 const duration = z.string().regex(/^\d+(s|m|h|d)$/, 'must look like 30s, 15m, 1h or 1d');
@@ -60,18 +26,6 @@ export const syncSchema = z.strictObject({
   models: z.array(slug).min(1),
   every: duration.optional(),
 });
-
-const accountSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('id_token') }),
-  z.strictObject({
-    type: z.literal('http'),
-    url: z.string().url(),
-    idPath: path,
-    emailPath: path.optional(),
-    namePath: path.optional(),
-  }),
-  z.strictObject({ type: z.literal('end_user') }),
-]);
 
 export const integrationEntrySchema = z.strictObject({
   key: slug,
@@ -86,9 +40,14 @@ export const integrationEntrySchema = z.strictObject({
   revocationUrl: z.string().url().optional(),
   tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']).optional(),
   scopeSeparator: z.enum([' ', ',']).optional(),
+  pkce: z.boolean().optional(),
   authorizationParams: z.record(z.string(), z.string()).optional(),
   defaultTokenLifetimeSeconds: z.number().int().min(60).optional(),
-  account: accountSchema.optional(),
+  /** Token response fields to keep as `extras` (name → field), added to the provider's. */
+  tokenExtras: z.record(z.string().regex(/^[a-z][A-Za-z0-9]*$/), z.string().min(1)).optional(),
+  /** Provider-specific token endpoint errors, checked before the provider's own. */
+  tokenErrors: z.array(tokenErrorRuleSchema).optional(),
+  account: accountLookupSchema.optional(),
   revokeSupersededGrants: z.boolean().optional(),
   requireFinalize: z.boolean().default(false),
   api: apiSchema.optional(),
@@ -100,6 +59,4 @@ export const integrationsFileSchema = z.strictObject({
 });
 
 export type IntegrationEntry = z.infer<typeof integrationEntrySchema>;
-export type ApiConfig = z.infer<typeof apiSchema>;
-export type ModelConfig = z.infer<typeof modelSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;

@@ -4,7 +4,8 @@ import { Secret } from '../common/secret.js';
 import { providerUrlProblem } from '../common/url-policy.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ProviderCatalogue } from '../providers/provider-catalogue.js';
-import type { Integration } from './integration.js';
+import type { ProviderDefinition } from '../providers/provider-definition.js';
+import type { Integration, IntegrationApi } from './integration.js';
 import { type IntegrationEntry, integrationsFileSchema } from './integrations-file.schema.js';
 import { substituteEnv } from './substitute-env.js';
 
@@ -77,6 +78,7 @@ function resolveIntegration(
   for (const field of provider.requiredIntegrationFields) {
     if (!entry[field]) fail(`${where}.${field}`, `is required for provider "${provider.name}"`);
   }
+  const { auth, token } = provider;
   const resolved: Integration = {
     key: entry.key,
     provider,
@@ -84,20 +86,30 @@ function resolveIntegration(
     clientSecret: new Secret(entry.clientSecret),
     scopes: entry.scopes,
     requiredScopes: entry.requiredScopes ?? entry.scopes,
-    scopeSeparator: entry.scopeSeparator ?? provider.auth.scopeSeparator,
+    scopeSeparator: entry.scopeSeparator ?? auth.scopeSeparator,
     issuer: entry.issuer?.replace(/\/+$/, ''),
-    authorizationUrl: entry.authorizationUrl ?? provider.auth.authorizationUrl,
-    tokenUrl: entry.tokenUrl ?? provider.auth.tokenUrl,
-    revocationUrl: entry.revocationUrl ?? provider.auth.revocationUrl,
-    tokenEndpointAuthMethod: entry.tokenEndpointAuthMethod ?? provider.auth.tokenEndpointAuthMethod,
-    authorizationParams: { ...provider.auth.authorizationParams, ...entry.authorizationParams },
+    authorizationUrl: entry.authorizationUrl ?? auth.authorizationUrl,
+    tokenUrl: entry.tokenUrl ?? auth.tokenUrl,
+    revocationUrl: entry.revocationUrl ?? auth.revocationUrl,
+    revocation: provider.revocation,
+    tokenEndpointAuthMethod: entry.tokenEndpointAuthMethod ?? auth.tokenEndpointAuthMethod,
+    pkce: entry.pkce ?? auth.pkce,
+    authorizationParams: { ...auth.authorizationParams, ...entry.authorizationParams },
     defaultTokenLifetimeSeconds:
-      entry.defaultTokenLifetimeSeconds ?? provider.auth.defaultTokenLifetimeSeconds,
-    tokenExtras: provider.tokenExtras,
+      entry.defaultTokenLifetimeSeconds ?? auth.defaultTokenLifetimeSeconds,
+    refreshTokenIdleSeconds: auth.refreshTokenIdleDays
+      ? auth.refreshTokenIdleDays * 86_400
+      : undefined,
+    tokenResponse: {
+      extras: { ...token.extras, ...entry.tokenExtras },
+      scopesField: token.scopesField,
+      neverEchoedScopes: token.neverEchoedScopes,
+      errors: [...(entry.tokenErrors ?? []), ...token.errors],
+    },
     account: entry.account ?? provider.account,
     revokeSupersededGrants: entry.revokeSupersededGrants ?? provider.revokeSupersededGrants,
     requireFinalize: entry.requireFinalize,
-    api: entry.api,
+    api: resolveApi(provider, entry, where, fail),
     sync: entry.sync,
   };
   for (const field of URL_FIELDS) {
@@ -109,18 +121,27 @@ function resolveIntegration(
     fail(`${where}.account.type`, 'id_token needs an oidc provider');
   }
   if (resolved.account.type === 'http') {
-    const problem = providerUrlProblem(
-      resolved.account.url,
-      options.allowInsecureLoopbackProviders,
-    );
+    const { url, path } = resolved.account;
+    if (!url === !path) fail(`${where}.account`, 'give exactly one of url and path');
+    const problem = url && providerUrlProblem(url, options.allowInsecureLoopbackProviders);
     if (problem) fail(`${where}.account.url`, problem);
+    if (path && !resolved.api) fail(`${where}.account.path`, 'needs an api to be relative to');
   }
-  if (resolved.api) {
+  if (resolved.api?.baseUrl) {
     const problem = providerUrlProblem(
       resolved.api.baseUrl,
       options.allowInsecureLoopbackProviders,
     );
     if (problem) fail(`${where}.api.baseUrl`, problem);
+  }
+  if (
+    resolved.api?.baseUrlFromExtra &&
+    !(resolved.api.baseUrlFromExtra in resolved.tokenResponse.extras)
+  ) {
+    fail(
+      `${where}.api.baseUrlFromExtra`,
+      `"${resolved.api.baseUrlFromExtra}" is not a token extra (add it under tokenExtras)`,
+    );
   }
   for (const [i, model] of (resolved.sync?.models ?? []).entries()) {
     if (!resolved.api?.models[model])
@@ -134,6 +155,37 @@ function resolveIntegration(
     );
   }
   return resolved;
+}
+
+/**
+ * The provider's API with the integration's changes: its `baseUrl` pins the
+ * host (a Salesforce My Domain, a test server), its models are added or
+ * replace the provider's by name.
+ */
+function resolveApi(
+  provider: ProviderDefinition,
+  entry: IntegrationEntry,
+  where: string,
+  fail: (where: string, problem: string) => never,
+): IntegrationApi | undefined {
+  const base = provider.api;
+  const override = entry.api;
+  if (!base && !override) return undefined;
+  const models = { ...base?.models, ...override?.models };
+  const fromExtra = override?.baseUrl
+    ? undefined
+    : (override?.baseUrlFromExtra ?? base?.baseUrlFromExtra);
+  const api: IntegrationApi = {
+    baseUrl: override?.baseUrl ?? (override?.baseUrlFromExtra ? undefined : base?.baseUrl),
+    baseUrlFromExtra: fromExtra,
+    allowedHosts: override?.allowedHosts ?? base?.allowedHosts ?? [],
+    models,
+  };
+  if (!api.baseUrl && !api.baseUrlFromExtra)
+    fail(`${where}.api.baseUrl`, 'is required (or baseUrlFromExtra)');
+  if (api.baseUrlFromExtra && api.allowedHosts.length === 0)
+    fail(`${where}.api.allowedHosts`, 'is required with baseUrlFromExtra');
+  return api;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { ProviderError } from '../common/errors/app-error.js';
 import { readStringPath } from '../common/json-path.js';
 import { AppConfig } from '../config/app-config.js';
-import { createGuardedFetch, type FetchLike } from '../infra/http/guarded-fetch.js';
-import type { Integration } from '../integrations/integration.js';
-import type { ExternalAccount, TokenResult } from './token-result.js';
 import { Clock } from '../infra/clock/clock.js';
+import { createGuardedFetch, type FetchLike } from '../infra/http/guarded-fetch.js';
+import { resolveApiBase } from '../integrations/api-base.js';
+import type { Integration } from '../integrations/integration.js';
 import { classifyOAuthError } from './oauth-error.js';
+import type { ExternalAccount, TokenResult } from './token-result.js';
 
 /** The grant's subject when the provider has no account concept of its own. */
 const DEFAULT_ACCOUNT = 'default';
@@ -20,7 +21,7 @@ export class AccountLookupClient {
   private readonly fetch: FetchLike;
 
   constructor(
-    config: AppConfig,
+    private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {
     this.fetch = createGuardedFetch(config.providerHttp);
@@ -38,19 +39,25 @@ export class AccountLookupClient {
         const { sub, email, name } = tokens.idTokenClaims;
         return { id: sub, email, name };
       }
+      case 'token_response':
+        return pickAccount(tokens.responseFields ?? {}, lookup, 'token response');
       case 'http': {
-        const body = await this.getJson(lookup.url, tokens);
-        const id = readStringPath(body, lookup.idPath);
-        if (!id) throw lookupFailed(`the account response has no value at "${lookup.idPath}"`);
-        return {
-          id,
-          email: readStringPath(body, lookup.emailPath),
-          name: readStringPath(body, lookup.namePath),
-        };
+        const url = lookup.url ?? this.onApiHost(integration, tokens, lookup.path!);
+        return pickAccount(await this.getJson(url, tokens), lookup, 'account response');
       }
       case 'end_user':
         return { id: endUserId ?? DEFAULT_ACCOUNT };
     }
+  }
+
+  /** A lookup relative to the API base: the connection's own host, checked before the token goes there. */
+  private onApiHost(integration: Integration, tokens: TokenResult, path: string): string {
+    const base = resolveApiBase(
+      integration.api!,
+      tokens.extras,
+      this.config.allowInsecureLoopbackProviders,
+    );
+    return base + path;
   }
 
   private async getJson(url: string, tokens: TokenResult): Promise<unknown> {
@@ -84,12 +91,41 @@ export class AccountLookupClient {
   }
 }
 
+interface AccountFields {
+  idPath: string | string[];
+  idPattern?: string;
+  emailPath?: string;
+  namePath?: string;
+}
+
+/**
+ * The account's id (several paths joined with `/`, or the capture groups of
+ * `idPattern`), e-mail and name, from a JSON document.
+ */
+export function pickAccount(body: unknown, fields: AccountFields, what: string): ExternalAccount {
+  const paths = Array.isArray(fields.idPath) ? fields.idPath : [fields.idPath];
+  const parts = paths.map((path) => readStringPath(body, path));
+  const missing = paths.find((_, i) => !parts[i]);
+  if (missing !== undefined) throw lookupFailed(`the ${what} has no value at "${missing}"`);
+  let id = parts.join('/');
+  if (fields.idPattern) {
+    const match = new RegExp(fields.idPattern).exec(id);
+    if (!match || match.length < 2)
+      throw lookupFailed(`the ${what}'s "${paths.join(', ')}" does not look as expected`);
+    id = match.slice(1).join('/');
+  }
+  const account: ExternalAccount = { id };
+  const email = readStringPath(body, fields.emailPath);
+  const name = readStringPath(body, fields.namePath);
+  if (email) account.email = email;
+  if (name) account.name = name;
+  return account;
+}
+
 function lookupFailed(why: string): ProviderError {
   return new ProviderError(
     'account_lookup_failed',
     `Could not identify the connected account: ${why}`,
-    {
-      transient: false,
-    },
+    { transient: false },
   );
 }

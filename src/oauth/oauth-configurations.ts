@@ -3,7 +3,9 @@ import * as client from 'openid-client';
 import { isLoopbackUrl } from '../common/url-policy.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Integration } from '../integrations/integration.js';
-import { createGuardedFetch } from '../infra/http/guarded-fetch.js';
+import { Clock } from '../infra/clock/clock.js';
+import { createGuardedFetch, type FetchLike } from '../infra/http/guarded-fetch.js';
+import { isFailedAnswer, tokenAnswerError } from './token-endpoint-answer.js';
 
 /**
  * One openid-client Configuration per integration, built once and shared.
@@ -13,11 +15,13 @@ import { createGuardedFetch } from '../infra/http/guarded-fetch.js';
 @Injectable()
 export class OAuthConfigurations {
   private readonly cache = new Map<string, Promise<client.Configuration>>();
-  private readonly fetch: client.CustomFetch;
+  private readonly guarded: FetchLike;
 
-  constructor(private readonly config: AppConfig) {
-    const guarded = createGuardedFetch(config.providerHttp);
-    this.fetch = (url, options) => guarded(url, options);
+  constructor(
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {
+    this.guarded = createGuardedFetch(config.providerHttp);
   }
 
   get(integration: Integration): Promise<client.Configuration> {
@@ -50,7 +54,7 @@ export class OAuthConfigurations {
         metadata,
         auth,
         {
-          [client.customFetch]: this.fetch,
+          [client.customFetch]: this.fetchFor(integration),
           timeout,
           execute: insecure ? [client.allowInsecureRequests] : [],
         },
@@ -65,11 +69,46 @@ export class OAuthConfigurations {
         revocation_endpoint: integration.revocationUrl,
       };
       configuration = new client.Configuration(server, integration.clientId, metadata, auth);
-      configuration[client.customFetch] = this.fetch;
+      configuration[client.customFetch] = this.fetchFor(integration);
       configuration.timeout = timeout;
       if (insecure) client.allowInsecureRequests(configuration);
     }
     return configuration;
+  }
+
+  /**
+   * The guarded fetch, reading token endpoint answers first: a failure
+   * (including one dressed as a 200, like Zoho's `{"error":"invalid_code"}`)
+   * is classified here, by the provider's token-error rules and RFC 6749,
+   * so openid-client only ever parses successes.
+   */
+  private fetchFor(integration: Integration): client.CustomFetch {
+    return async (url, options) => {
+      const response = await this.guarded(url, options);
+      // RFC 7009 §2.2 says 200; openid-client insists on it. Some providers answer 204.
+      if (isRevocationRequest(options.body) && response.ok)
+        return new Response(null, { status: 200 });
+      if (!isTokenRequest(options.body)) return response;
+      const text = await response.text();
+      const body = parseJson(text);
+      const rules = integration.tokenResponse.errors;
+      if (isFailedAnswer(rules, response.status, body)) {
+        const operation = formOf(options.body)?.get('grant_type');
+        throw tokenAnswerError(
+          rules,
+          response.status,
+          body,
+          response.headers,
+          operation === 'refresh_token' ? 'token refresh' : 'code exchange',
+          this.clock.now(),
+        );
+      }
+      return new Response(text, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    };
   }
 
   private allowsInsecure(integration: Integration): boolean {
@@ -78,5 +117,31 @@ export class OAuthConfigurations {
       Boolean,
     ) as string[];
     return urls.every((url) => isLoopbackUrl(new URL(url)));
+  }
+}
+
+/** Token endpoint requests are the form posts that carry a grant_type (RFC 6749 §4.1.3, §6). */
+function isTokenRequest(body: unknown): boolean {
+  return formOf(body)?.has('grant_type') ?? false;
+}
+
+/** Revocation requests carry the token and no grant_type (RFC 7009 §2.1). */
+function isRevocationRequest(body: unknown): boolean {
+  const form = formOf(body);
+  return !!form && form.has('token') && !form.has('grant_type');
+}
+
+/** openid-client sends URLSearchParams (under Jest, possibly of another realm: duck-typed). */
+function formOf(body: unknown): URLSearchParams | undefined {
+  if (typeof body === 'string') return new URLSearchParams(body);
+  const form = body as URLSearchParams | null | undefined;
+  return typeof form?.get === 'function' && typeof form.has === 'function' ? form : undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

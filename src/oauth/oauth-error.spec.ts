@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
-import { classifyOAuthError, isDeadGrant } from './oauth-error.js';
+import { classifyOAuthError, isClientRejected, isDeadGrant } from './oauth-error.js';
 
 const now = new Date('2026-11-25T10:00:00Z');
 const bodyError = (status: number, error: string, headers: Record<string, string> = {}) =>
@@ -10,16 +10,23 @@ const bodyError = (status: number, error: string, headers: Record<string, string
   });
 
 describe('classifyOAuthError', () => {
-  it.each(['invalid_grant', 'invalid_client', 'unauthorized_client'])(
-    '%s is a dead grant',
+  it('invalid_grant is a dead grant', () => {
+    const classified = classifyOAuthError(bodyError(400, 'invalid_grant'), 'token refresh', now);
+    expect(isDeadGrant(classified)).toBe(true);
+    expect(classified.detail).toMatchObject({
+      transient: false,
+      providerError: 'invalid_grant',
+      providerStatus: 400,
+    });
+  });
+
+  it.each(['invalid_client', 'unauthorized_client'])(
+    '%s is the client, not the grant (RFC 6749 §5.2)',
     (error) => {
-      const classified = classifyOAuthError(bodyError(400, error), 'token refresh', now);
-      expect(isDeadGrant(classified)).toBe(true);
-      expect(classified.detail).toMatchObject({
-        transient: false,
-        providerError: error,
-        providerStatus: 400,
-      });
+      const classified = classifyOAuthError(bodyError(401, error), 'token refresh', now);
+      expect(isDeadGrant(classified)).toBe(false);
+      expect(isClientRejected(classified)).toBe(true);
+      expect(classified.detail).toMatchObject({ transient: false, providerError: error });
     },
   );
 

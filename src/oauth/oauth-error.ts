@@ -2,46 +2,51 @@ import * as client from 'openid-client';
 import { ProviderError } from '../common/errors/app-error.js';
 import { parseRetryAfter } from '../common/http/retry-after.js';
 import { ResponseTooLargeError } from '../infra/http/guarded-fetch.js';
+import { meaningOf } from './token-endpoint-answer.js';
 
-/**
- * Token endpoint errors that mean the grant itself is dead (RFC 6749 §5.2):
- * retrying cannot help; the user must reconnect.
- */
-const DEAD_GRANT_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
-
+/** The grant itself is dead (RFC 6749 §5.2 `invalid_grant`, or the provider's own code): the user must reconnect. */
 export function isDeadGrant(error: unknown): error is ProviderError {
   return error instanceof ProviderError && error.code === 'grant_rejected';
 }
 
 /**
+ * The provider refused the integration's own client credentials
+ * (`invalid_client`, `unauthorized_client`: a rotated secret, a suspended
+ * app). No user's grant is at fault; every connection of the integration
+ * waits for the operator.
+ */
+export function isClientRejected(error: unknown): error is ProviderError {
+  return error instanceof ProviderError && error.code === 'client_rejected';
+}
+
+/**
  * Turns whatever openid-client threw into a ProviderError that says whether
- * the failure is worth retrying. Only the provider's error code is kept,
- * never its description, which may echo request data.
+ * the failure is worth retrying. Token endpoint answers are classified
+ * before openid-client sees them (OAuthConfigurations); this covers the
+ * rest (discovery, revocation, network). Only the provider's error code is
+ * kept, never its description, which may echo request data.
  */
 export function classifyOAuthError(error: unknown, operation: string, now: Date): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof client.ResponseBodyError) {
-    if (DEAD_GRANT_ERRORS.has(error.error)) {
+    const { meaning } = meaningOf([], error.status, { error: error.error });
+    if (meaning === 'dead_grant' || meaning === 'client_rejected') {
       return new ProviderError(
-        'grant_rejected',
-        `The provider rejected the grant during ${operation}`,
-        {
-          providerStatus: error.status,
-          providerError: error.error,
-          transient: false,
-        },
+        meaning === 'dead_grant' ? 'grant_rejected' : 'client_rejected',
+        `The provider rejected the ${meaning === 'dead_grant' ? 'grant' : 'client'} during ${operation}`,
+        { providerStatus: error.status, providerError: error.error, transient: false },
       );
     }
     return fromStatus(error.status, error.response, operation, now, error.error, error);
   }
   if (error instanceof client.ClientError) {
+    // Our own classification, thrown from inside openid-client's fetch.
+    if (error.cause instanceof ProviderError) return error.cause;
     if (error.code === 'OAUTH_TIMEOUT' || error.code === 'OAUTH_ABORT') {
       return new ProviderError(
         'provider_timeout',
         `The provider did not answer in time during ${operation}`,
-        {
-          transient: true,
-        },
+        { transient: true },
         { cause: error },
       );
     }
@@ -53,18 +58,14 @@ export function classifyOAuthError(error: unknown, operation: string, now: Date)
       return new ProviderError(
         'provider_response_invalid',
         `The provider's answer was too large during ${operation}`,
-        {
-          transient: false,
-        },
+        { transient: false },
         { cause: error },
       );
     }
     return new ProviderError(
       'provider_response_invalid',
       `The provider's answer failed validation during ${operation}`,
-      {
-        transient: false,
-      },
+      { transient: false },
       { cause: error },
     );
   }
@@ -72,9 +73,7 @@ export function classifyOAuthError(error: unknown, operation: string, now: Date)
     return new ProviderError(
       'provider_unreachable',
       `The provider could not be reached during ${operation}`,
-      {
-        transient: true,
-      },
+      { transient: true },
       { cause: error },
     );
   }
@@ -82,9 +81,7 @@ export function classifyOAuthError(error: unknown, operation: string, now: Date)
     'provider_error',
     `The provider call failed during ${operation}`,
     { transient: false },
-    {
-      cause: error,
-    },
+    { cause: error },
   );
 }
 
@@ -107,12 +104,7 @@ function fromStatus(
   return new ProviderError(
     code,
     `The provider answered ${status} during ${operation}`,
-    {
-      providerStatus: status,
-      providerError,
-      transient,
-      retryAfterSeconds,
-    },
+    { providerStatus: status, providerError, transient, retryAfterSeconds },
     { cause },
   );
 }

@@ -11,6 +11,7 @@ export interface AuthorizationRequest {
   redirectUri: string;
   scopes: readonly string[];
   state: string;
+  /** Sent when the integration uses PKCE (RFC 7636 S256). */
   codeChallenge: string;
   nonce?: string;
 }
@@ -39,9 +40,11 @@ export class OAuthClient {
       redirect_uri: request.redirectUri,
       response_type: 'code',
       state: request.state,
-      code_challenge: request.codeChallenge,
-      code_challenge_method: 'S256',
     };
+    if (integration.pkce) {
+      params.code_challenge = request.codeChallenge;
+      params.code_challenge_method = 'S256';
+    }
     if (request.scopes.length) params.scope = request.scopes.join(integration.scopeSeparator);
     if (request.nonce) params.nonce = request.nonce;
     return client.buildAuthorizationUrl(config, params);
@@ -52,7 +55,7 @@ export class OAuthClient {
     const response = await this.call('code exchange', async () => {
       const config = await this.configurations.get(integration);
       return client.authorizationCodeGrant(config, exchange.callbackUrl, {
-        pkceCodeVerifier: exchange.codeVerifier,
+        pkceCodeVerifier: integration.pkce ? exchange.codeVerifier : undefined,
         expectedState: exchange.state,
         ...(integration.provider.kind === 'oidc'
           ? { expectedNonce: exchange.nonce, idTokenExpected: true }
@@ -79,12 +82,13 @@ export class OAuthClient {
     return toTokenResult(response, integration, previousScopes, sentAt);
   }
 
-  /** RFC 7009 revocation; false when the provider has no revocation endpoint. */
+  /** RFC 7009 revocation; false when the provider has none (or no endpoint is known). */
   async revoke(
     integration: Integration,
     token: string,
     hint: 'refresh_token' | 'access_token',
   ): Promise<boolean> {
+    if (integration.revocation === 'none') return false;
     return this.call('revocation', async () => {
       const config = await this.configurations.get(integration);
       if (!config.serverMetadata().revocation_endpoint) return false;

@@ -1,4 +1,5 @@
 import type * as client from 'openid-client';
+import { readStringPath } from '../common/json-path.js';
 import type { Integration } from '../integrations/integration.js';
 import type { IdTokenClaims, TokenResult } from './token-result.js';
 
@@ -23,13 +24,24 @@ export function toTokenResult(
     accessToken: response.access_token,
     tokenType: normaliseTokenType(response.token_type),
     expiresAt: new Date(sentAt.getTime() + lifetime * 1000),
-    scopes: parseScopes(response.scope, integration.scopeSeparator) ?? [...fallbackScopes],
+    scopes: parseScopes(
+      (response as Record<string, unknown>)[integration.tokenResponse.scopesField],
+      integration.scopeSeparator,
+    ) ?? [...fallbackScopes],
     extras: pickExtras(response, integration),
+    responseFields: withoutSecrets(response),
   };
   if (response.refresh_token) result.refreshToken = response.refresh_token;
   const claims = response.id_token ? response.claims() : undefined;
   if (claims) result.idTokenClaims = pickClaims(claims);
   return result;
+}
+
+const SECRET_FIELDS = new Set(['access_token', 'refresh_token', 'id_token']);
+
+/** The answer's other fields (Salesforce `id`, HubSpot `hub_id`), for identifying the account. */
+function withoutSecrets(response: TokenResponse): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(response).filter(([name]) => !SECRET_FIELDS.has(name)));
 }
 
 function normaliseTokenType(type: string | undefined): string {
@@ -44,11 +56,12 @@ export function parseScopes(scope: unknown, separator: ' ' | ','): string[] | un
   return scope.split(separator === ',' ? /[\s,]+/ : /\s+/).filter(Boolean);
 }
 
+/** Kept as strings: HubSpot's numeric `hub_id` is an id, not a quantity. */
 function pickExtras(response: TokenResponse, integration: Integration): Record<string, string> {
   const extras: Record<string, string> = {};
-  for (const [name, field] of Object.entries(integration.tokenExtras)) {
-    const value = (response as Record<string, unknown>)[field];
-    if (typeof value === 'string') extras[name] = value;
+  for (const [name, field] of Object.entries(integration.tokenResponse.extras)) {
+    const value = readStringPath(response, field);
+    if (value !== undefined) extras[name] = value;
   }
   return extras;
 }

@@ -10,6 +10,11 @@ export interface TokenResult {
   /** Non-secret provider extras passed to callers, e.g. Salesforce's instance URL. */
   extras: Record<string, string>;
   idTokenClaims?: IdTokenClaims;
+  /**
+   * The token response's fields other than tokens (Salesforce `id`, HubSpot
+   * `hub_id`), read once to identify the account; never stored.
+   */
+  responseFields?: Record<string, unknown>;
 }
 
 export interface IdTokenClaims {

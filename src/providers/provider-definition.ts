@@ -1,48 +1,168 @@
+import { z } from 'zod';
+import { hostPattern, modelSchema, slug } from './api-model.schema.js';
+
 /**
  * A built-in provider: what we know about one third-party API's OAuth2 and
- * REST behaviour. Providers are data; code appears only where data can't say
- * it (see `identify`).
+ * REST behaviour, as data. Every field is required (an empty list or `null`
+ * says "none" explicitly), so a definition cannot silently inherit a wrong
+ * default. Validated when the catalogue is built and in a unit test.
  */
-export interface ProviderDefinition {
-  name: string;
-  displayName: string;
-  /** `oidc` providers are configured by discovery from their issuer. */
-  kind: 'oauth2' | 'oidc';
-  docsUrl?: string;
-  auth: {
-    authorizationUrl?: string;
-    tokenUrl?: string;
-    revocationUrl?: string;
-    /** RFC 6749 §3.3 says space; some providers (e.g. older Zoho apps) use commas. */
-    scopeSeparator: ' ' | ',';
-    tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-    /** Extra authorization request parameters, e.g. `access_type=offline`. */
-    authorizationParams: Record<string, string>;
-    /** Lifetime assumed when a token response has no `expires_in`. */
-    defaultTokenLifetimeSeconds: number;
-  };
-  /** Integration fields this provider cannot default and the integrations file must give. */
-  requiredIntegrationFields: ReadonlyArray<'authorizationUrl' | 'tokenUrl' | 'issuer'>;
-  /** Non-secret token response fields returned to callers as `extras`. */
-  tokenExtras: Readonly<Partial<Record<TokenExtraName, string>>>;
-  /** How the external account is identified after consent, unless the integration says otherwise. */
-  account: AccountLookup;
-  /**
-   * Revoke the old refresh token when a reconnect replaces it. Only safe
-   * where each authorization is its own grant: providers that keep one grant
-   * per user and client would revoke the new tokens with the old.
-   */
-  revokeSupersededGrants: boolean;
-}
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+const httpsUrl = z
+  .string()
+  .url()
+  .refine((value) => value.startsWith('https://'), 'must be an https URL');
 
-export type TokenExtraName = 'instanceUrl' | 'apiDomain';
+/** A camelCase name callers see under the token API's `extras`. */
+const extraName = z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'must be camelCase');
 
-export type AccountLookup =
+const path = z.string().min(1);
+/** One path, or several whose values are joined with `/` (Pipedrive company and user). */
+const idPath = z.union([path, z.array(path).min(1)]);
+
+export const accountLookupSchema = z.discriminatedUnion('type', [
   /** The ID token's `sub`, `email` and `name` claims (OIDC). */
-  | { type: 'id_token' }
-  /** A GET with the new access token; fields picked by dotted paths. */
-  | { type: 'http'; url: string; idPath: string; emailPath?: string; namePath?: string }
+  z.strictObject({ type: z.literal('id_token') }),
+  /**
+   * Fields of the token response itself; `idPattern`'s capture groups,
+   * joined with `/`, pick the id out of a longer value (Salesforce's `id` URL).
+   */
+  z.strictObject({
+    type: z.literal('token_response'),
+    idPath,
+    idPattern: z.string().min(1).optional(),
+    emailPath: path.optional(),
+    namePath: path.optional(),
+  }),
+  /**
+   * A GET with the new access token: `url` absolute, or `path` relative to
+   * the API base URL (which follows an integration's `api.baseUrl` and the
+   * connection's own host, checked like any API call).
+   */
+  z.strictObject({
+    type: z.literal('http'),
+    url: z.string().url().optional(),
+    path: z.string().regex(/^\//, 'must start with /').optional(),
+    idPath,
+    emailPath: path.optional(),
+    namePath: path.optional(),
+  }),
   /** No account identity at the provider: one connection per tenant and end user. */
-  | { type: 'end_user' };
+  z.strictObject({ type: z.literal('end_user') }),
+]);
+
+/**
+ * A token endpoint answer that is not RFC 6749 §5.2, and what it means:
+ * `dead_grant` (the user must reconnect), `client_rejected` (the app's own
+ * credentials; never the user's fault) or `transient` (retry later).
+ */
+export const tokenErrorRuleSchema = z.strictObject({
+  /** Only answers with this HTTP status (Zoho's dead grants come with 200). */
+  status: z.number().int().min(100).max(599).optional(),
+  /** Where the provider's error code is in the JSON body. */
+  bodyPath: path,
+  equals: z.string().min(1),
+  means: z.enum(['dead_grant', 'client_rejected', 'transient']),
+});
+
+export const providerApiSchema = z
+  .strictObject({
+    /** A fixed API base URL… */
+    baseUrl: httpsUrl.optional(),
+    /** …or the connection's own, from a token extra (Salesforce `instanceUrl`). */
+    baseUrlFromExtra: extraName.optional(),
+    /**
+     * Hosts an API base URL taken from a token response may name; checked
+     * before any token is sent there.
+     */
+    allowedHosts: z.array(hostPattern),
+    models: z.record(slug, modelSchema),
+  })
+  .superRefine((api, ctx) => {
+    if (!api.baseUrl === !api.baseUrlFromExtra)
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of baseUrl and baseUrlFromExtra' });
+    if (api.baseUrlFromExtra && api.allowedHosts.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowedHosts'],
+        message: 'is required with baseUrlFromExtra',
+      });
+  });
+
+export const providerDefinitionSchema = z
+  .strictObject({
+    name: slug,
+    displayName: z.string().min(1),
+    /** `oidc` providers are configured by discovery from their issuer. */
+    kind: z.enum(['oauth2', 'oidc']),
+    docsUrl: httpsUrl,
+    auth: z.strictObject({
+      authorizationUrl: httpsUrl.optional(),
+      tokenUrl: httpsUrl.optional(),
+      revocationUrl: httpsUrl.optional(),
+      /** RFC 6749 §3.3 says space; some providers use commas. */
+      scopeSeparator: z.enum([' ', ',']),
+      tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']),
+      /** PKCE S256 on the authorization request (RFC 7636). */
+      pkce: z.boolean(),
+      /** Extra authorization request parameters, e.g. `access_type=offline`. */
+      authorizationParams: z.record(z.string(), z.string()),
+      /** Lifetime assumed when a token response has no `expires_in`. */
+      defaultTokenLifetimeSeconds: z.number().int().min(60),
+      /** A refresh token unused this long dies at the provider; null when unknown or never. */
+      refreshTokenIdleDays: z.number().int().min(1).nullable(),
+    }),
+    token: z.strictObject({
+      /**
+       * Non-secret token response fields kept and returned as `extras`
+       * (numbers as strings), re-read on every refresh: name → field.
+       */
+      extras: z.record(extraName, path),
+      /** Where the granted scopes are: `scope` (a string) or `scopes` (an array). */
+      scopesField: z.enum(['scope', 'scopes']),
+      /** Requested scopes the provider never lists as granted (`offline_access`, `openid`). */
+      neverEchoedScopes: z.array(z.string().min(1)),
+      errors: z.array(tokenErrorRuleSchema),
+    }),
+    /**
+     * `rfc7009`: POST to `auth.revocationUrl` (RFC 7009; any 2xx is
+     * success); `none`: the provider has no revocation, and disconnect only
+     * deletes the credentials.
+     */
+    revocation: z.enum(['rfc7009', 'none']),
+    account: accountLookupSchema,
+    api: providerApiSchema.nullable(),
+    /** Integration fields this provider cannot default and the integrations file must give. */
+    requiredIntegrationFields: z.array(z.enum(['authorizationUrl', 'tokenUrl', 'issuer', 'api'])),
+    /**
+     * Revoke the old refresh token when a reconnect replaces it. Only safe
+     * where each authorization is its own grant: providers that keep one
+     * grant per user and client would revoke the new tokens with the old.
+     */
+    revokeSupersededGrants: z.boolean(),
+    /** What is unusual about this provider, for the README's provider table. */
+    quirks: z.array(z.string().min(1)),
+  })
+  .superRefine((provider, ctx) => {
+    const needs = new Set(provider.requiredIntegrationFields);
+    if (provider.kind === 'oauth2') {
+      for (const field of ['authorizationUrl', 'tokenUrl'] as const) {
+        if (!provider.auth[field] && !needs.has(field))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['auth', field],
+            message: 'is required (or list it in requiredIntegrationFields)',
+          });
+      }
+    }
+    if (provider.account.type === 'id_token' && provider.kind !== 'oidc')
+      ctx.addIssue({ code: 'custom', path: ['account'], message: 'id_token needs kind oidc' });
+  });
+
+export type ProviderDefinition = z.infer<typeof providerDefinitionSchema>;
+export type ProviderDefinitionInput = z.input<typeof providerDefinitionSchema>;
+export type AccountLookup = z.infer<typeof accountLookupSchema>;
+export type TokenErrorRule = z.infer<typeof tokenErrorRuleSchema>;
+export type ProviderApi = z.infer<typeof providerApiSchema>;
+export type TokenEndpointAuthMethod = ProviderDefinition['auth']['tokenEndpointAuthMethod'];
+export type RevocationStyle = ProviderDefinition['revocation'];

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
+import { IntegrationEventsRepository } from './integration-events.repository.js';
+import { IntegrationHealth } from './integration-health.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
@@ -8,7 +10,14 @@ import { TokenService } from './token.service.js';
 
 @Module({
   imports: [ConnectionsModule, OAuthModule],
-  providers: [RefreshService, TokenService, RefreshCooldown, RefreshPacing],
-  exports: [TokenService, RefreshService],
+  providers: [
+    RefreshService,
+    TokenService,
+    RefreshCooldown,
+    RefreshPacing,
+    IntegrationHealth,
+    IntegrationEventsRepository,
+  ],
+  exports: [TokenService, RefreshService, IntegrationHealth],
 })
 export class RefreshModule {}

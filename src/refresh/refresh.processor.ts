@@ -1,11 +1,18 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { ConflictError, NotFoundError, ProviderError } from '../common/errors/app-error.js';
+import {
+  ConflictError,
+  NotFoundError,
+  ProviderError,
+  UnavailableError,
+} from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobWorkers, RetryLater } from '../infra/queue/job-workers.js';
 import { proactiveFreshness } from './refresh-policy.js';
 import { RefreshService } from './refresh.service.js';
+
+const HOLDING_OFF = new Set(['refresh_failing', 'integration_client_rejected']);
 
 /** `refresh.connection` jobs: one proactive refresh attempt; the queue does the retrying. */
 @Injectable()
@@ -37,8 +44,14 @@ export class RefreshProcessor implements OnModuleInit {
       );
       return 'refreshed';
     } catch (error) {
-      // A dead grant is an outcome (needs_reauth, event written), not a job failure to retry.
-      if (error instanceof ConflictError || error instanceof NotFoundError) {
+      // A dead grant is an outcome (needs_reauth, event written), not a job
+      // failure to retry; so is a connection or integration holding off
+      // (the sweep queues it again when it is due).
+      if (
+        error instanceof ConflictError ||
+        error instanceof NotFoundError ||
+        (error instanceof UnavailableError && HOLDING_OFF.has(error.code))
+      ) {
         this.logger.log({ connectionId, errorCode: error.code, msg: 'proactive refresh skipped' });
         return 'skipped';
       }

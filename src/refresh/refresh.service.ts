@@ -13,7 +13,8 @@ import { RedisLock } from '../infra/locks/redis-lock.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
-import { isDeadGrant } from '../oauth/oauth-error.js';
+import { isClientRejected, isDeadGrant } from '../oauth/oauth-error.js';
+import { IntegrationHealth } from './integration-health.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import { type Freshness, satisfies } from './refresh-policy.js';
@@ -33,6 +34,24 @@ export interface RefreshOptions {
 }
 
 const POLL_MS = 100;
+const COOLDOWN_BASE_MS = 60_000;
+const COOLDOWN_CAP_MS = 3_600_000;
+
+/** After the n-th consecutive failure that retrying does not fix: 1 min, doubling to 1 h. */
+export function coolDownUntil(failures: number, now: Date): Date {
+  const ms = Math.min(COOLDOWN_BASE_MS * 2 ** Math.min(failures - 1, 20), COOLDOWN_CAP_MS);
+  return new Date(now.getTime() + ms);
+}
+
+function assertNotCoolingDown(connection: Connection, now: Date): void {
+  const until = connection.refreshRetryAt;
+  if (!until || until <= now) return;
+  throw new UnavailableError(
+    'refresh_failing',
+    `The last refresh failed (${connection.lastRefreshError ?? 'provider_error'}) in a way retrying at once does not fix; retry later`,
+    { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) },
+  );
+}
 
 type Attempt = { tokens: TokenSet } | { fenced: true };
 
@@ -60,6 +79,7 @@ export class RefreshService {
     private readonly oauth: OAuthClient,
     private readonly lock: RedisLock,
     private readonly pacing: RefreshPacing,
+    private readonly health: IntegrationHealth,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
@@ -125,10 +145,12 @@ export class RefreshService {
       await this.markNeedsReauth(connection, 'no_refresh_token');
       throw needsReauth();
     }
+    assertNotCoolingDown(connection, this.clock.now());
     const integration = this.integrationOf(connection);
     const owner = randomUUID();
     for (let attempt = 0; ; attempt += 1) {
       await this.pacing.waitTurn(connection.id, attempt, options.attempts);
+      await this.health.beforeCall(integration);
       const now = this.clock.now();
       if (
         !(await this.credentials.claimFence(
@@ -144,6 +166,7 @@ export class RefreshService {
       try {
         const result = await this.oauth.refresh(integration, tokens.refreshToken, tokens.scopes);
         this.metrics.refreshes.inc({ integration: integration.key, outcome: 'refreshed' });
+        await this.health.succeeded(integration);
         return {
           tokens: await this.store(connection, version, {
             accessToken: result.accessToken,
@@ -163,7 +186,16 @@ export class RefreshService {
         this.metrics.refreshes.inc({ integration: integration.key, outcome });
         if (isDeadGrant(error))
           return { tokens: await this.afterDeadGrant(connection, tokens.refreshToken) };
+        // The app's credentials, not this grant: the connection stays as it is.
+        if (isClientRejected(error)) throw await this.health.clientRejected(integration, error);
         if (!(error instanceof ProviderError)) throw error;
+        if (!error.detail.transient) {
+          // Neither dead nor passing (a malformed answer, invalid_scope…): asking
+          // again at once would fail the same way, so the connection cools down.
+          const retryAt = coolDownUntil(connection.refreshFailures + 1, this.clock.now());
+          await this.credentials.recordRefreshFailure(connection.id, error.code, retryAt);
+          throw error;
+        }
         await this.credentials.recordRefreshFailure(connection.id, error.code);
         const wait = await this.pacing.afterFailure(
           connection.id,

@@ -4,6 +4,7 @@ import { ConnectionsRepository } from '../connections/connections.repository.js'
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { IntegrationHealth } from './integration-health.js';
 
 const BATCH = 1_000;
 
@@ -21,14 +22,19 @@ export class RefreshSweep {
     private readonly connections: ConnectionsRepository,
     private readonly integrations: IntegrationRegistry,
     private readonly queue: JobQueue,
+    private readonly health: IntegrationHealth,
     private readonly clock: Clock,
   ) {}
 
   async sweep(): Promise<number> {
     const now = this.clock.now();
     const { refreshMarginSeconds, idleRefreshSeconds } = this.config.tokens;
-    // Connections of integrations not configured here are left alone, not failed.
-    const keys = this.integrations.list().map((integration) => integration.key);
+    // Connections of integrations not configured here are left alone, not
+    // failed; an integration whose client the provider rejects waits out its hold.
+    const keys: string[] = [];
+    for (const integration of this.integrations.list()) {
+      if (!(await this.health.isHeld(integration.key))) keys.push(integration.key);
+    }
     const due = await this.connections.dueForRefresh(
       keys,
       now,

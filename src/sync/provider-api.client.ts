@@ -9,7 +9,7 @@ import {
   type FetchLike,
   ResponseTooLargeError,
 } from '../infra/http/guarded-fetch.js';
-import type { ProviderResponse } from './adapters/sync-adapter.js';
+import type { ProviderRequest, ProviderResponse } from './adapters/sync-adapter.js';
 
 /** The provider refused the access token (401): refresh once, then give up. */
 export class TokenRejectedError extends Error {
@@ -17,9 +17,9 @@ export class TokenRejectedError extends Error {
 }
 
 /**
- * GETs pages of a provider's REST API with a bearer token, through the
- * guarded fetch (timeout, size cap, no redirects), and says which failures
- * are worth retrying.
+ * Sends page requests to a provider's REST API with a bearer token, through
+ * the guarded fetch (timeout, size cap, no redirects), and says which
+ * failures are worth retrying.
  */
 @Injectable()
 export class ProviderApiClient {
@@ -32,15 +32,19 @@ export class ProviderApiClient {
     this.fetch = createGuardedFetch(config.providerHttp);
   }
 
-  async get(url: URL, tokens: TokenSet): Promise<ProviderResponse> {
+  async send(request: ProviderRequest, tokens: TokenSet): Promise<ProviderResponse> {
     let response: Response;
     try {
-      response = await this.fetch(url.href, {
-        method: 'GET',
-        headers: {
-          authorization: `${tokens.tokenType} ${tokens.accessToken}`,
-          accept: 'application/json',
-        },
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        ...request.headers,
+        authorization: `${tokens.tokenType} ${tokens.accessToken}`,
+      };
+      if (request.body !== undefined) headers['content-type'] = 'application/json';
+      response = await this.fetch(request.url.href, {
+        method: request.method,
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
       });
     } catch (error) {
       if (error instanceof ResponseTooLargeError) {
@@ -61,7 +65,7 @@ export class ProviderApiClient {
     }
     if (response.status === 401)
       throw new TokenRejectedError('the provider rejected the access token');
-    if (!response.ok) {
+    if (!response.ok && response.status !== 304) {
       const transient =
         response.status >= 500 || response.status === 429 || response.status === 408;
       throw new ProviderError(
@@ -80,7 +84,9 @@ export class ProviderApiClient {
     }
     let body: unknown;
     try {
-      body = await response.json();
+      // 204 (and Zoho's 304 for "nothing changed") carry no body: an empty page.
+      const text = await response.text();
+      body = text.trim() === '' ? undefined : JSON.parse(text);
     } catch {
       throw new ProviderError(
         'provider_response_invalid',

@@ -2,14 +2,22 @@ export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 /** Where a run is in the provider's pages; stored with every committed page. */
 export interface Checkpoint {
+  /** Which request: the model's changes (absent) or, in incremental runs, its tombstone feed. */
+  feed?: 'deletions';
   /** The cursor, page number, offset or next URL of the next page to fetch. */
   cursor?: string;
   page?: number;
   offset?: number;
   nextUrl?: string;
-  /** Incremental runs: changes after this provider timestamp (fixed for the whole run). */
+  /** Incremental runs: changes after this provider timestamp (the look-back applied; fixed for the run). */
   since?: string;
-  /** Largest provider `updated at` seen so far; becomes the watermark when the run succeeds. */
+  /**
+   * A provider with a result window (HubSpot search: 10,000): the current
+   * slice reads from this timestamp, and has returned `sliceCount` results.
+   */
+  sliceFrom?: string;
+  sliceCount?: number;
+  /** Largest provider `updated at` seen so far; the watermark when the run succeeds. */
   maxUpdatedAt?: string;
 }
 

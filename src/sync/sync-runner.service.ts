@@ -1,19 +1,28 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { fullJitterDelayMs, sleep } from '../common/backoff.js';
 import { AppError, ProviderError } from '../common/errors/app-error.js';
+import { AppConfig } from '../config/app-config.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { RetryLater } from '../infra/queue/job-workers.js';
+import { resolveApiBase } from '../integrations/api-base.js';
+import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { workValiditySeconds } from '../refresh/refresh-policy.js';
 import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
 import { adapterFor } from './adapters/adapter-for.js';
-import { type ParsedPage, type SyncAdapter, UnreadablePageError } from './adapters/sync-adapter.js';
+import {
+  PaginationLoopError,
+  type ParsedPage,
+  type SyncAdapter,
+  UnreadablePageError,
+} from './adapters/sync-adapter.js';
 import { ProviderApiClient, TokenRejectedError } from './provider-api.client.js';
 import { RecordsRepository } from './records.repository.js';
 import type { Checkpoint, SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
+import { RunGuard, type RunStop } from './run-guard.js';
 
 export interface RunContext {
   /** Failed attempts so far, and whether this is the last one BullMQ will make. */
@@ -51,6 +60,7 @@ export class SyncRunner {
   private readonly logger = new Logger(SyncRunner.name);
 
   constructor(
+    private readonly config: AppConfig,
     private readonly runs: SyncRunsRepository,
     private readonly records: RecordsRepository,
     private readonly connections: ConnectionsRepository,
@@ -65,16 +75,16 @@ export class SyncRunner {
     const run = await this.runs.markRunning(runId, this.clock.now());
     if (!run) return 'skipped';
     try {
-      const adapter = await this.prepare(run);
+      const { adapter, integration } = await this.prepare(run);
       const checkpoint = run.checkpoint ?? (await this.firstCheckpoint(run, adapter));
-      await this.pages(run, adapter, checkpoint, context);
+      await this.pages(run, integration, adapter, checkpoint, context);
       return 'succeeded';
     } catch (error) {
       return this.onError(run, error, context);
     }
   }
 
-  private async prepare(run: SyncRun): Promise<SyncAdapter> {
+  private async prepare(run: SyncRun): Promise<{ adapter: SyncAdapter; integration: Integration }> {
     const connection = await this.connections.findById(run.connectionId);
     if (connection?.status !== 'active') {
       throw new RunFailure(
@@ -89,52 +99,72 @@ export class SyncRunner {
         'model_not_configured',
         `Model "${run.model}" is not configured for this integration`,
       );
-    return adapter;
+    return { adapter, integration };
   }
 
   private async firstCheckpoint(run: SyncRun, adapter: SyncAdapter): Promise<Checkpoint> {
     const { watermark } = await this.runs.state(run.connectionId, run.model);
-    return !run.full && adapter.incremental && watermark
-      ? { since: watermark, maxUpdatedAt: watermark }
-      : {};
+    return adapter.start(run.full ? undefined : watermark);
   }
 
   private async pages(
     run: SyncRun,
+    integration: Integration,
     adapter: SyncAdapter,
     start: Checkpoint,
     context: RunContext,
   ): Promise<void> {
+    const model = integration.api!.models[run.model]!;
+    const guard = new RunGuard(
+      {
+        maxPages: model.maxPages ?? this.config.sync.maxPages,
+        maxRunMinutes: model.maxRunMinutes ?? this.config.sync.maxRunMinutes,
+      },
+      run.startedAt ?? this.clock.now(),
+      run.pages,
+      start,
+    );
     let checkpoint = start;
     let auth = await this.tokens.forWorker(run.connectionId);
-    for (;;) {
+    for (let done = 0; ; done += 1) {
       // Stopping: the page in hand is committed; the job goes back to the queue to resume here.
       if (context.shutdown.aborted) throw new RetryLater(0);
+      stopIf(guard.beforePage(done, this.clock.now()));
       if (this.expiringSoon(auth)) auth = await this.tokens.forWorker(run.connectionId);
-      const fetched = await this.fetchPage(run, adapter, checkpoint, auth);
+      const fetched = await this.fetchPage(run, integration, adapter, checkpoint, auth);
       auth = fetched.auth;
-      await this.records.commitPage(run, fetched.page.records, fetched.page.next);
-      this.metrics.syncRecords.inc({ model: run.model }, fetched.page.records.length);
-      if (!fetched.page.next) {
-        const done = await this.records.completeRun(
-          run,
-          fetched.page.maxUpdatedAt,
-          context.attemptsMade,
-          this.clock.now(),
-        );
-        this.logger.log({
-          syncRunId: run.id,
-          model: run.model,
-          fetched: done.recordsFetched,
-          upserted: done.recordsUpserted,
-          deleted: done.recordsDeleted,
-          msg: 'sync run succeeded',
-        });
-        this.metrics.syncRuns.inc({ model: run.model, status: 'succeeded' });
+      const { records, next } = fetched.page;
+      stopIf(guard.afterPage(records, checkpoint, next));
+      await this.records.commitPage(run, records, next);
+      this.metrics.syncRecords.inc({ model: run.model }, records.length);
+      if (!next) {
+        await this.complete(run, fetched.page.maxUpdatedAt, context);
         return;
       }
-      checkpoint = fetched.page.next;
+      checkpoint = next;
     }
+  }
+
+  private async complete(
+    run: SyncRun,
+    maxUpdatedAt: string | undefined,
+    context: RunContext,
+  ): Promise<void> {
+    const done = await this.records.completeRun(
+      run,
+      watermarkOf(maxUpdatedAt, run.startedAt),
+      context.attemptsMade,
+      this.clock.now(),
+    );
+    this.logger.log({
+      syncRunId: run.id,
+      model: run.model,
+      fetched: done.recordsFetched,
+      upserted: done.recordsUpserted,
+      deleted: done.recordsDeleted,
+      msg: 'sync run succeeded',
+    });
+    this.metrics.syncRuns.inc({ model: run.model, status: 'succeeded' });
   }
 
   /** A token about to expire is renewed before a page uses it (see workValiditySeconds). */
@@ -146,6 +176,7 @@ export class SyncRunner {
   /** One page: a 401 refreshes the token and retries once; transient failures back off a few times. */
   private async fetchPage(
     run: SyncRun,
+    integration: Integration,
     adapter: SyncAdapter,
     checkpoint: Checkpoint,
     auth: WorkerTokens,
@@ -153,8 +184,15 @@ export class SyncRunner {
     let refreshed = false;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const response = await this.api.get(adapter.pageUrl(checkpoint), auth.tokens);
-        return { page: adapter.parse(response, checkpoint), auth };
+        // Resolved (and its host checked) before every request: a refresh may move the connection's API host.
+        const base = resolveApiBase(
+          integration.api!,
+          auth.tokens.extras,
+          this.config.allowInsecureLoopbackProviders,
+        );
+        const request = adapter.request(checkpoint, base);
+        const response = await this.api.send(request, auth.tokens);
+        return { page: adapter.parse(response, checkpoint, request), auth };
       } catch (error) {
         if (error instanceof TokenRejectedError) {
           if (refreshed)
@@ -232,11 +270,31 @@ export class SyncRunner {
   }
 }
 
+function stopIf(stop: RunStop | undefined): void {
+  if (stop) throw new RunFailure(stop.code, stop.message);
+}
+
+/**
+ * The next run's watermark: the largest provider time seen, but never past
+ * the moment this run started. A record changed while a full run paged
+ * (after its own page was read) can carry an earlier time than a record
+ * read later; the cap makes the next incremental run read it again.
+ */
+function watermarkOf(
+  maxUpdatedAt: string | undefined,
+  startedAt: Date | undefined,
+): string | undefined {
+  if (!maxUpdatedAt || !startedAt) return maxUpdatedAt;
+  return maxUpdatedAt < startedAt.toISOString() ? maxUpdatedAt : startedAt.toISOString();
+}
+
 /** Failures no retry can fix; the run ends now (and the job completes, so nothing loops). */
 function terminalFailure(error: unknown): { code: string; message: string } | undefined {
   if (error instanceof RunFailure) return { code: error.code, message: error.message };
   if (error instanceof UnreadablePageError)
     return { code: 'provider_response_unreadable', message: error.message };
+  if (error instanceof PaginationLoopError)
+    return { code: 'pagination_loop', message: error.message };
   if (error instanceof AppError && (error.kind === 'conflict' || error.kind === 'not_found')) {
     // needs_reauth (a dead refresh token), a revoked or deleted connection.
     return { code: error.code, message: error.message };

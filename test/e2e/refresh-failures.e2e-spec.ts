@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { countRows, withDb } from '../support/db.js';
+import { RedisService } from '../../src/infra/redis/redis.service.js';
+import { ConnectionsRepository } from '../../src/connections/connections.repository.js';
 import { type Scenario, startScenario } from '../support/scenario.js';
 
 const HOUR_MS = 3_600_000;
@@ -9,6 +11,16 @@ async function events(connectionId: string): Promise<string[]> {
     const { rows } = await db.query(
       'SELECT type FROM events WHERE connection_id = $1 ORDER BY id',
       [connectionId],
+    );
+    return rows.map((r) => r.type as string);
+  });
+}
+
+async function integrationEvents(integration: string): Promise<string[]> {
+  return withDb(async (db) => {
+    const { rows } = await db.query(
+      "SELECT type FROM events WHERE connection_id IS NULL AND payload->>'integration' = $1 ORDER BY id",
+      [integration],
     );
     return rows.map((r) => r.type as string);
   });
@@ -30,6 +42,27 @@ describe('refresh failure classification', () => {
     await s?.stop();
   });
 
+  /** The integration's hold runs out (it is wall-clock time in Redis). */
+  async function endHold(integration: string): Promise<void> {
+    const redis = s.broker.app.get(RedisService);
+    await redis.client.del(redis.key('integration-hold', integration));
+  }
+
+  const rejectionsMetric = async () => {
+    const text = await fetch(`${s.broker.url}/metrics`).then((r) => r.text());
+    const line = text
+      .split('\n')
+      .find((l) =>
+        l.startsWith(`tb_integration_client_rejections_total{integration="${s.integration}"}`),
+      );
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+
+  const dueForRefresh = () =>
+    s.broker.app
+      .get(ConnectionsRepository)
+      .dueForRefresh([s.integration], s.clock.now(), 600, 86_400, 10_000);
+
   async function expiredConnection(): Promise<string> {
     tenant += 1;
     const id = await s.connectOk(key, { tenantId: `tenant-fail-${tenant}` });
@@ -37,23 +70,95 @@ describe('refresh failure classification', () => {
     return id;
   }
 
-  it.each(['invalid_grant', 'invalid_client', 'unauthorized_client'])(
-    'the provider answers %s: needs_reauth after that one request, an event, 409 without asking again',
+  it('the provider answers invalid_grant: needs_reauth after that one request, an event, 409 without asking again', async () => {
+    const id = await expiredConnection();
+    s.sandbox.auth.tokenFaults.push({ status: 400, error: 'invalid_grant' });
+    const hits = s.sandbox.auth.tokenRequests.length;
+    const response = await s.api(`/v1/connections/${id}/token`, { key });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe('needs_reauth');
+    expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
+    expect((await s.api(`/v1/connections/${id}`, { key })).body.status).toBe('needs_reauth');
+    expect(await events(id)).toEqual(['connection.created', 'connection.reauth_required']);
+    const again = await s.api(`/v1/connections/${id}/token`, { key });
+    expect(again.status).toBe(409);
+    expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
+  });
+
+  it.each(['invalid_client', 'unauthorized_client'])(
+    'the provider answers %s (the app credentials, not a grant): connections stay active, the integration backs off as a whole, one event, and it recovers with no reconnect',
     async (error) => {
-      const id = await expiredConnection();
-      s.sandbox.auth.tokenFaults.push({ status: 400, error });
+      const a = await expiredConnection();
+      const b = await expiredConnection();
+      const eventsBefore = await integrationEvents(s.integration);
+      const rejectionsBefore = await rejectionsMetric();
+      // Rejected for as long as the operator has not fixed the secret.
+      s.sandbox.auth.tokenFaults.push(...Array.from({ length: 5 }, () => ({ status: 401, error })));
       const hits = s.sandbox.auth.tokenRequests.length;
-      const response = await s.api(`/v1/connections/${id}/token`, { key });
-      expect(response.status).toBe(409);
-      expect(response.body.error.code).toBe('needs_reauth');
+
+      const first = await s.api(`/v1/connections/${a}/token`, { key });
+      expect(first.status).toBe(503);
+      expect(first.body.error.code).toBe('integration_client_rejected');
+      expect(Number(first.headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
+      // The other connections wait out the hold without calling the provider.
+      for (const id of [a, b, b]) {
+        const held = await s.api(`/v1/connections/${id}/token`, { key });
+        expect(held.status).toBe(503);
+        expect(held.body.error.code).toBe('integration_client_rejected');
+      }
       expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
-      expect((await s.api(`/v1/connections/${id}`, { key })).body.status).toBe('needs_reauth');
-      expect(await events(id)).toEqual(['connection.created', 'connection.reauth_required']);
-      const again = await s.api(`/v1/connections/${id}/token`, { key });
-      expect(again.status).toBe(409);
-      expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
+      for (const id of [a, b]) {
+        const view = await s.api(`/v1/connections/${id}`, { key });
+        expect(view.body.status).toBe('active');
+        expect(await events(id)).toEqual(['connection.created']);
+      }
+      expect((await integrationEvents(s.integration)).slice(eventsBefore.length)).toEqual([
+        'integration.client_rejected',
+      ]);
+      expect(await rejectionsMetric()).toBe(rejectionsBefore + 1);
+      expect(s.logText()).toMatch(/rejects this integration client credentials/);
+
+      // The operator fixes the secret; once the hold has run out, one call probes and all recover.
+      s.sandbox.auth.tokenFaults.length = 0;
+      await endHold(s.integration);
+      for (const id of [a, b]) {
+        const healed = await s.api(`/v1/connections/${id}/token`, { key });
+        expect(healed.status).toBe(200);
+      }
+      expect((await integrationEvents(s.integration)).slice(eventsBefore.length)).toEqual([
+        'integration.client_rejected',
+        'integration.recovered',
+      ]);
+      expect(s.sandbox.auth.counters.refreshTokenReuse).toBe(0);
     },
   );
+
+  it('a failure that is neither dead nor transient cools the connection down: no provider call per request', async () => {
+    const id = await expiredConnection();
+    s.sandbox.auth.tokenFaults.push({ status: 400, error: 'invalid_scope' });
+    const hits = s.sandbox.auth.tokenRequests.length;
+    const failed = await s.api(`/v1/connections/${id}/token`, { key });
+    expect(failed.status).toBe(502);
+    expect(failed.body.error.code).toBe('provider_error');
+    for (let i = 0; i < 5; i += 1) {
+      const cooling = await s.api(`/v1/connections/${id}/token`, { key });
+      expect(cooling.status).toBe(503);
+      expect(cooling.body.error.code).toBe('refresh_failing');
+      expect(Number(cooling.headers.get('retry-after'))).toBeGreaterThan(50);
+    }
+    expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
+    expect((await s.api(`/v1/connections/${id}`, { key })).body).toMatchObject({
+      status: 'active',
+      lastRefreshError: 'provider_error',
+    });
+    // The proactive sweep leaves it alone too, until the cooldown ends.
+    expect(await dueForRefresh()).not.toContain(id);
+    s.clock.advance(61_000);
+    expect(await dueForRefresh()).toContain(id);
+    const healed = await s.api(`/v1/connections/${id}/token`, { key });
+    expect(healed.status).toBe(200);
+    expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 2);
+  });
 
   it('a grant revoked at the provider (a real invalid_grant from oidc-provider) ends as needs_reauth', async () => {
     const id = await expiredConnection();
@@ -166,7 +271,7 @@ describe('refresh failure classification', () => {
     const text = s.logText();
     expect(secrets.filter((secret) => text.includes(secret))).toEqual([]);
     expect(await countRows('events', "type = 'connection.reauth_required'")).toBeGreaterThanOrEqual(
-      4,
+      2,
     );
   });
 });

@@ -25,6 +25,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly clientRejections = new Counter({
+    name: 'tb_integration_client_rejections_total',
+    help: 'Token endpoint answers rejecting an integration client credentials (invalid_client)',
+    labelNames: ['integration'] as const,
+    registers: [this.registry],
+  });
+
   readonly syncRuns = new Counter({
     name: 'tb_sync_runs_total',
     help: 'Finished sync runs by model and status',

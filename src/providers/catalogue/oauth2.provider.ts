@@ -1,7 +1,7 @@
-import type { ProviderDefinition } from '../provider-definition.js';
+import type { ProviderDefinitionInput } from '../provider-definition.js';
 
 /** Any OAuth2 API, described in full by its integration. */
-export const oauth2Provider: ProviderDefinition = {
+export const oauth2Provider: ProviderDefinitionInput = {
   name: 'oauth2',
   displayName: 'Generic OAuth 2.0',
   kind: 'oauth2',
@@ -9,11 +9,17 @@ export const oauth2Provider: ProviderDefinition = {
   auth: {
     scopeSeparator: ' ',
     tokenEndpointAuthMethod: 'client_secret_basic',
+    pkce: true,
     authorizationParams: {},
     defaultTokenLifetimeSeconds: 3600,
+    refreshTokenIdleDays: null,
   },
-  requiredIntegrationFields: ['authorizationUrl', 'tokenUrl'],
-  tokenExtras: {},
-  revokeSupersededGrants: true,
+  token: { extras: {}, scopesField: 'scope', neverEchoedScopes: [], errors: [] },
+  // RFC 7009, when the integration names a revocationUrl.
+  revocation: 'rfc7009',
   account: { type: 'end_user' },
+  api: null,
+  requiredIntegrationFields: ['authorizationUrl', 'tokenUrl'],
+  revokeSupersededGrants: true,
+  quirks: ['Everything comes from the integration: URLs, client authentication, `api` models.'],
 };

@@ -1,7 +1,7 @@
-import type { ProviderDefinition } from '../provider-definition.js';
+import type { ProviderDefinitionInput } from '../provider-definition.js';
 
 /** Any OpenID Connect provider; endpoints come from discovery of `issuer`. */
-export const oidcProvider: ProviderDefinition = {
+export const oidcProvider: ProviderDefinitionInput = {
   name: 'oidc',
   displayName: 'Generic OpenID Connect',
   kind: 'oidc',
@@ -9,11 +9,17 @@ export const oidcProvider: ProviderDefinition = {
   auth: {
     scopeSeparator: ' ',
     tokenEndpointAuthMethod: 'client_secret_basic',
+    pkce: true,
     authorizationParams: {},
     defaultTokenLifetimeSeconds: 3600,
+    refreshTokenIdleDays: null,
   },
-  requiredIntegrationFields: ['issuer'],
-  tokenExtras: {},
-  revokeSupersededGrants: true,
+  token: { extras: {}, scopesField: 'scope', neverEchoedScopes: [], errors: [] },
+  // RFC 7009 at the discovered revocation_endpoint, when there is one.
+  revocation: 'rfc7009',
   account: { type: 'id_token' },
+  api: null,
+  requiredIntegrationFields: ['issuer'],
+  revokeSupersededGrants: true,
+  quirks: ['Endpoints by discovery of `issuer`; the account is the ID token `sub`.'],
 };

@@ -2,16 +2,10 @@ import type { Integration } from '../../integrations/integration.js';
 import { RestModelAdapter } from './rest-model.adapter.js';
 import type { SyncAdapter } from './sync-adapter.js';
 
-/**
- * The adapter that reads `model` of an integration: the generic REST
- * adapter over the integration's `api` description. Provider-specific
- * adapters (for APIs the description cannot capture) plug in here.
- */
+/** The adapter that reads `model` of an integration, from its (merged) API description. */
 export function adapterFor(integration: Integration, model: string): SyncAdapter | undefined {
   const description = integration.api?.models[model];
-  return description && integration.api
-    ? new RestModelAdapter(integration.api, description)
-    : undefined;
+  return description ? new RestModelAdapter(description) : undefined;
 }
 
 /** The models a sync without an explicit model covers. */

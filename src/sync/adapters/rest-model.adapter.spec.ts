@@ -1,129 +1,371 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ApiConfig, ModelConfig } from '../../integrations/integrations-file.schema.js';
+import { type ModelConfig, modelSchema } from '../../providers/api-model.schema.js';
 import { nextLink } from './link-header.js';
-import { parseTimestamp, RestModelAdapter } from './rest-model.adapter.js';
-import { UnreadablePageError } from './sync-adapter.js';
+import { RestModelAdapter } from './rest-model.adapter.js';
+import { PaginationLoopError, type ProviderRequest, UnreadablePageError } from './sync-adapter.js';
+import { formatWatermark, parseTimestamp } from './timestamps.js';
 
-const api: ApiConfig = { baseUrl: 'https://api.example.com/', models: {} };
-const response = (body: unknown, headers: Record<string, string> = {}) => ({
-  status: 200,
+const BASE = 'https://api.example.com';
+const response = (body: unknown, headers: Record<string, string> = {}, status = 200) => ({
+  status,
   headers: new Headers(headers),
   body,
 });
-const model = (
-  pagination: ModelConfig['pagination'],
-  extra: Partial<ModelConfig> = {},
-): ModelConfig => ({
-  path: '/v1/things',
-  itemsPath: 'data',
-  idField: 'id',
-  updatedAtField: 'updated_at',
-  updatedSinceParam: 'since',
-  pagination,
-  ...extra,
-});
+const model = (input: Record<string, unknown>): ModelConfig =>
+  modelSchema.parse({
+    path: '/v1/things',
+    itemsPath: 'data',
+    idField: 'id',
+    updatedAtField: 'updated_at',
+    ...input,
+  });
 const items = (n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => ({
     id: from + i + 1,
     updated_at: `2026-01-0${(i % 9) + 1}T00:00:00.000Z`,
   }));
 
-describe('RestModelAdapter', () => {
+/** Requests and parses one page. */
+function page(
+  adapter: RestModelAdapter,
+  checkpoint: Parameters<RestModelAdapter['request']>[0],
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  const request: ProviderRequest = adapter.request(checkpoint, BASE);
+  return { request, parsed: adapter.parse(response(body, headers), checkpoint, request) };
+}
+
+describe('RestModelAdapter: pagination', () => {
   it('cursor: passes the cursor and limit, stops on an empty cursor', () => {
     const adapter = new RestModelAdapter(
-      api,
       model({
-        type: 'cursor',
-        cursorParam: 'after',
-        nextCursorPath: 'paging.next',
-        limitParam: 'limit',
-        limit: 2,
+        pagination: {
+          type: 'cursor',
+          cursorParam: 'after',
+          nextCursorPath: 'paging.next',
+          limitParam: 'limit',
+          limit: 2,
+        },
       }),
     );
-    expect(adapter.pageUrl({}).href).toBe('https://api.example.com/v1/things?limit=2');
-    const first = adapter.parse(response({ data: items(2), paging: { next: 'abc' } }), {});
-    expect(first.records.map((r) => r.externalId)).toEqual(['1', '2']);
-    expect(first.next).toMatchObject({ cursor: 'abc' });
-    expect(adapter.pageUrl(first.next!).searchParams.get('after')).toBe('abc');
-    expect(
-      adapter.parse(response({ data: items(1), paging: {} }), first.next!).next,
-    ).toBeUndefined();
+    const first = page(adapter, {}, { data: items(2), paging: { next: 'abc' } });
+    expect(first.request.url.href).toBe(`${BASE}/v1/things?limit=2`);
+    expect(first.parsed.records.map((r) => r.externalId)).toEqual(['1', '2']);
+    expect(first.parsed.next).toMatchObject({ cursor: 'abc' });
+    const second = page(adapter, first.parsed.next!, { data: items(1), paging: {} });
+    expect(second.request.url.searchParams.get('after')).toBe('abc');
+    expect(second.parsed.next).toBeUndefined();
   });
 
-  it('page: counts pages from firstPage and stops on a short page', () => {
+  it('page: counts pages from firstPage and stops on a short page, or on hasMorePath', () => {
     const adapter = new RestModelAdapter(
-      api,
-      model({ type: 'page', pageParam: 'p', firstPage: 0, limitParam: 'n', limit: 2 }),
+      model({
+        pagination: { type: 'page', pageParam: 'p', firstPage: 0, limitParam: 'n', limit: 2 },
+      }),
     );
-    expect(adapter.pageUrl({}).searchParams.get('p')).toBe('0');
-    const next = adapter.parse(response({ data: items(2) }), {}).next!;
-    expect(next.page).toBe(1);
-    expect(adapter.parse(response({ data: items(1) }), next).next).toBeUndefined();
+    const first = page(adapter, {}, { data: items(2) });
+    expect(first.request.url.searchParams.get('p')).toBe('0');
+    expect(first.parsed.next!.page).toBe(1);
+    expect(page(adapter, first.parsed.next!, { data: items(1) }).parsed.next).toBeUndefined();
+
+    const flagged = new RestModelAdapter(
+      model({
+        pagination: {
+          type: 'page',
+          pageParam: 'page',
+          limitParam: 'per_page',
+          limit: 2,
+          hasMorePath: 'info.more_records',
+        },
+      }),
+    );
+    expect(
+      page(flagged, {}, { data: items(1), info: { more_records: true } }).parsed.next,
+    ).toMatchObject({ page: 2 });
+    expect(
+      page(flagged, {}, { data: items(2), info: { more_records: false } }).parsed.next,
+    ).toBeUndefined();
   });
 
   it('offset: advances by what was received', () => {
     const adapter = new RestModelAdapter(
-      api,
-      model({ type: 'offset', offsetParam: 'o', limitParam: 'n', limit: 3 }),
+      model({ pagination: { type: 'offset', offsetParam: 'o', limitParam: 'n', limit: 3 } }),
     );
-    const next = adapter.parse(response({ data: items(3) }), {}).next!;
-    expect(adapter.pageUrl(next).searchParams.get('o')).toBe('3');
+    const { parsed } = page(adapter, {}, { data: items(3) });
+    expect(adapter.request(parsed.next!, BASE).url.searchParams.get('o')).toBe('3');
   });
 
   it('link: follows rel="next" on the same origin only', () => {
-    const adapter = new RestModelAdapter(api, model({ type: 'link' }, { itemsPath: undefined }));
-    const page = adapter.parse(
-      response(items(2), {
-        link: '</v1/things?page=2>; rel="next", </v1/things?page=9>; rel="last"',
-      }),
-      {},
+    const adapter = new RestModelAdapter(
+      model({ itemsPath: undefined, pagination: { type: 'link' } }),
     );
-    expect(page.next?.nextUrl).toBe('https://api.example.com/v1/things?page=2');
-    expect(() => adapter.pageUrl({ nextUrl: 'https://evil.example/steal' })).toThrow(
+    const { parsed } = page(adapter, {}, items(2), {
+      link: '</v1/things?page=2>; rel="next", </v1/things?page=9>; rel="last"',
+    });
+    expect(parsed.next?.nextUrl).toBe(`${BASE}/v1/things?page=2`);
+    expect(() => adapter.request({ nextUrl: 'https://evil.example/steal' }, BASE)).toThrow(
       UnreadablePageError,
     );
   });
 
-  it('incremental: sends the watermark and carries the largest updated-at', () => {
+  it('next_url: a relative or absolute URL in the body, under a key with dots', () => {
     const adapter = new RestModelAdapter(
-      api,
-      model({ type: 'cursor', cursorParam: 'c', nextCursorPath: 'next' }),
+      model({
+        itemsPath: 'value',
+        pagination: { type: 'next_url', nextUrlPath: '@odata.nextLink' },
+      }),
     );
-    expect(adapter.incremental).toBe(true);
-    expect(adapter.pageUrl({ since: '2026-01-01T00:00:00.000Z' }).searchParams.get('since')).toBe(
-      '2026-01-01T00:00:00.000Z',
+    const { parsed } = page(
+      adapter,
+      {},
+      {
+        value: items(2),
+        '@odata.nextLink': '/v1/things?$skiptoken=X',
+      },
     );
-    const page = adapter.parse(response({ data: items(3), next: 'x' }), {
-      since: 's',
-      maxUpdatedAt: '2026-01-02T00:00:00.000Z',
+    expect(parsed.next?.nextUrl).toBe(`${BASE}/v1/things?$skiptoken=X`);
+    expect(adapter.request(parsed.next!, BASE).url.href).toBe(`${BASE}/v1/things?$skiptoken=X`);
+    const absolute = page(adapter, {}, { value: [], '@odata.nextLink': `${BASE}/next` });
+    expect(absolute.parsed.next?.nextUrl).toBe(`${BASE}/next`);
+    expect(page(adapter, {}, { value: items(1) }).parsed.next).toBeUndefined();
+    expect(() =>
+      adapter.request({ nextUrl: 'https://api.example.com.evil.example/x' }, BASE),
+    ).toThrow(/leaves https:\/\/api\.example\.com/);
+  });
+});
+
+describe('RestModelAdapter: requests', () => {
+  it('static query and headers, and a POST body with the cursor and limit in it', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        method: 'POST',
+        path: '/v1/things/search',
+        itemsPath: 'results',
+        query: { archived: 'false' },
+        headers: { 'X-Mode': 'fast' },
+        body: { sorts: [{ propertyName: 'updated', direction: 'ASCENDING' }] },
+        pagination: {
+          type: 'cursor',
+          cursorParam: 'after',
+          nextCursorPath: 'paging.next.after',
+          limitParam: 'limit',
+          limit: 200,
+        },
+      }),
+    );
+    const request = adapter.request({ cursor: '200' }, BASE);
+    expect(request.method).toBe('POST');
+    expect(request.url.href).toBe(`${BASE}/v1/things/search?archived=false`);
+    expect(request.headers).toEqual({ 'X-Mode': 'fast' });
+    expect(request.body).toEqual({
+      sorts: [{ propertyName: 'updated', direction: 'ASCENDING' }],
+      limit: 200,
+      after: '200',
     });
-    expect(page.maxUpdatedAt).toBe('2026-01-03T00:00:00.000Z');
-    expect(page.next).toMatchObject({ since: 's', maxUpdatedAt: '2026-01-03T00:00:00.000Z' });
   });
 
-  it('tombstones are marked deleted', () => {
+  it('empty answers are empty pages: 204, a missing or null list', () => {
     const adapter = new RestModelAdapter(
-      api,
-      model(
-        { type: 'cursor', cursorParam: 'c', nextCursorPath: 'next' },
-        { deletedField: 'archived' },
-      ),
+      model({ pagination: { type: 'cursor', cursorParam: 'c', nextCursorPath: 'next' } }),
     );
-    const page = adapter.parse(response({ data: [{ id: 'a', archived: true }, { id: 'b' }] }), {});
-    expect(page.records.map((r) => [r.externalId, r.deleted])).toEqual([
-      ['a', true],
-      ['b', false],
-    ]);
+    for (const body of [undefined, {}, { data: null }]) {
+      const { parsed } = page(adapter, {}, body);
+      expect(parsed.records).toEqual([]);
+      expect(parsed.next).toBeUndefined();
+    }
   });
 
   it('refuses bodies it cannot read', () => {
     const adapter = new RestModelAdapter(
-      api,
-      model({ type: 'cursor', cursorParam: 'c', nextCursorPath: 'next' }),
+      model({ pagination: { type: 'cursor', cursorParam: 'c', nextCursorPath: 'next' } }),
     );
-    expect(() => adapter.parse(response({ results: [] }), {})).toThrow(/no array at "data"/);
-    expect(() => adapter.parse(response({ data: [{ name: 'no id' }] }), {})).toThrow(/has no "id"/);
-    expect(() => adapter.parse(response({ data: ['text'] }), {})).toThrow(/not a JSON object/);
+    expect(() => page(adapter, {}, { data: 'text' })).toThrow(/no array at "data"/);
+    expect(() => page(adapter, {}, { data: [{ name: 'no id' }] })).toThrow(/has no "id"/);
+    expect(() => page(adapter, {}, { data: ['text'] })).toThrow(/not a JSON object/);
+  });
+
+  it('tombstones are marked deleted', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        deletedField: 'archived',
+        pagination: { type: 'cursor', cursorParam: 'c', nextCursorPath: 'next' },
+      }),
+    );
+    const { parsed } = page(adapter, {}, { data: [{ id: 'a', archived: true }, { id: 'b' }] });
+    expect(parsed.records.map((r) => [r.externalId, r.deleted])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+  });
+});
+
+describe('RestModelAdapter: incremental runs', () => {
+  const soql = (where: string) =>
+    `SELECT Id, SystemModstamp FROM Contact${where} ORDER BY SystemModstamp ASC`;
+  const salesforceLike = () =>
+    new RestModelAdapter(
+      model({
+        path: '/services/data/v62.0/query',
+        itemsPath: 'records',
+        idField: 'Id',
+        updatedAtField: 'SystemModstamp',
+        query: { q: soql('') },
+        pagination: { type: 'next_url', nextUrlPath: 'nextRecordsUrl' },
+        incremental: { query: { q: soql(' WHERE SystemModstamp > {since}') } },
+        deletions: {
+          path: '/services/data/v62.0/queryAll',
+          query: {
+            q: 'SELECT Id FROM Contact WHERE IsDeleted = TRUE AND SystemModstamp > {since}',
+          },
+        },
+        since: { format: 'iso_seconds', lookBackSeconds: 300 },
+      }),
+    );
+
+  it('a full run has no watermark; an incremental one starts a look-back before it', () => {
+    const adapter = salesforceLike();
+    expect(adapter.incremental).toBe(true);
+    expect(adapter.start(undefined)).toEqual({});
+    const start = adapter.start('2026-03-01T10:00:00.500Z');
+    expect(start).toEqual({
+      since: '2026-03-01T09:55:00.500Z',
+      maxUpdatedAt: '2026-03-01T10:00:00.500Z',
+    });
+    expect(adapter.request({}, BASE).url.searchParams.get('q')).toBe(soql(''));
+    expect(adapter.request(start, BASE).url.searchParams.get('q')).toBe(
+      soql(' WHERE SystemModstamp > 2026-03-01T09:55:00Z'),
+    );
+  });
+
+  it('after the changes, the tombstone feed; tombstones do not move the watermark', () => {
+    const adapter = salesforceLike();
+    const start = adapter.start('2026-03-01T10:00:00.000Z');
+    const changes = page(adapter, start, {
+      records: [{ Id: '003A', SystemModstamp: '2026-03-02T08:00:00.000+0000' }],
+      done: true,
+    });
+    expect(changes.parsed.records[0]!.providerUpdatedAt?.toISOString()).toBe(
+      '2026-03-02T08:00:00.000Z',
+    );
+    const deletions = changes.parsed.next!;
+    expect(deletions).toMatchObject({
+      feed: 'deletions',
+      maxUpdatedAt: '2026-03-02T08:00:00.000Z',
+    });
+    const request = adapter.request(deletions, BASE);
+    expect(request.url.pathname).toBe('/services/data/v62.0/queryAll');
+    expect(request.url.searchParams.get('q')).toContain('SystemModstamp > 2026-03-01T09:55:00Z');
+    const tombstones = page(adapter, deletions, {
+      records: [{ Id: '003B', SystemModstamp: '2026-03-09T00:00:00.000+0000', IsDeleted: true }],
+    });
+    expect(tombstones.parsed.records.map((r) => [r.externalId, r.deleted])).toEqual([
+      ['003B', true],
+    ]);
+    expect(tombstones.parsed.maxUpdatedAt).toBe('2026-03-02T08:00:00.000Z');
+    expect(tombstones.parsed.next).toBeUndefined();
+  });
+
+  it('a full run reads no tombstone feed', () => {
+    const { parsed } = page(salesforceLike(), {}, { records: [], done: true });
+    expect(parsed.next).toBeUndefined();
+  });
+
+  it('a result window is re-sliced from the largest time read, with an inclusive filter', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        path: '/crm/v3/objects/contacts',
+        itemsPath: 'results',
+        updatedAtField: 'properties.lastmodifieddate',
+        pagination: {
+          type: 'cursor',
+          cursorParam: 'after',
+          nextCursorPath: 'paging.next.after',
+          limitParam: 'limit',
+          limit: 100,
+        },
+        incremental: {
+          method: 'POST',
+          path: '/crm/v3/objects/contacts/search',
+          body: {
+            filterGroups: [
+              {
+                filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: '{since}' }],
+              },
+            ],
+          },
+          pagination: {
+            type: 'cursor',
+            cursorParam: 'after',
+            nextCursorPath: 'paging.next.after',
+            limitParam: 'limit',
+            limit: 2,
+          },
+          maxResults: 4,
+        },
+        since: { format: 'epoch_ms' },
+      }),
+    );
+    const item = (id: string, at: string) => ({ id, properties: { lastmodifieddate: at } });
+    const start = adapter.start('2026-01-01T00:00:00.000Z');
+    const first = page(adapter, start, {
+      results: [item('1', '2026-01-02T00:00:00Z'), item('2', '2026-01-03T00:00:00Z')],
+      paging: { next: { after: '2' } },
+    });
+    expect(first.request.body).toMatchObject({
+      filterGroups: [{ filters: [{ value: String(Date.parse('2026-01-01T00:00:00Z')) }] }],
+      limit: 2,
+    });
+    expect(first.request.body).not.toHaveProperty('after');
+    expect(first.parsed.next).toMatchObject({ cursor: '2', sliceCount: 2 });
+    const second = page(adapter, first.parsed.next!, {
+      results: [item('3', '2026-01-04T00:00:00Z'), item('4', '2026-01-05T00:00:00Z')],
+      paging: { next: { after: '4' } },
+    });
+    // The window (4) is full: a new query from the largest time read, cursor reset.
+    expect(second.parsed.next).toEqual({
+      since: '2026-01-01T00:00:00.000Z',
+      maxUpdatedAt: '2026-01-05T00:00:00.000Z',
+      sliceFrom: '2026-01-05T00:00:00.000Z',
+      sliceCount: 0,
+    });
+    expect(adapter.request(second.parsed.next!, BASE).body).toMatchObject({
+      filterGroups: [{ filters: [{ value: String(Date.parse('2026-01-05T00:00:00Z')) }] }],
+    });
+    // A window that cannot move forward is a loop, not an endless re-read.
+    const stuck = {
+      since: '2026-01-01T00:00:00.000Z',
+      sliceFrom: '2026-01-05T00:00:00.000Z',
+      sliceCount: 2,
+      cursor: '2',
+    };
+    expect(() =>
+      page(adapter, stuck, {
+        results: [item('5', '2026-01-05T00:00:00Z'), item('6', '2026-01-05T00:00:00Z')],
+        paging: { next: { after: '4' } },
+      }),
+    ).toThrow(PaginationLoopError);
+  });
+});
+
+describe('model descriptions', () => {
+  it('need updatedAtField and {since} for incremental runs, and POST for a body', () => {
+    const base = { path: '/x', pagination: { type: 'link' } };
+    expect(
+      modelSchema.safeParse({ ...base, updatedSinceParam: 'since' }).error?.issues[0],
+    ).toMatchObject({
+      path: ['updatedAtField'],
+    });
+    expect(
+      modelSchema.safeParse({ ...base, updatedAtField: 'u', incremental: { query: { a: 'b' } } })
+        .error?.issues[0],
+    ).toMatchObject({ path: ['incremental'] });
+    expect(modelSchema.safeParse({ ...base, body: { a: 1 } }).error?.issues[0]).toMatchObject({
+      path: ['body'],
+    });
+    expect(
+      modelSchema.safeParse({ ...base, headers: { Authorization: 'x' } }).error?.issues[0]?.message,
+    ).toMatch(/Authorization/);
   });
 });
 
@@ -138,10 +380,33 @@ describe('helpers', () => {
     expect(nextLink(null, base)).toBeUndefined();
   });
 
-  it('parseTimestamp reads ISO strings and epoch milliseconds', () => {
-    expect(parseTimestamp('2026-01-01T00:00:00Z')?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  it('parseTimestamp reads ISO strings, +0000 offsets, zone-less times as UTC, and epoch ms', () => {
+    const zone = process.env.TZ;
+    // A zone-less time must not depend on the server's zone.
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(parseTimestamp('2026-01-01T00:00:00Z')?.toISOString()).toBe(
+        '2026-01-01T00:00:00.000Z',
+      );
+      expect(parseTimestamp('2026-01-01 10:00:00')?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
+      expect(parseTimestamp('2026-01-01T10:00:00')?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
+      expect(parseTimestamp('2024-01-15T10:30:00.000+0000')?.toISOString()).toBe(
+        '2024-01-15T10:30:00.000Z',
+      );
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
     expect(parseTimestamp(1767225600000)?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
     expect(parseTimestamp('1767225600000')?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
     expect(parseTimestamp('yesterday')).toBeUndefined();
+  });
+
+  it('formatWatermark writes each format', () => {
+    const at = '2026-01-01T10:00:00.250Z';
+    expect(formatWatermark(at, 'iso')).toBe(at);
+    expect(formatWatermark(at, 'iso_seconds')).toBe('2026-01-01T10:00:00Z');
+    expect(formatWatermark(at, 'epoch_ms')).toBe('1767261600250');
+    expect(formatWatermark(at, 'epoch_seconds')).toBe('1767261600');
   });
 });

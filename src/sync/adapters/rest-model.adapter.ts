@@ -1,113 +1,145 @@
 import { readPath, readStringPath } from '../../common/json-path.js';
-import type { ApiConfig, ModelConfig } from '../../integrations/integrations-file.schema.js';
+import type { ModelConfig } from '../../providers/api-model.schema.js';
 import type { Checkpoint, FetchedRecord } from '../sync-run.js';
-import { nextLink } from './link-header.js';
+import { nextPosition, pageLimit, pageParams, type Position } from './pagination.js';
+import { type Feed, fillTemplate, requestSpec, type RequestSpec } from './request-spec.js';
 import {
+  PaginationLoopError,
   type ParsedPage,
+  type ProviderRequest,
   type ProviderResponse,
   type SyncAdapter,
   UnreadablePageError,
 } from './sync-adapter.js';
+import { formatWatermark, parseTimestamp } from './timestamps.js';
 
-/** Reads one model of a REST API as described in the integrations file. */
+/**
+ * Reads one model of a REST API as its description says: full runs page
+ * through the main request; incremental runs page through the changes after
+ * the watermark (re-slicing past a provider's result window), then through
+ * the tombstone feed, if the model has one.
+ */
 export class RestModelAdapter implements SyncAdapter {
   readonly incremental: boolean;
-  private readonly base: URL;
+  private readonly specs: Record<Feed, RequestSpec>;
 
-  constructor(
-    api: ApiConfig,
-    private readonly model: ModelConfig,
-  ) {
-    this.base = new URL(api.baseUrl.replace(/\/+$/, '') + model.path);
-    this.incremental = !!(model.updatedSinceParam && model.updatedAtField);
-  }
-
-  pageUrl(checkpoint: Checkpoint): URL {
-    const p = this.model.pagination;
-    if (p.type === 'link' && checkpoint.nextUrl) {
-      const url = new URL(checkpoint.nextUrl);
-      // Following a link to another host would hand it our bearer token.
-      if (url.origin !== this.base.origin)
-        throw new UnreadablePageError(`the next link leaves ${this.base.origin}`);
-      return url;
-    }
-    const url = new URL(this.base);
-    if (checkpoint.since && this.model.updatedSinceParam)
-      url.searchParams.set(this.model.updatedSinceParam, checkpoint.since);
-    const limit = 'limit' in p ? p.limit : undefined;
-    if (p.limitParam && limit) url.searchParams.set(p.limitParam, String(limit));
-    switch (p.type) {
-      case 'cursor':
-        if (checkpoint.cursor) url.searchParams.set(p.cursorParam, checkpoint.cursor);
-        break;
-      case 'page':
-        url.searchParams.set(p.pageParam, String(checkpoint.page ?? p.firstPage));
-        break;
-      case 'offset':
-        url.searchParams.set(p.offsetParam, String(checkpoint.offset ?? 0));
-        break;
-      case 'link':
-        break;
-    }
-    return url;
-  }
-
-  parse(response: ProviderResponse, checkpoint: Checkpoint): ParsedPage {
-    const items = this.model.itemsPath
-      ? readPath(response.body, this.model.itemsPath)
-      : response.body;
-    if (!Array.isArray(items)) {
-      throw new UnreadablePageError(`no array at "${this.model.itemsPath ?? '(body)'}"`);
-    }
-    const records = items.map((item) => this.toRecord(item));
-    const maxUpdatedAt = latest(checkpoint.maxUpdatedAt, records);
-    return {
-      records,
-      maxUpdatedAt,
-      next: this.nextCheckpoint(response, checkpoint, items.length, {
-        since: checkpoint.since,
-        maxUpdatedAt,
-      }),
+  constructor(private readonly model: ModelConfig) {
+    this.incremental = !!(model.updatedAtField && (model.updatedSinceParam || model.incremental));
+    this.specs = {
+      full: requestSpec(model, 'full'),
+      changes: requestSpec(model, 'changes'),
+      deletions: requestSpec(model, 'deletions'),
     };
   }
 
-  private nextCheckpoint(
-    response: ProviderResponse,
-    checkpoint: Checkpoint,
-    count: number,
-    carry: Checkpoint,
-  ): Checkpoint | undefined {
-    const p = this.model.pagination;
-    switch (p.type) {
-      case 'cursor': {
-        const cursor = readStringPath(response.body, p.nextCursorPath);
-        return cursor && count > 0 ? { ...carry, cursor } : undefined;
-      }
-      case 'page':
-        // A short page is the last one.
-        return count < p.limit
-          ? undefined
-          : { ...carry, page: (checkpoint.page ?? p.firstPage) + 1 };
-      case 'offset':
-        return count < p.limit ? undefined : { ...carry, offset: (checkpoint.offset ?? 0) + count };
-      case 'link': {
-        const next = nextLink(response.headers.get('link'), this.pageUrl(checkpoint));
-        return next ? { ...carry, nextUrl: next.href } : undefined;
-      }
-    }
+  start(watermark: string | undefined): Checkpoint {
+    if (!this.incremental || !watermark) return {};
+    // Changes indexed late at the provider carry times before the watermark:
+    // re-reading a window before it loses none (unchanged content is not rewritten).
+    const lookBackMs = (this.model.since?.lookBackSeconds ?? 0) * 1000;
+    const since = new Date(new Date(watermark).getTime() - lookBackMs).toISOString();
+    return { since, maxUpdatedAt: watermark };
   }
 
-  private toRecord(item: unknown): FetchedRecord {
+  request(checkpoint: Checkpoint, base: string): ProviderRequest {
+    const spec = this.specs[feedOf(checkpoint)];
+    if (checkpoint.nextUrl) {
+      const url = new URL(checkpoint.nextUrl);
+      // Following a link to another host would hand it our bearer token.
+      if (url.origin !== new URL(base).origin)
+        throw new UnreadablePageError(`the next page's URL leaves ${new URL(base).origin}`);
+      return { method: 'GET', url, headers: { ...spec.headers } };
+    }
+    const since = this.formattedSince(checkpoint);
+    const url = new URL(base + spec.path);
+    for (const [name, value] of Object.entries(spec.query)) {
+      url.searchParams.set(name, String(fillTemplate(value, since)));
+    }
+    const params = pageParams(spec.pagination, checkpoint);
+    const request: ProviderRequest = { method: spec.method, url, headers: { ...spec.headers } };
+    if (spec.method === 'POST') {
+      const template = (spec.body ?? {}) as Record<string, unknown>;
+      request.body = { ...(fillTemplate(template, since) as Record<string, unknown>), ...params };
+    } else {
+      for (const [name, value] of Object.entries(params)) url.searchParams.set(name, String(value));
+    }
+    return request;
+  }
+
+  parse(response: ProviderResponse, checkpoint: Checkpoint, request: ProviderRequest): ParsedPage {
+    const feed = feedOf(checkpoint);
+    const spec = this.specs[feed];
+    const items = spec.itemsPath ? readPath(response.body, spec.itemsPath) : response.body;
+    // An empty answer (204, a missing or null list) is an empty page, not a failure.
+    const list = items === undefined || items === null ? [] : items;
+    if (!Array.isArray(list)) {
+      throw new UnreadablePageError(`no array at "${spec.itemsPath ?? '(body)'}"`);
+    }
+    const records = list.map((item) => this.toRecord(item, feed === 'deletions'));
+    // Tombstones don't move the watermark: a change made while the run read
+    // its changes could carry an earlier time than a later deletion.
+    const maxUpdatedAt =
+      feed === 'deletions' ? checkpoint.maxUpdatedAt : latest(checkpoint.maxUpdatedAt, records);
+    const carry: Checkpoint = { since: checkpoint.since, maxUpdatedAt };
+    const position = nextPosition(spec.pagination, response, checkpoint, list.length, request.url);
+    return {
+      records,
+      maxUpdatedAt,
+      next: this.next(spec, checkpoint, carry, position, list.length),
+    };
+  }
+
+  private next(
+    spec: RequestSpec,
+    checkpoint: Checkpoint,
+    carry: Checkpoint,
+    position: Position | undefined,
+    count: number,
+  ): Checkpoint | undefined {
+    const feed = feedOf(checkpoint);
+    if (position) {
+      if (feed === 'deletions') return { ...carry, feed: 'deletions', ...position };
+      if (!spec.maxResults) return { ...carry, ...position };
+      const sliceCount = (checkpoint.sliceCount ?? 0) + count;
+      const limit = pageLimit(spec.pagination) ?? count;
+      if (sliceCount + limit <= spec.maxResults)
+        return { ...carry, ...position, sliceFrom: checkpoint.sliceFrom, sliceCount };
+      return { ...carry, ...this.reslice(checkpoint, carry.maxUpdatedAt) };
+    }
+    if (feed === 'changes' && this.model.deletions) return { ...carry, feed: 'deletions' };
+    return undefined;
+  }
+
+  /**
+   * The provider will not page past its result window: start a new query
+   * from the largest `updated at` read so far (the filter is inclusive, so
+   * records sharing that time are read again, never skipped).
+   */
+  private reslice(checkpoint: Checkpoint, maxUpdatedAt: string | undefined): Checkpoint {
+    const from = checkpoint.sliceFrom ?? checkpoint.since;
+    if (!maxUpdatedAt || (from && maxUpdatedAt <= from)) {
+      throw new PaginationLoopError(
+        `more than ${this.specs.changes.maxResults} records share one modification time; the result window cannot be re-sliced`,
+      );
+    }
+    return { sliceFrom: maxUpdatedAt, sliceCount: 0 };
+  }
+
+  private formattedSince(checkpoint: Checkpoint): string | undefined {
+    const since = checkpoint.sliceFrom ?? checkpoint.since;
+    return since ? formatWatermark(since, this.model.since?.format ?? 'iso') : undefined;
+  }
+
+  private toRecord(item: unknown, tombstone: boolean): FetchedRecord {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       throw new UnreadablePageError('an item is not a JSON object');
     }
     const externalId = readStringPath(item, this.model.idField);
     if (!externalId) throw new UnreadablePageError(`an item has no "${this.model.idField}"`);
-    const record: FetchedRecord = {
-      externalId,
-      data: item as Record<string, unknown>,
-      deleted: this.model.deletedField ? isTruthy(readPath(item, this.model.deletedField)) : false,
-    };
+    const deleted =
+      tombstone ||
+      (this.model.deletedField ? isTruthy(readPath(item, this.model.deletedField)) : false);
+    const record: FetchedRecord = { externalId, data: item as Record<string, unknown>, deleted };
     const updated = this.model.updatedAtField
       ? parseTimestamp(readPath(item, this.model.updatedAtField))
       : undefined;
@@ -116,19 +148,14 @@ export class RestModelAdapter implements SyncAdapter {
   }
 }
 
-function isTruthy(value: unknown): boolean {
-  return value === true || value === 'true' || value === 1;
+/** The feed a checkpoint reads: tombstones, the changes after `since`, or everything. */
+function feedOf(checkpoint: Checkpoint): Feed {
+  if (checkpoint.feed === 'deletions') return 'deletions';
+  return checkpoint.since ? 'changes' : 'full';
 }
 
-/** ISO 8601 strings, or epoch milliseconds (as number or digits). */
-export function parseTimestamp(value: unknown): Date | undefined {
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d{11,}$/.test(value))) {
-    const date = new Date(Number(value));
-    return Number.isNaN(date.getTime()) ? undefined : date;
-  }
-  if (typeof value !== 'string') return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+function isTruthy(value: unknown): boolean {
+  return value === true || value === 'true' || value === 1;
 }
 
 function latest(current: string | undefined, records: FetchedRecord[]): string | undefined {

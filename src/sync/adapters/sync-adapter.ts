@@ -1,8 +1,18 @@
 import type { Checkpoint, FetchedRecord } from '../sync-run.js';
 
+/** One request to a provider's API, before the token is added. */
+export interface ProviderRequest {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  /** JSON, for POST. */
+  body?: unknown;
+}
+
 export interface ProviderResponse {
   status: number;
   headers: Headers;
+  /** Parsed JSON; undefined for an empty answer (204, 304, no body). */
   body: unknown;
 }
 
@@ -15,19 +25,26 @@ export interface ParsedPage {
 }
 
 /**
- * How one model of one provider API is paged and read. The generic REST
- * adapter covers anything the integrations file can describe; providers
- * whose APIs need code implement the same interface.
+ * How one model of one provider API is paged and read. The REST adapter
+ * covers anything a model description can say; the same interface would
+ * take code for an API that descriptions cannot capture.
  */
 export interface SyncAdapter {
-  /** The URL of the page a checkpoint points at (the first page for a fresh run). */
-  pageUrl(checkpoint: Checkpoint): URL;
-  parse(response: ProviderResponse, checkpoint: Checkpoint): ParsedPage;
   /** Whether this model can fetch only what changed after a watermark. */
   readonly incremental: boolean;
+  /** Where a fresh run starts: everything, or the changes after `watermark`. */
+  start(watermark: string | undefined): Checkpoint;
+  /** The request of the page a checkpoint points at, on the connection's API base URL. */
+  request(checkpoint: Checkpoint, base: string): ProviderRequest;
+  parse(response: ProviderResponse, checkpoint: Checkpoint, request: ProviderRequest): ParsedPage;
 }
 
 /** The provider answered something the model's description cannot read. */
 export class UnreadablePageError extends Error {
   override readonly name = 'UnreadablePageError';
+}
+
+/** The provider (or the model's description) would page forever: the run ends now. */
+export class PaginationLoopError extends Error {
+  override readonly name = 'PaginationLoopError';
 }

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/**
+ * How a REST API is read by syncs: one schema for the catalogue's built-in
+ * providers and for `api:` in the integrations file, so anything a built-in
+ * provider can express, an operator can express for any OAuth2 API.
+ */
+
+export const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, - and _');
+
+/**
+ * A path into parsed JSON, dot-separated (`paging.next.after`). A key that
+ * itself contains dots (`@odata.nextLink`) is matched whole: see readPath.
+ */
+const fieldPath = z.string().min(1);
+
+const limit = z.number().int().min(1).max(10_000);
+const param = z.string().min(1);
+
+/** Pagination styles. Parameters go in the query string, or in the JSON body of a POST. */
+export const paginationSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('cursor'),
+    cursorParam: param,
+    nextCursorPath: fieldPath,
+    limitParam: param.optional(),
+    limit: limit.optional(),
+  }),
+  z.strictObject({
+    type: z.literal('page'),
+    pageParam: param,
+    firstPage: z.number().int().min(0).default(1),
+    limitParam: param,
+    limit: limit.default(100),
+    /** A flag in the body saying more pages follow (else a short page is the last). */
+    hasMorePath: fieldPath.optional(),
+  }),
+  z.strictObject({
+    type: z.literal('offset'),
+    offsetParam: param,
+    limitParam: param,
+    limit: limit.default(100),
+    hasMorePath: fieldPath.optional(),
+  }),
+  /** RFC 8288 `Link: <…>; rel="next"` headers. */
+  z.strictObject({
+    type: z.literal('link'),
+    limitParam: param.optional(),
+    limit: limit.optional(),
+  }),
+  /** The next page's URL in the body (Salesforce `nextRecordsUrl`, OData `@odata.nextLink`). */
+  z.strictObject({
+    type: z.literal('next_url'),
+    nextUrlPath: fieldPath,
+    limitParam: param.optional(),
+    limit: limit.optional(),
+  }),
+]);
+
+/** How the incremental watermark is written into a request. */
+export const watermarkFormats = ['iso', 'iso_seconds', 'epoch_ms', 'epoch_seconds'] as const;
+
+const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'is not an HTTP header name');
+const reservedHeader = (name: string) => /^(authorization|cookie|host)$/i.test(name);
+const headers = z
+  .record(headerName, z.string())
+  .refine((h) => !Object.keys(h).some(reservedHeader), 'may not set Authorization, Cookie or Host');
+
+/** One request: method, path, static query and headers, a JSON body template for POST. */
+const requestFields = {
+  method: z.enum(['GET', 'POST']).optional(),
+  path: z.string().regex(/^\//, 'must start with /'),
+  /** Values may hold `{since}`, the formatted watermark (SOQL `WHERE SystemModstamp > {since}`). */
+  query: z.record(param, z.string()).optional(),
+  headers: headers.optional(),
+  /** POST only; string values may hold `{since}`. */
+  body: z.json().optional(),
+  /** Where the items are; the body itself when absent. Missing or null items are an empty page. */
+  itemsPath: fieldPath.optional(),
+  pagination: paginationSchema,
+};
+
+/**
+ * Another request of the same model, given as changes to the main one:
+ * `incremental` (runs after a watermark) and `deletions` (a tombstone feed,
+ * read after the changes in incremental runs).
+ */
+const requestOverride = z.strictObject({
+  method: requestFields.method,
+  path: requestFields.path.optional(),
+  query: requestFields.query,
+  headers: requestFields.headers,
+  body: requestFields.body,
+  itemsPath: requestFields.itemsPath,
+  pagination: paginationSchema.optional(),
+  /**
+   * The provider returns at most this many results per query (HubSpot search:
+   * 10,000): past it, the run starts a new query from the largest `updated at`
+   * seen, so a large backlog is read in slices. Needs a request sorted by
+   * `updated at` ascending, with an inclusive `{since}` filter.
+   */
+  maxResults: z.number().int().min(1).optional(),
+});
+
+export const modelSchema = z
+  .strictObject({
+    ...requestFields,
+    idField: fieldPath.default('id'),
+    updatedAtField: fieldPath.optional(),
+    /** A field that marks a record deleted (`archived`, `IsDeleted`). */
+    deletedField: fieldPath.optional(),
+    /** Shorthand for an incremental run that adds `<param>={since}` to the main request. */
+    updatedSinceParam: param.optional(),
+    incremental: requestOverride.optional(),
+    deletions: requestOverride.optional(),
+    since: z
+      .strictObject({
+        format: z.enum(watermarkFormats).default('iso'),
+        /** Re-read this much before the watermark: late-indexed changes are not lost. */
+        lookBackSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 86_400)
+          .default(0),
+      })
+      .optional(),
+    /** Our record shape: field name → path in the provider's item (`properties.email`). */
+    fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), fieldPath).optional(),
+    /** Budgets of one run of this model (default: SYNC_MAX_PAGES, SYNC_MAX_RUN_MINUTES). */
+    maxPages: z.number().int().min(1).optional(),
+    maxRunMinutes: z.number().int().min(1).optional(),
+  })
+  .superRefine((model, ctx) => {
+    const problem = (path: PropertyKey[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    if ((model.incremental || model.updatedSinceParam) && !model.updatedAtField)
+      problem(['updatedAtField'], 'is required for incremental runs');
+    if (model.incremental && !usesSince(model.incremental) && !model.updatedSinceParam)
+      problem(['incremental'], 'must use {since} in its query or body');
+    for (const [where, request] of [
+      [[], model],
+      [['incremental'], model.incremental],
+      [['deletions'], model.deletions],
+    ] as const) {
+      if (!request) continue;
+      const method = request.method ?? (where.length ? model.method : undefined) ?? 'GET';
+      if (request.body !== undefined && method !== 'POST')
+        problem([...where, 'body'], 'needs method: POST');
+    }
+  });
+
+function usesSince(request: { query?: Record<string, string>; body?: unknown }): boolean {
+  return JSON.stringify([request.query ?? {}, request.body ?? null]).includes('{since}');
+}
+
+/** `*.salesforce.com` (any subdomain) or an exact host name. */
+export const hostPattern = z
+  .string()
+  .regex(
+    /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/,
+    'must be a host name or *.domain',
+  );
+
+export type PaginationConfig = z.infer<typeof paginationSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type RequestOverride = z.infer<typeof requestOverride>;
+export type WatermarkFormat = (typeof watermarkFormats)[number];

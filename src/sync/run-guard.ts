@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import type { Checkpoint, FetchedRecord } from './sync-run.js';
+
+/** Why a run must end now: the same request would page the provider forever. */
+export interface RunStop {
+  code: 'pagination_loop' | 'sync_page_budget_exceeded' | 'sync_time_budget_exceeded';
+  message: string;
+}
+
+export interface RunBudget {
+  maxPages: number;
+  maxRunMinutes: number;
+}
+
+/**
+ * Keeps one execution of a run finite. A provider that repeats a cursor or a
+ * next link (or answers every page with the same records) would otherwise
+ * be paged until the worker is killed; a repetition ends the run at once,
+ * and a page and time budget catch what no repetition shows (a cursor that
+ * changes while the pages never end).
+ */
+export class RunGuard {
+  private readonly seen = new Set<string>();
+  private lastPage?: string;
+
+  constructor(
+    private readonly budget: RunBudget,
+    /** When the run first started (earlier executions count). */
+    private readonly startedAt: Date,
+    /** Pages committed by earlier executions. */
+    private readonly pagesBefore: number,
+    start: Checkpoint,
+  ) {
+    this.seen.add(fingerprint(start));
+  }
+
+  /** Before fetching page number `pagesDone` (of this execution) at `now`. */
+  beforePage(pagesDone: number, now: Date): RunStop | undefined {
+    if (this.pagesBefore + pagesDone >= this.budget.maxPages) {
+      return {
+        code: 'sync_page_budget_exceeded',
+        message: `The run read ${this.budget.maxPages} pages without reaching the end`,
+      };
+    }
+    if (now.getTime() - this.startedAt.getTime() > this.budget.maxRunMinutes * 60_000) {
+      return {
+        code: 'sync_time_budget_exceeded',
+        message: `The run took longer than ${this.budget.maxRunMinutes} minutes`,
+      };
+    }
+    return undefined;
+  }
+
+  /** After a page: does following `next` repeat a position, or did the page repeat the last one? */
+  afterPage(
+    records: readonly FetchedRecord[],
+    current: Checkpoint,
+    next: Checkpoint | undefined,
+  ): RunStop | undefined {
+    const page = records.length ? `${current.feed ?? ''}:${contentOf(records)}` : undefined;
+    if (page && page === this.lastPage) {
+      return {
+        code: 'pagination_loop',
+        message: 'The provider answered two pages in a row with the same records',
+      };
+    }
+    this.lastPage = page;
+    if (!next) return undefined;
+    const position = fingerprint(next);
+    if (this.seen.has(position)) {
+      return {
+        code: 'pagination_loop',
+        message: 'The provider repeated a cursor or next-page link it had already given',
+      };
+    }
+    this.seen.add(position);
+    return undefined;
+  }
+}
+
+/** A page's place in the provider's pages (the watermark carried along does not count). */
+function fingerprint(checkpoint: Checkpoint): string {
+  const { feed, cursor, page, offset, nextUrl, sliceFrom } = checkpoint;
+  return JSON.stringify([feed, cursor, page, offset, nextUrl, sliceFrom]);
+}
+
+function contentOf(records: readonly FetchedRecord[]): string {
+  const hash = createHash('sha256');
+  for (const record of records) hash.update(record.externalId).update('\0');
+  return hash.digest('base64url');
+}
