@@ -1,4 +1,4 @@
-import type { StoredRecord } from '../sync/records.repository.js';
+import type { MappedRecord } from '../sync/sync.service.js';
 import type { SyncRun } from '../sync/sync-run.js';
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
@@ -23,9 +23,11 @@ export function syncRunView(run: SyncRun) {
   };
 }
 
-export function recordView(record: StoredRecord) {
+/** `fields`: the record in our shape, where the model maps one; `data`: the provider's item as it came. */
+export function recordView(record: MappedRecord) {
   return {
     id: record.externalId,
+    fields: record.fields ?? null,
     data: record.data,
     providerUpdatedAt: iso(record.providerUpdatedAt),
     modifiedAt: record.modifiedAt.toISOString(),

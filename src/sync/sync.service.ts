@@ -15,10 +15,14 @@ import {
   RecordsRepository,
   type StoredRecord,
 } from './records.repository.js';
+import { mapFields } from './record-fields.js';
 import type { SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
 
 const JOB_ATTEMPTS = 5;
+
+/** A stored record with its fields in our shape (when the model maps them). */
+export type MappedRecord = StoredRecord & { fields?: Record<string, unknown> };
 
 /** The job id of a (connection, model) pair: a second trigger while one is queued or running adds nothing. */
 export function syncJobId(connectionId: string, model: string): string {
@@ -98,9 +102,11 @@ export class SyncService {
     connectionId: string,
     model: string,
     options: RecordListOptions,
-  ): Promise<StoredRecord[]> {
+  ): Promise<MappedRecord[]> {
     const connection = assertCallerMayUse(caller, await this.connections.findById(connectionId));
-    return this.records.list(connection.id, model, options);
+    const fields = this.integrations.get(connection.integrationKey)?.api?.models[model]?.fields;
+    const records = await this.records.list(connection.id, model, options);
+    return records.map((record) => ({ ...record, fields: mapFields(fields, record.data) }));
   }
 
   private async start(

@@ -1,6 +1,11 @@
 import type { ProviderDefinitionInput } from '../provider-definition.js';
+import { hubspotProvider } from './hubspot.provider.js';
 import { oauth2Provider } from './oauth2.provider.js';
 import { oidcProvider } from './oidc.provider.js';
 
 /** The built-in catalogue, one file per provider. */
-export const builtInProviders: readonly ProviderDefinitionInput[] = [oauth2Provider, oidcProvider];
+export const builtInProviders: readonly ProviderDefinitionInput[] = [
+  hubspotProvider,
+  oauth2Provider,
+  oidcProvider,
+];
