@@ -5,6 +5,7 @@ import { canUseIntegration } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { ProviderCatalogue } from '../providers/provider-catalogue.js';
+import { providerView } from './provider.view.js';
 
 /** What can be connected: the built-in providers and this deployment's integrations. No secrets. */
 @Controller('v1')
@@ -17,18 +18,7 @@ export class CatalogueController {
   @Get('providers')
   @RequireService()
   listProviders() {
-    return {
-      data: this.providers.list().map((p) => ({
-        name: p.name,
-        displayName: p.displayName,
-        kind: p.kind,
-        docsUrl: p.docsUrl ?? null,
-        authorizationUrl: p.auth.authorizationUrl ?? null,
-        tokenUrl: p.auth.tokenUrl ?? null,
-        scopeSeparator: p.auth.scopeSeparator,
-        requiredIntegrationFields: p.requiredIntegrationFields,
-      })),
-    };
+    return { data: this.providers.list().map(providerView) };
   }
 
   @Get('integrations')

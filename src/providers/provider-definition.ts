@@ -87,7 +87,17 @@ export const providerApiSchema = z
         path: ['allowedHosts'],
         message: 'is required with baseUrlFromExtra',
       });
+    if (api.baseUrl && !hostAllowed(new URL(api.baseUrl).hostname, api.allowedHosts))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowedHosts'],
+        message: `must include the host of baseUrl`,
+      });
   });
+
+function hostAllowed(host: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) : host === p));
+}
 
 export const providerDefinitionSchema = z
   .strictObject({

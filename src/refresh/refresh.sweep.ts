@@ -3,10 +3,21 @@ import { AppConfig } from '../config/app-config.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
+import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { IntegrationHealth } from './integration-health.js';
 
 const BATCH = 1_000;
+
+/**
+ * How long a grant may stay unrefreshed: the configured idle period, but at
+ * most half the provider's refresh-token idle lifetime (Pipedrive: 60 days),
+ * so a quiet connection's refresh token never dies of disuse.
+ */
+export function idleSecondsFor(integration: Integration, configured: number): number {
+  const lifetime = integration.refreshTokenIdleSeconds;
+  return lifetime ? Math.min(configured, Math.floor(lifetime / 2)) : configured;
+}
 
 /**
  * Finds connections due for a proactive refresh (close to expiry, or idle
@@ -31,17 +42,18 @@ export class RefreshSweep {
     const { refreshMarginSeconds, idleRefreshSeconds } = this.config.tokens;
     // Connections of integrations not configured here are left alone, not
     // failed; an integration whose client the provider rejects waits out its hold.
-    const keys: string[] = [];
+    const byIdle = new Map<number, string[]>();
     for (const integration of this.integrations.list()) {
-      if (!(await this.health.isHeld(integration.key))) keys.push(integration.key);
+      if (await this.health.isHeld(integration.key)) continue;
+      const idle = idleSecondsFor(integration, idleRefreshSeconds);
+      byIdle.set(idle, [...(byIdle.get(idle) ?? []), integration.key]);
     }
-    const due = await this.connections.dueForRefresh(
-      keys,
-      now,
-      refreshMarginSeconds,
-      idleRefreshSeconds,
-      BATCH,
-    );
+    const due: string[] = [];
+    for (const [idle, keys] of byIdle) {
+      due.push(
+        ...(await this.connections.dueForRefresh(keys, now, refreshMarginSeconds, idle, BATCH)),
+      );
+    }
     for (const connectionId of due) {
       await this.queue.enqueue(
         'refresh.connection',

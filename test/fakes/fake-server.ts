@@ -50,16 +50,17 @@ export class FakeServer {
     return this;
   }
 
-  async start(port = 0): Promise<this> {
+  /** On 127.0.0.1, or another loopback address (a second "host" for SSRF tests). */
+  async start(port = 0, host = '127.0.0.1'): Promise<this> {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         res.statusCode = 500;
         res.end(String(error));
       });
     });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, host, resolve));
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.baseUrl = `http://${host}:${(server.address() as AddressInfo).port}`;
     return this;
   }
 

@@ -1,0 +1,34 @@
+import type { ProviderDefinition } from '../providers/provider-definition.js';
+
+/** A catalogue entry as `GET /v1/providers` shows it (the catalogue holds no secrets). */
+export function providerView(p: ProviderDefinition) {
+  return {
+    name: p.name,
+    displayName: p.displayName,
+    kind: p.kind,
+    docsUrl: p.docsUrl,
+    authorizationUrl: p.auth.authorizationUrl ?? null,
+    tokenUrl: p.auth.tokenUrl ?? null,
+    revocationUrl: p.revocation === 'none' ? null : (p.auth.revocationUrl ?? null),
+    scopeSeparator: p.auth.scopeSeparator,
+    tokenEndpointAuthMethod: p.auth.tokenEndpointAuthMethod,
+    pkce: p.auth.pkce,
+    defaultTokenLifetimeSeconds: p.auth.defaultTokenLifetimeSeconds,
+    refreshTokenIdleDays: p.auth.refreshTokenIdleDays,
+    tokenExtras: Object.keys(p.token.extras),
+    account: p.account.type,
+    api: p.api && {
+      baseUrl: p.api.baseUrl ?? null,
+      baseUrlFromExtra: p.api.baseUrlFromExtra ?? null,
+      allowedHosts: p.api.allowedHosts,
+      models: Object.entries(p.api.models).map(([name, model]) => ({
+        name,
+        incremental: !!(model.updatedAtField && (model.incremental || model.updatedSinceParam)),
+        tombstones: !!model.deletions,
+        fields: Object.keys(model.fields ?? {}),
+      })),
+    },
+    requiredIntegrationFields: p.requiredIntegrationFields,
+    quirks: p.quirks,
+  };
+}
