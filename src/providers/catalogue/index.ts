@@ -3,10 +3,12 @@ import { hubspotProvider } from './hubspot.provider.js';
 import { oauth2Provider } from './oauth2.provider.js';
 import { oidcProvider } from './oidc.provider.js';
 import { pipedriveProvider } from './pipedrive.provider.js';
+import { salesforceProvider } from './salesforce.provider.js';
 
 /** The built-in catalogue, one file per provider. */
 export const builtInProviders: readonly ProviderDefinitionInput[] = [
   hubspotProvider,
+  salesforceProvider,
   pipedriveProvider,
   oauth2Provider,
   oidcProvider,
