@@ -124,6 +124,62 @@ describe('parseIntegrations', () => {
     expect(() => parseIntegrations(text, options(), 'INTEGRATIONS_FILE')).toThrow(message);
   });
 
+  it('a built-in provider needs only credentials; URL overrides keep the rest of its definition', () => {
+    const yaml = `
+integrations:
+  - key: sf-sandbox
+    provider: salesforce
+    clientId: c
+    clientSecret: \${CLIENT_SECRET}
+    scopes: [api, refresh_token]
+    tokenUrl: https://test.salesforce.com/services/oauth2/token
+  - key: hs
+    provider: hubspot
+    clientId: c
+    clientSecret: s
+    api:
+      baseUrl: https://hubspot-proxy.example.com
+      models:
+        tickets: { path: /crm/v3/objects/tickets, itemsPath: results, pagination: { type: link } }
+`;
+    const [salesforce, hubspot] = parseIntegrations(yaml, options());
+    expect(salesforce).toMatchObject({
+      tokenUrl: 'https://test.salesforce.com/services/oauth2/token',
+      authorizationUrl: 'https://login.salesforce.com/services/oauth2/authorize',
+      tokenEndpointAuthMethod: 'client_secret_post',
+      defaultTokenLifetimeSeconds: 7200,
+      tokenResponse: { extras: { instanceUrl: 'instance_url' } },
+      api: { baseUrlFromExtra: 'instanceUrl', allowedHosts: ['*.salesforce.com', '*.force.com'] },
+    });
+    // The override pins the host; the provider's models stay, the integration's are added.
+    expect(hubspot!.api).toMatchObject({ baseUrl: 'https://hubspot-proxy.example.com' });
+    expect(hubspot!.api!.baseUrlFromExtra).toBeUndefined();
+    expect(Object.keys(hubspot!.api!.models)).toEqual([
+      'contacts',
+      'companies',
+      'deals',
+      'tickets',
+    ]);
+  });
+
+  it('a generic integration can take its API host from a token extra, within allowed hosts', () => {
+    const yaml = acme.replace(
+      '      baseUrl: https://api.acme.example',
+      '      baseUrlFromExtra: apiDomain\n      allowedHosts: ["*.acme.example"]',
+    );
+    expect(() => parseIntegrations(yaml, options())).toThrow(
+      /api\.baseUrlFromExtra: "apiDomain" is not a token extra/,
+    );
+    const [integration] = parseIntegrations(
+      yaml.replace('    scopes:', '    tokenExtras: { apiDomain: api_domain }\n    scopes:'),
+      options(),
+    );
+    expect(integration!.api).toMatchObject({
+      baseUrlFromExtra: 'apiDomain',
+      allowedHosts: ['*.acme.example'],
+    });
+  });
+
   it('allows http provider URLs on loopback only when explicitly enabled', () => {
     const loopback = acme.replaceAll('https://auth.acme.example', 'http://127.0.0.1:9000');
     expect(() => parseIntegrations(loopback, options())).toThrow(

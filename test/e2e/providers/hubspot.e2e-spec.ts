@@ -69,6 +69,31 @@ describe('HubSpot contract', () => {
     expect(lifetime).toBeLessThanOrEqual(1_800_000);
   });
 
+  it('a client authenticating with HTTP Basic instead is refused, as HubSpot refuses it (BAD_CLIENT_ID)', async () => {
+    const wrong = await startContract({
+      provider: 'hubspot',
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      scopes: SCOPES,
+      entry: {
+        authorizationUrl: `${fake.baseUrl}/oauth/authorize`,
+        tokenUrl: `${fake.baseUrl}/oauth/v3/token`,
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        api: { baseUrl: fake.baseUrl },
+      },
+    });
+    try {
+      const landed = await wrong.connect('tenant-hubspot-basic');
+      expect(landed.searchParams.get('error')).toBe('token_exchange_failed');
+      expect(fake.server.hits(/^\/oauth\/v3\/token$/).at(-1)).toMatchObject({
+        status: 400,
+        authorization: expect.stringMatching(/^Basic /),
+      });
+    } finally {
+      await wrong.stop();
+    }
+  });
+
   it('a full sync of contacts, companies and deals stores every record exactly once, mapped and raw', async () => {
     for (const model of ['contacts', 'companies', 'deals'] as const) {
       const run = await c.sync(id, model);

@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import { RunGuard } from './run-guard.js';
+import type { FetchedRecord } from './sync-run.js';
+
+const records = (...ids: string[]): FetchedRecord[] =>
+  ids.map((externalId) => ({ externalId, data: {}, deleted: false }));
+const budget = { maxPages: 5, maxRunMinutes: 10 };
+const start = new Date('2026-01-01T00:00:00Z');
+
+describe('RunGuard', () => {
+  it('stops a cursor or next link that repeats one already given', () => {
+    const guard = new RunGuard(budget, start, 0, {});
+    expect(guard.afterPage(records('1'), {}, { cursor: 'a' })).toBeUndefined();
+    expect(guard.afterPage(records('2'), { cursor: 'a' }, { cursor: 'b' })).toBeUndefined();
+    expect(guard.afterPage(records('3'), { cursor: 'b' }, { cursor: 'a' })).toMatchObject({
+      code: 'pagination_loop',
+    });
+    const links = new RunGuard(budget, start, 0, { nextUrl: 'https://x/p2' });
+    expect(
+      links.afterPage(records('1'), { nextUrl: 'https://x/p2' }, { nextUrl: 'https://x/p2' }),
+    ).toMatchObject({
+      code: 'pagination_loop',
+    });
+  });
+
+  it('stops a page that repeats the one before (a provider ignoring the page parameter)', () => {
+    const guard = new RunGuard(budget, start, 0, {});
+    expect(guard.afterPage(records('1', '2'), {}, { page: 2 })).toBeUndefined();
+    expect(guard.afterPage(records('1', '2'), { page: 2 }, { page: 3 })).toMatchObject({
+      code: 'pagination_loop',
+    });
+    // Empty pages repeat without being a loop.
+    const empty = new RunGuard(budget, start, 0, {});
+    expect(empty.afterPage([], {}, { page: 2 })).toBeUndefined();
+    expect(empty.afterPage([], { page: 2 }, undefined)).toBeUndefined();
+  });
+
+  it('the same position in another feed, or a new slice of the window, is not a repetition', () => {
+    const guard = new RunGuard(budget, start, 0, { since: 's' });
+    expect(
+      guard.afterPage(records('1'), { since: 's' }, { since: 's', feed: 'deletions' }),
+    ).toBeUndefined();
+    expect(
+      guard.afterPage(
+        records('2'),
+        { feed: 'deletions' },
+        { since: 's', sliceFrom: 't', sliceCount: 0 },
+      ),
+    ).toBeUndefined();
+  });
+
+  it('has a page budget (counting earlier executions) and a time budget', () => {
+    const guard = new RunGuard(budget, start, 3, {});
+    expect(guard.beforePage(1, start)).toBeUndefined();
+    expect(guard.beforePage(2, start)).toMatchObject({ code: 'sync_page_budget_exceeded' });
+    expect(guard.beforePage(0, new Date(start.getTime() + 11 * 60_000))).toMatchObject({
+      code: 'sync_time_budget_exceeded',
+    });
+  });
+});
