@@ -12,17 +12,13 @@ import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { workValiditySeconds } from '../refresh/refresh-policy.js';
 import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
 import { adapterFor } from './adapters/adapter-for.js';
-import {
-  PaginationLoopError,
-  type ParsedPage,
-  type SyncAdapter,
-  UnreadablePageError,
-} from './adapters/sync-adapter.js';
+import type { ParsedPage, SyncAdapter } from './adapters/sync-adapter.js';
 import { ProviderApiClient, TokenRejectedError } from './provider-api.client.js';
 import { RecordsRepository } from './records.repository.js';
 import type { Checkpoint, SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
-import { RunGuard, type RunStop } from './run-guard.js';
+import { RunFailure, stopIf, terminalFailure, watermarkOf } from './run-outcome.js';
+import { RunGuard } from './run-guard.js';
 
 export interface RunContext {
   /** Failed attempts so far, and whether this is the last one BullMQ will make. */
@@ -37,16 +33,6 @@ export type RunOutcome = 'succeeded' | 'failed' | 'skipped';
 const PAGE_ATTEMPTS = 3;
 const PAGE_BACKOFF_BASE_MS = 250;
 const PAGE_BACKOFF_CAP_MS = 4_000;
-
-/** Why a run ends without retrying: the same request would fail the same way. */
-class RunFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Executes one sync run, page by page: fetch, then write the page's records
@@ -268,38 +254,4 @@ export class SyncRunner {
     });
     throw error;
   }
-}
-
-function stopIf(stop: RunStop | undefined): void {
-  if (stop) throw new RunFailure(stop.code, stop.message);
-}
-
-/**
- * The next run's watermark: the largest provider time seen, but never past
- * the moment this run started. A record changed while a full run paged
- * (after its own page was read) can carry an earlier time than a record
- * read later; the cap makes the next incremental run read it again.
- */
-function watermarkOf(
-  maxUpdatedAt: string | undefined,
-  startedAt: Date | undefined,
-): string | undefined {
-  if (!maxUpdatedAt || !startedAt) return maxUpdatedAt;
-  return maxUpdatedAt < startedAt.toISOString() ? maxUpdatedAt : startedAt.toISOString();
-}
-
-/** Failures no retry can fix; the run ends now (and the job completes, so nothing loops). */
-function terminalFailure(error: unknown): { code: string; message: string } | undefined {
-  if (error instanceof RunFailure) return { code: error.code, message: error.message };
-  if (error instanceof UnreadablePageError)
-    return { code: 'provider_response_unreadable', message: error.message };
-  if (error instanceof PaginationLoopError)
-    return { code: 'pagination_loop', message: error.message };
-  if (error instanceof AppError && (error.kind === 'conflict' || error.kind === 'not_found')) {
-    // needs_reauth (a dead refresh token), a revoked or deleted connection.
-    return { code: error.code, message: error.message };
-  }
-  if (error instanceof ProviderError && !error.detail.transient)
-    return { code: error.code, message: error.message };
-  return undefined;
 }
