@@ -37,13 +37,18 @@ export function apiHostProblem(
   patterns: readonly string[],
   allowInsecureLoopback: boolean,
 ): string | undefined {
-  if (allowInsecureLoopback && isLoopbackUrl(url) && /^https?:$/.test(url.protocol))
-    return undefined;
-  if (url.protocol !== 'https:') return `${url.origin} is not https`;
   if (url.username || url.password) return 'carries credentials';
+  // Tests and the demo only: 127.0.0.1 and localhost, nothing else (not even other loopback addresses).
+  const testHost = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+  if (allowInsecureLoopback && testHost && /^https?:$/.test(url.protocol)) return undefined;
+  if (url.protocol !== 'https:') return `${url.origin} is not https`;
   const host = url.hostname.toLowerCase();
-  const allowed = patterns.some((pattern) =>
+  return hostMatches(host, patterns) ? undefined : `${host} is not one of ${patterns.join(', ')}`;
+}
+
+/** `*.salesforce.com` matches any subdomain (not the bare domain); a plain name matches itself. */
+export function hostMatches(host: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) =>
     pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern,
   );
-  return allowed ? undefined : `${host} is not one of ${patterns.join(', ')}`;
 }

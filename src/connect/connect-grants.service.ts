@@ -62,11 +62,16 @@ export class ConnectGrants {
     return connection.id;
   }
 
-  /** A grant we refuse (or no longer keep) is revoked, so it does not linger at the provider. */
+  /**
+   * A grant we refuse (or no longer keep) is revoked, so it does not linger
+   * at the provider; except where revoking would end every grant of the user
+   * and app (`revokeSupersededGrants: false`), including a connection we keep.
+   */
   async refuse(
     integration: Integration,
     tokens: Pick<Tokens, 'accessToken' | 'refreshToken'>,
   ): Promise<void> {
+    if (!integration.revokeSupersededGrants) return;
     const [token, hint] = tokens.refreshToken
       ? ([tokens.refreshToken, 'refresh_token'] as const)
       : ([tokens.accessToken, 'access_token'] as const);

@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { PendingGrantsRepository } from '../connections/pending-grants.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
+import { ApiHostRefusedError, resolveApiBase } from '../integrations/api-base.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { AccountLookupClient } from '../oauth/account-lookup.client.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
@@ -112,6 +113,7 @@ export class OAuthCallbackService {
       throw new FlowFailure(providerError === 'access_denied' ? 'access_denied' : 'provider_error');
 
     const tokens = await this.exchange(integration, request, state, flow);
+    await this.assertApiHostAllowed(integration, tokens);
     const missing = missingScopes(integration, tokens.scopes);
     if (missing.length) {
       await this.grants.refuse(integration, tokens);
@@ -123,11 +125,7 @@ export class OAuthCallbackService {
       .identify(integration, tokens, flow.endUserId)
       .catch(async (error: unknown) => {
         await this.grants.refuse(integration, tokens);
-        // A token response naming an API host outside the provider's: nothing was sent there.
-        const hostRefused = error instanceof AppError && error.code === 'api_host_not_allowed';
-        throw new FlowFailure(hostRefused ? 'api_host_not_allowed' : 'account_lookup_failed', {
-          cause: error,
-        });
+        throw new FlowFailure('account_lookup_failed', { cause: error });
       });
     const owner = { tenantId: flow.tenantId, endUserId: flow.endUserId, sessionId: flow.sessionId };
     if (!integration.requireFinalize) return this.grants.store(integration, owner, account, tokens);
@@ -150,6 +148,23 @@ export class OAuthCallbackService {
       expiresAt: new Date(this.clock.now().getTime() + this.config.connect.flowTtlSeconds * 1000),
     });
     return { sessionId: flow.sessionId, token };
+  }
+
+  /**
+   * A connection whose API host comes from the token answer (Salesforce
+   * `instance_url`, Pipedrive `api_domain`) is refused at once when that
+   * host is not the provider's: no token is sent there, and the grant is
+   * given back. (A host that changes on a later refresh fails its syncs instead.)
+   */
+  private async assertApiHostAllowed(integration: Integration, tokens: TokenResult): Promise<void> {
+    if (!integration.api?.baseUrlFromExtra) return;
+    try {
+      resolveApiBase(integration.api, tokens.extras, this.config.allowInsecureLoopbackProviders);
+    } catch (error) {
+      if (!(error instanceof ApiHostRefusedError)) throw error;
+      await this.grants.refuse(integration, tokens);
+      throw new FlowFailure('api_host_not_allowed', { cause: error });
+    }
   }
 
   private async exchange(

@@ -34,8 +34,13 @@ function withoutTrailingSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function hostRefused(why: string): ProviderError {
-  return new ProviderError('api_host_not_allowed', `The API host is not allowed: ${why}`, {
-    transient: false,
-  });
+/** A token answer named an API host the provider's definition does not allow; nothing was sent there. */
+export class ApiHostRefusedError extends ProviderError {
+  constructor(why: string) {
+    super('api_host_not_allowed', `The API host is not allowed: ${why}`, { transient: false });
+  }
+}
+
+function hostRefused(why: string): ApiHostRefusedError {
+  return new ApiHostRefusedError(why);
 }

@@ -1,3 +1,4 @@
+import { isIncremental } from '../providers/api-model.schema.js';
 import type { ProviderDefinition } from '../providers/provider-definition.js';
 
 /** A catalogue entry as `GET /v1/providers` shows it (the catalogue holds no secrets). */
@@ -23,7 +24,7 @@ export function providerView(p: ProviderDefinition) {
       allowedHosts: p.api.allowedHosts,
       models: Object.entries(p.api.models).map(([name, model]) => ({
         name,
-        incremental: !!(model.updatedAtField && (model.incremental || model.updatedSinceParam)),
+        incremental: isIncremental(model),
         tombstones: !!model.deletions,
         fields: Object.keys(model.fields ?? {}),
       })),

@@ -5,7 +5,7 @@ import { ResponseTooLargeError } from '../infra/http/guarded-fetch.js';
 import { meaningOf } from './token-endpoint-answer.js';
 
 /** The grant itself is dead (RFC 6749 §5.2 `invalid_grant`, or the provider's own code): the user must reconnect. */
-export function isDeadGrant(error: unknown): error is ProviderError {
+export function isDeadGrant(error: unknown): boolean {
   return error instanceof ProviderError && error.code === 'grant_rejected';
 }
 
@@ -15,7 +15,7 @@ export function isDeadGrant(error: unknown): error is ProviderError {
  * app). No user's grant is at fault; every connection of the integration
  * waits for the operator.
  */
-export function isClientRejected(error: unknown): error is ProviderError {
+export function isClientRejected(error: unknown): boolean {
   return error instanceof ProviderError && error.code === 'client_rejected';
 }
 

@@ -129,6 +129,17 @@ export const modelSchema = z
       .optional(),
     /** Our record shape: field name → path in the provider's item (`properties.email`). */
     fields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), fieldPath).optional(),
+    /**
+     * An answer meaning a stored position (query locator, page token) has
+     * expired: the feed is read again from its first page.
+     */
+    staleCursor: z
+      .strictObject({
+        status: z.number().int().min(400).max(599).optional(),
+        bodyPath: fieldPath,
+        equals: z.string().min(1),
+      })
+      .optional(),
     /** Budgets of one run of this model (default: SYNC_MAX_PAGES, SYNC_MAX_RUN_MINUTES). */
     maxPages: z.number().int().min(1).optional(),
     maxRunMinutes: z.number().int().min(1).optional(),
@@ -140,6 +151,10 @@ export const modelSchema = z
       problem(['updatedAtField'], 'is required for incremental runs');
     if (model.incremental && !usesSince(model.incremental) && !model.updatedSinceParam)
       problem(['incremental'], 'must use {since} in its query or body');
+    // Tombstones are read after the changes of an incremental run; full runs find deletions by absence.
+    if (model.deletions && !isIncremental(model))
+      problem(['deletions'], 'needs incremental runs (updatedSinceParam or incremental)');
+    if (usesSince(model)) problem(['query'], 'only incremental and deletions may use {since}');
     for (const [where, request] of [
       [[], model],
       [['incremental'], model.incremental],
@@ -151,6 +166,15 @@ export const modelSchema = z
         problem([...where, 'body'], 'needs method: POST');
     }
   });
+
+/** Whether a model can read only what changed after a watermark. */
+export function isIncremental(model: {
+  updatedAtField?: string;
+  updatedSinceParam?: string;
+  incremental?: unknown;
+}): boolean {
+  return !!(model.updatedAtField && (model.updatedSinceParam || model.incremental));
+}
 
 function usesSince(request: { query?: Record<string, string>; body?: unknown }): boolean {
   return JSON.stringify([request.query ?? {}, request.body ?? null]).includes('{since}');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostMatches } from '../common/url-policy.js';
 import { hostPattern, modelSchema, slug } from './api-model.schema.js';
 
 /**
@@ -87,17 +88,13 @@ export const providerApiSchema = z
         path: ['allowedHosts'],
         message: 'is required with baseUrlFromExtra',
       });
-    if (api.baseUrl && !hostAllowed(new URL(api.baseUrl).hostname, api.allowedHosts))
+    if (api.baseUrl && !hostMatches(new URL(api.baseUrl).hostname, api.allowedHosts))
       ctx.addIssue({
         code: 'custom',
         path: ['allowedHosts'],
         message: `must include the host of baseUrl`,
       });
   });
-
-function hostAllowed(host: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => (p.startsWith('*.') ? host.endsWith(p.slice(1)) : host === p));
-}
 
 export const providerDefinitionSchema = z
   .strictObject({
@@ -145,9 +142,10 @@ export const providerDefinitionSchema = z
     /** Integration fields this provider cannot default and the integrations file must give. */
     requiredIntegrationFields: z.array(z.enum(['authorizationUrl', 'tokenUrl', 'issuer', 'api'])),
     /**
-     * Revoke the old refresh token when a reconnect replaces it. Only safe
-     * where each authorization is its own grant: providers that keep one
-     * grant per user and client would revoke the new tokens with the old.
+     * Each authorization is its own grant: a refresh token a reconnect
+     * replaces, or a grant the callback refuses, is revoked. False where
+     * revoking ends every grant of the user and app (Pipedrive uninstalls
+     * the app): revoking would take the user's other connection with it.
      */
     revokeSupersededGrants: z.boolean(),
     /** What is unusual about this provider, for the README's provider table. */

@@ -1,3 +1,4 @@
+import { isIncremental } from './api-model.schema.js';
 import type { ProviderDefinition } from './provider-definition.js';
 
 /** The README's "Supported providers" table sits between these markers, generated from the catalogue. */
@@ -22,7 +23,7 @@ export function renderProvidersTable(providers: readonly ProviderDefinition[]): 
       ? Object.entries(api.models)
           .map(([name, m]) => {
             const traits = [
-              m.updatedAtField && (m.incremental || m.updatedSinceParam) ? 'incremental' : 'full',
+              isIncremental(m) ? 'incremental' : 'full',
               m.deletions ? 'tombstones' : undefined,
             ].filter(Boolean);
             return `\`${name}\` (${traits.join(', ')})`;

@@ -1,4 +1,5 @@
 import type { Connection, TokenSet } from '../connections/connection.js';
+import { RefreshHeldError } from './refresh-held.error.js';
 
 /** What a caller needs of a connection's tokens. */
 export interface Freshness {
@@ -75,4 +76,24 @@ const WORK_MARGIN_SECONDS = 60;
 export function workValiditySeconds(expiresAt: Date, obtainedAt: Date): number {
   const lifetime = (expiresAt.getTime() - obtainedAt.getTime()) / 1000;
   return Math.max(0, Math.min(WORK_MARGIN_SECONDS, Math.floor(lifetime / 2)));
+}
+
+const COOLDOWN_BASE_MS = 60_000;
+const COOLDOWN_CAP_MS = 3_600_000;
+
+/** After the n-th consecutive failure that retrying does not fix: 1 min, doubling to 1 h. */
+export function coolDownUntil(failures: number, now: Date): Date {
+  const ms = Math.min(COOLDOWN_BASE_MS * 2 ** Math.min(failures - 1, 20), COOLDOWN_CAP_MS);
+  return new Date(now.getTime() + ms);
+}
+
+/** A connection cooling down after such a failure: no provider call, a retryable 503. */
+export function assertNotCoolingDown(connection: Connection, now: Date): void {
+  const until = connection.refreshRetryAt;
+  if (!until || until <= now) return;
+  throw new RefreshHeldError(
+    'refresh_failing',
+    `The last refresh failed (${connection.lastRefreshError ?? 'provider_error'}) in a way retrying at once does not fix; retry later`,
+    Math.ceil((until.getTime() - now.getTime()) / 1000),
+  );
 }

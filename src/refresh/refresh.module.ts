@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { IntegrationEventsRepository } from './integration-events.repository.js';
-import { IntegrationHealth } from './integration-health.js';
+import { IntegrationHealth } from './integration-health.service.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';

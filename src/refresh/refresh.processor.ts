@@ -1,18 +1,12 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import {
-  ConflictError,
-  NotFoundError,
-  ProviderError,
-  UnavailableError,
-} from '../common/errors/app-error.js';
+import { ConflictError, NotFoundError, ProviderError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobWorkers, RetryLater } from '../infra/queue/job-workers.js';
 import { proactiveFreshness } from './refresh-policy.js';
+import { RefreshHeldError } from './refresh-held.error.js';
 import { RefreshService } from './refresh.service.js';
-
-const HOLDING_OFF = new Set(['refresh_failing', 'integration_client_rejected']);
 
 /** `refresh.connection` jobs: one proactive refresh attempt; the queue does the retrying. */
 @Injectable()
@@ -50,7 +44,7 @@ export class RefreshProcessor implements OnModuleInit {
       if (
         error instanceof ConflictError ||
         error instanceof NotFoundError ||
-        (error instanceof UnavailableError && HOLDING_OFF.has(error.code))
+        error instanceof RefreshHeldError
       ) {
         this.logger.log({ connectionId, errorCode: error.code, msg: 'proactive refresh skipped' });
         return 'skipped';

@@ -14,10 +14,16 @@ import { Metrics } from '../infra/metrics/metrics.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { isClientRejected, isDeadGrant } from '../oauth/oauth-error.js';
-import { IntegrationHealth } from './integration-health.js';
+import type { TokenResult } from '../oauth/token-result.js';
+import { IntegrationHealth } from './integration-health.service.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
 import { RefreshPacing } from './refresh-pacing.js';
-import { type Freshness, satisfies } from './refresh-policy.js';
+import {
+  assertNotCoolingDown,
+  coolDownUntil,
+  type Freshness,
+  satisfies,
+} from './refresh-policy.js';
 import { SingleFlight } from './single-flight.js';
 
 export function needsReauth(): ConflictError {
@@ -34,24 +40,6 @@ export interface RefreshOptions {
 }
 
 const POLL_MS = 100;
-const COOLDOWN_BASE_MS = 60_000;
-const COOLDOWN_CAP_MS = 3_600_000;
-
-/** After the n-th consecutive failure that retrying does not fix: 1 min, doubling to 1 h. */
-export function coolDownUntil(failures: number, now: Date): Date {
-  const ms = Math.min(COOLDOWN_BASE_MS * 2 ** Math.min(failures - 1, 20), COOLDOWN_CAP_MS);
-  return new Date(now.getTime() + ms);
-}
-
-function assertNotCoolingDown(connection: Connection, now: Date): void {
-  const until = connection.refreshRetryAt;
-  if (!until || until <= now) return;
-  throw new UnavailableError(
-    'refresh_failing',
-    `The last refresh failed (${connection.lastRefreshError ?? 'provider_error'}) in a way retrying at once does not fix; retry later`,
-    { retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000) },
-  );
-}
 
 type Attempt = { tokens: TokenSet } | { fenced: true };
 
@@ -147,73 +135,86 @@ export class RefreshService {
     }
     assertNotCoolingDown(connection, this.clock.now());
     const integration = this.integrationOf(connection);
+    const refreshToken = tokens.refreshToken;
     const owner = randomUUID();
     for (let attempt = 0; ; attempt += 1) {
       await this.pacing.waitTurn(connection.id, attempt, options.attempts);
-      await this.health.beforeCall(integration);
+      const { probe } = await this.health.beforeCall(integration);
       const now = this.clock.now();
-      if (
-        !(await this.credentials.claimFence(
-          connection.id,
-          version,
-          owner,
-          now,
-          new Date(now.getTime() + this.config.tokens.fenceTtlMs),
-        ))
-      ) {
+      const until = new Date(now.getTime() + this.config.tokens.fenceTtlMs);
+      if (!(await this.credentials.claimFence(connection.id, version, owner, now, until))) {
         return { fenced: true };
       }
+      let result: TokenResult;
       try {
-        const result = await this.oauth.refresh(integration, tokens.refreshToken, tokens.scopes);
-        this.metrics.refreshes.inc({ integration: integration.key, outcome: 'refreshed' });
-        await this.health.succeeded(integration);
-        return {
-          tokens: await this.store(connection, version, {
-            accessToken: result.accessToken,
-            // RFC 6749 §6: a response without refresh_token keeps the old one valid.
-            refreshToken: result.refreshToken ?? tokens.refreshToken,
-            tokenType: result.tokenType,
-            expiresAt: result.expiresAt,
-            scopes: result.scopes,
-            extras: { ...tokens.extras, ...result.extras },
-          }),
-        };
+        result = await this.oauth.refresh(integration, refreshToken, tokens.scopes);
       } catch (error) {
-        if (error instanceof UnavailableError && error.code === 'credentials_write_failed')
-          throw error;
         await this.credentials.releaseFence(connection.id, owner).catch(() => undefined);
         const outcome = error instanceof ProviderError ? error.code : 'error';
         this.metrics.refreshes.inc({ integration: integration.key, outcome });
-        if (isDeadGrant(error))
-          return { tokens: await this.afterDeadGrant(connection, tokens.refreshToken) };
-        // The app's credentials, not this grant: the connection stays as it is.
-        if (isClientRejected(error)) throw await this.health.clientRejected(integration, error);
-        if (!(error instanceof ProviderError)) throw error;
-        if (!error.detail.transient) {
-          // Neither dead nor passing (a malformed answer, invalid_scope…): asking
-          // again at once would fail the same way, so the connection cools down.
-          const retryAt = coolDownUntil(connection.refreshFailures + 1, this.clock.now());
-          await this.credentials.recordRefreshFailure(connection.id, error.code, retryAt);
-          throw error;
-        }
-        await this.credentials.recordRefreshFailure(connection.id, error.code);
-        const wait = await this.pacing.afterFailure(
-          connection.id,
-          error,
-          attempt,
-          options.attempts,
-        );
-        if (wait === undefined) throw error;
-        this.logger.warn({
-          connectionId: connection.id,
-          errorCode: error.code,
-          attempt,
-          waitMs: wait,
-          msg: 'transient refresh failure; retrying',
-        });
-        await sleep(wait);
+        const wait = await this.afterFailure(current, integration, error, probe, attempt, options);
+        if ('tokens' in wait) return wait;
+        await sleep(wait.waitMs);
+        continue;
       }
+      this.metrics.refreshes.inc({ integration: integration.key, outcome: 'refreshed' });
+      // Stored first: nothing may stand between the provider's answer and the
+      // write, or a rotated refresh token would be spent and lost.
+      const stored = await this.store(connection, version, {
+        accessToken: result.accessToken,
+        // RFC 6749 §6: a response without refresh_token keeps the old one valid.
+        refreshToken: result.refreshToken ?? refreshToken,
+        tokenType: result.tokenType,
+        expiresAt: result.expiresAt,
+        scopes: result.scopes,
+        extras: { ...tokens.extras, ...result.extras },
+      });
+      await this.health.accepted(integration);
+      return { tokens: stored };
     }
+  }
+
+  /**
+   * What a failed provider call means: a dead grant ends the connection
+   * (unless another replica rotated the token meanwhile); a rejected client
+   * holds the integration; a failure retrying cannot fix cools the
+   * connection down; a transient one is retried inline while the caller can
+   * wait. Throws when the caller gets an error, returns tokens when the
+   * grant turned out alive, or how long to wait before the next attempt.
+   */
+  private async afterFailure(
+    current: Required<ConnectionWithTokens>,
+    integration: Integration,
+    error: unknown,
+    probe: boolean,
+    attempt: number,
+    options: RefreshOptions,
+  ): Promise<{ tokens: TokenSet } | { waitMs: number }> {
+    const { connection, tokens } = current;
+    if (!(error instanceof ProviderError)) throw error;
+    if (isClientRejected(error)) throw await this.health.rejected(integration, error, probe);
+    // Any other answer from the provider says it accepted the client.
+    if (!error.detail.transient) await this.health.accepted(integration);
+    if (isDeadGrant(error))
+      return { tokens: await this.afterDeadGrant(connection, tokens.refreshToken!) };
+    if (!error.detail.transient) {
+      // Neither dead nor passing (a malformed answer, invalid_scope…): asking
+      // again at once would fail the same way, so the connection cools down.
+      const retryAt = coolDownUntil(connection.refreshFailures + 1, this.clock.now());
+      await this.credentials.recordRefreshFailure(connection.id, error.code, retryAt);
+      throw error;
+    }
+    await this.credentials.recordRefreshFailure(connection.id, error.code);
+    const waitMs = await this.pacing.afterFailure(connection.id, error, attempt, options.attempts);
+    if (waitMs === undefined) throw error;
+    this.logger.warn({
+      connectionId: connection.id,
+      errorCode: error.code,
+      attempt,
+      waitMs,
+      msg: 'transient refresh failure; retrying',
+    });
+    return { waitMs };
   }
 
   /**

@@ -5,7 +5,7 @@ import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
-import { IntegrationHealth } from './integration-health.js';
+import { IntegrationHealth } from './integration-health.service.js';
 
 const BATCH = 1_000;
 
@@ -44,7 +44,7 @@ export class RefreshSweep {
     // failed; an integration whose client the provider rejects waits out its hold.
     const byIdle = new Map<number, string[]>();
     for (const integration of this.integrations.list()) {
-      if (await this.health.isHeld(integration.key)) continue;
+      if (await this.health.isHeld(integration)) continue;
       const idle = idleSecondsFor(integration, idleRefreshSeconds);
       byIdle.set(idle, [...(byIdle.get(idle) ?? []), integration.key]);
     }

@@ -9,7 +9,13 @@ import {
   type FetchLike,
   ResponseTooLargeError,
 } from '../infra/http/guarded-fetch.js';
-import type { ProviderRequest, ProviderResponse } from './adapters/sync-adapter.js';
+import {
+  type ProviderRequest,
+  type ProviderResponse,
+  StaleCursorError,
+  type StaleCursorRule,
+} from './adapters/sync-adapter.js';
+import { readPath } from '../common/json-path.js';
 
 /** The provider refused the access token (401): refresh once, then give up. */
 export class TokenRejectedError extends Error {
@@ -66,6 +72,8 @@ export class ProviderApiClient {
     if (response.status === 401)
       throw new TokenRejectedError('the provider rejected the access token');
     if (!response.ok && response.status !== 304) {
+      if (request.staleWhen && (await says(response, request.staleWhen)))
+        throw new StaleCursorError(`the provider refused a stored position (${response.status})`);
       const transient =
         response.status >= 500 || response.status === 429 || response.status === 408;
       throw new ProviderError(
@@ -98,5 +106,15 @@ export class ProviderApiClient {
       );
     }
     return { status: response.status, headers: response.headers, body };
+  }
+}
+
+/** Whether an error answer matches a rule (its JSON body is read; anything else never matches). */
+async function says(response: Response, rule: StaleCursorRule): Promise<boolean> {
+  if (rule.status !== undefined && rule.status !== response.status) return false;
+  try {
+    return readPath(await response.json(), rule.bodyPath) === rule.equals;
+  } catch {
+    return false;
   }
 }

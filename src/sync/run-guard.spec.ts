@@ -23,10 +23,16 @@ describe('RunGuard', () => {
     });
   });
 
-  it('stops a page that repeats the one before (a provider ignoring the page parameter)', () => {
+  it('stops a page that repeats an earlier one (a provider ignoring the page parameter)', () => {
     const guard = new RunGuard(budget, start, 0, {});
     expect(guard.afterPage(records('1', '2'), {}, { page: 2 })).toBeUndefined();
     expect(guard.afterPage(records('1', '2'), { page: 2 }, { page: 3 })).toMatchObject({
+      code: 'pagination_loop',
+    });
+    const alternating = new RunGuard(budget, start, 0, {});
+    expect(alternating.afterPage(records('a'), {}, { cursor: '1' })).toBeUndefined();
+    expect(alternating.afterPage(records('b'), { cursor: '1' }, { cursor: '2' })).toBeUndefined();
+    expect(alternating.afterPage(records('a'), { cursor: '2' }, { cursor: '3' })).toMatchObject({
       code: 'pagination_loop',
     });
     // Empty pages repeat without being a loop.
@@ -47,6 +53,13 @@ describe('RunGuard', () => {
         { since: 's', sliceFrom: 't', sliceCount: 0 },
       ),
     ).toBeUndefined();
+  });
+
+  it('a restarted feed may read its pages again', () => {
+    const guard = new RunGuard(budget, start, 0, {});
+    expect(guard.afterPage(records('1'), {}, { nextUrl: 'https://x/2' })).toBeUndefined();
+    guard.restarted({});
+    expect(guard.afterPage(records('1'), {}, { nextUrl: 'https://x/3' })).toBeUndefined();
   });
 
   it('has a page budget (counting earlier executions) and a time budget', () => {

@@ -21,7 +21,8 @@ export interface RunBudget {
  */
 export class RunGuard {
   private readonly seen = new Set<string>();
-  private lastPage?: string;
+  /** Content of the pages read, per feed and slice (a new slice may legitimately repeat a page). */
+  private readonly pages = new Map<string, Set<string>>();
 
   constructor(
     private readonly budget: RunBudget,
@@ -51,20 +52,25 @@ export class RunGuard {
     return undefined;
   }
 
-  /** After a page: does following `next` repeat a position, or did the page repeat the last one? */
+  /** After a page: does following `next` repeat a position, or did the page repeat an earlier one? */
   afterPage(
     records: readonly FetchedRecord[],
     current: Checkpoint,
     next: Checkpoint | undefined,
   ): RunStop | undefined {
-    const page = records.length ? `${current.feed ?? ''}:${contentOf(records)}` : undefined;
-    if (page && page === this.lastPage) {
-      return {
-        code: 'pagination_loop',
-        message: 'The provider answered two pages in a row with the same records',
-      };
+    if (records.length) {
+      const scope = `${current.feed ?? ''}|${current.sliceFrom ?? ''}`;
+      const pages = this.pages.get(scope) ?? new Set<string>();
+      this.pages.set(scope, pages);
+      const content = contentOf(records);
+      if (pages.has(content)) {
+        return {
+          code: 'pagination_loop',
+          message: 'The provider answered a page with the same records as an earlier one',
+        };
+      }
+      pages.add(content);
     }
-    this.lastPage = page;
     if (!next) return undefined;
     const position = fingerprint(next);
     if (this.seen.has(position)) {
@@ -75,6 +81,13 @@ export class RunGuard {
     }
     this.seen.add(position);
     return undefined;
+  }
+
+  /** The feed is read again from its start (its stored position expired): nothing read so far counts. */
+  restarted(start: Checkpoint): void {
+    this.seen.clear();
+    this.pages.clear();
+    this.seen.add(fingerprint(start));
   }
 }
 

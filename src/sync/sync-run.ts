@@ -17,8 +17,12 @@ export interface Checkpoint {
    */
   sliceFrom?: string;
   sliceCount?: number;
+  /** Largest `updated at` read in the current slice: where the next slice starts. */
+  sliceMax?: string;
   /** Largest provider `updated at` seen so far; the watermark when the run succeeds. */
   maxUpdatedAt?: string;
+  /** Every page is committed; only the run's completion is left (a crash there resumes here). */
+  done?: true;
 }
 
 export interface SyncRun {

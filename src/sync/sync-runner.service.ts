@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { fullJitterDelayMs, sleep } from '../common/backoff.js';
-import { AppError, ProviderError } from '../common/errors/app-error.js';
+import { AppError, ProviderError, retryAfterOf } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
@@ -12,7 +12,7 @@ import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { workValiditySeconds } from '../refresh/refresh-policy.js';
 import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
 import { adapterFor } from './adapters/adapter-for.js';
-import type { ParsedPage, SyncAdapter } from './adapters/sync-adapter.js';
+import { type ParsedPage, type SyncAdapter, StaleCursorError } from './adapters/sync-adapter.js';
 import { ProviderApiClient, TokenRejectedError } from './provider-api.client.js';
 import { RecordsRepository } from './records.repository.js';
 import type { Checkpoint, SyncRun } from './sync-run.js';
@@ -33,6 +33,8 @@ export type RunOutcome = 'succeeded' | 'failed' | 'skipped';
 const PAGE_ATTEMPTS = 3;
 const PAGE_BACKOFF_BASE_MS = 250;
 const PAGE_BACKOFF_CAP_MS = 4_000;
+/** Times one execution reads a feed again after its stored position expired. */
+const MAX_FEED_RESTARTS = 3;
 
 /**
  * Executes one sync run, page by page: fetch, then write the page's records
@@ -110,23 +112,43 @@ export class SyncRunner {
       run.pages,
       start,
     );
+    // A run that keeps waiting (for a token, a provider) still ends on time.
+    stopIf(guard.beforePage(0, this.clock.now()));
+    // Every page was committed before a crash: only the completion is left.
+    if (start.done) return this.complete(run, start.maxUpdatedAt, context);
     let checkpoint = start;
+    let restarts = 0;
     let auth = await this.tokens.forWorker(run.connectionId);
     for (let done = 0; ; done += 1) {
       // Stopping: the page in hand is committed; the job goes back to the queue to resume here.
       if (context.shutdown.aborted) throw new RetryLater(0);
       stopIf(guard.beforePage(done, this.clock.now()));
       if (this.expiringSoon(auth)) auth = await this.tokens.forWorker(run.connectionId);
-      const fetched = await this.fetchPage(run, integration, adapter, checkpoint, auth);
-      auth = fetched.auth;
-      const { records, next } = fetched.page;
-      stopIf(guard.afterPage(records, checkpoint, next));
-      await this.records.commitPage(run, records, next);
-      this.metrics.syncRecords.inc({ model: run.model }, records.length);
-      if (!next) {
-        await this.complete(run, fetched.page.maxUpdatedAt, context);
-        return;
+      let fetched: { page: ParsedPage; auth: WorkerTokens };
+      try {
+        fetched = await this.fetchPage(run, integration, adapter, checkpoint, auth);
+      } catch (error) {
+        if (!(error instanceof StaleCursorError)) throw error;
+        if ((restarts += 1) > MAX_FEED_RESTARTS)
+          throw new RunFailure(
+            'cursor_expired',
+            `${error.message}, again after ${MAX_FEED_RESTARTS} restarts`,
+          );
+        this.logger.warn({
+          syncRunId: run.id,
+          reason: error.message,
+          msg: 'stored position expired; reading the feed again',
+        });
+        checkpoint = adapter.restart(checkpoint);
+        guard.restarted(checkpoint);
+        continue;
       }
+      auth = fetched.auth;
+      const { records, next, maxUpdatedAt } = fetched.page;
+      stopIf(guard.afterPage(records, checkpoint, next));
+      await this.records.commitPage(run, records, next ?? { done: true, maxUpdatedAt });
+      this.metrics.syncRecords.inc({ model: run.model }, records.length);
+      if (!next) return this.complete(run, maxUpdatedAt, context);
       checkpoint = next;
     }
   }
@@ -202,18 +224,18 @@ export class SyncRunner {
 
   private async onError(run: SyncRun, error: unknown, context: RunContext): Promise<RunOutcome> {
     if (error instanceof RetryLater) throw error;
-    // Honour Retry-After without spending one of the job's attempts.
-    if (
-      error instanceof ProviderError &&
-      error.detail.transient &&
-      error.detail.retryAfterSeconds !== undefined
-    ) {
+    // Honour Retry-After (a provider's 429, an integration or connection
+    // holding its refreshes) without spending one of the job's attempts; the
+    // run's time budget still ends it.
+    const waitSeconds = retryAfterOf(error);
+    if (waitSeconds !== undefined) {
       this.logger.log({
         syncRunId: run.id,
-        waitSeconds: error.detail.retryAfterSeconds,
-        msg: 'rate limited; waiting',
+        errorCode: error instanceof AppError ? error.code : undefined,
+        waitSeconds,
+        msg: 'waiting before the next attempt',
       });
-      throw new RetryLater(error.detail.retryAfterSeconds * 1000);
+      throw new RetryLater(waitSeconds * 1000);
     }
     const terminal = terminalFailure(error);
     if (terminal) {

@@ -45,7 +45,8 @@ describe('refresh failure classification', () => {
   /** The integration's hold runs out (it is wall-clock time in Redis). */
   async function endHold(integration: string): Promise<void> {
     const redis = s.broker.app.get(RedisService);
-    await redis.client.del(redis.key('integration-hold', integration));
+    const holds = await redis.client.keys(redis.key('integration-hold', integration, '*'));
+    if (holds.length) await redis.client.del(...holds);
   }
 
   const rejectionsMetric = async () => {

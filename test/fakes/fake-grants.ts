@@ -99,6 +99,20 @@ export class FakeGrants {
     return true;
   }
 
+  /** Ends every grant of the account a token belongs to (an app uninstalled). */
+  revokeAccount(token: string): boolean {
+    const grant = this.refresh.get(token) ?? this.access.get(token)?.grant;
+    if (!grant) return false;
+    for (const other of [
+      ...this.refresh.values(),
+      ...[...this.access.values()].map((e) => e.grant),
+    ]) {
+      if (other.account === grant.account) other.revoked = true;
+    }
+    this.counters.revocations += 1;
+    return true;
+  }
+
   /** Grants revoked so far, by account. */
   revokedAccounts(): string[] {
     const out = new Set<string>();

@@ -170,7 +170,10 @@ export class HubSpotFake {
     if (!form) return { status: 415, body: hubspotError('VALIDATION_ERROR', 'form body required') };
     const id = form.get('client_id');
     if (!id) {
-      // A client that authenticates with HTTP Basic only sends no client_id here [badid].
+      // [v3] "Each of the v3 endpoints require that parameters are included in
+      // the request body": a client that authenticates with HTTP Basic sends no
+      // client_id there. HubSpot documents no Basic support; the body of this
+      // refusal is the observed one [badid].
       const basic = basicCredentials(r.headers.authorization);
       return {
         status: 400,

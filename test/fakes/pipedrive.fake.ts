@@ -185,12 +185,16 @@ export class PipedriveFake {
     };
   }
 
-  /** [revoke] RFC 7009 with HTTP Basic; no answer body is documented (RFC 7009 §2.2: 200). */
+  /**
+   * [revoke] RFC 7009 with HTTP Basic; it is how an app is uninstalled, so
+   * it ends the user's installation, every token of it. No answer body is
+   * documented (RFC 7009 §2.2: 200).
+   */
   private revoke(r: FakeRequest): FakeReply {
     const client = basicCredentials(r.headers.authorization);
     if (client?.id !== this.clientId || client.secret !== this.clientSecret)
       return tokenError('invalid_client', 'Invalid client: client is invalid');
-    this.grants.revoke(r.form?.get('token') ?? '');
+    this.grants.revokeAccount(r.form?.get('token') ?? '');
     return { status: 200 };
   }
 

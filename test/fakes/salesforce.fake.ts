@@ -25,6 +25,8 @@ import { type FakeReply, type FakeRequest, FakeServer } from './fake-server.js';
  * [dates]   https://developer.salesforce.com/docs/atlas.en-us.218.0.api_rest.meta/api_rest/headers_api_usage.htm
  *           (`2013-05-20T20:49:32.000+0000`, `Sforce-Limit-Info`) and the SOQL date literal formats,
  *           https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_dateformats.htm
+ * [locator] https://help.salesforce.com/apex/HTViewSolution?id=000004410 (INVALID_QUERY_LOCATOR for an
+ *           invalid or expired locator; the REST error envelope `[{message, errorCode}]` as [session])
  * [session] observed, not in Salesforce's docs: github.com/jstanden/cerb/issues/836
  *           (`[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`)
  */
@@ -100,6 +102,11 @@ export class SalesforceFake {
 
   async stop(): Promise<void> {
     await Promise.all([this.login.stop(), ...this.instances.map((i) => i.stop())]);
+  }
+
+  /** Query locators expire when idle; this forgets every one issued so far. */
+  forgetLocators(): void {
+    this.cursors.clear();
   }
 
   /** Every REST request, on any instance host. */

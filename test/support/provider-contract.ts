@@ -56,6 +56,8 @@ export async function startContract(options: ContractOptions): Promise<Contract>
     env: {
       CONTRACT_CLIENT_SECRET: options.clientSecret,
       PUBLIC_URL: `http://127.0.0.1:${port}`,
+      // Contract tests force refreshes back to back; the cooldown is tested elsewhere.
+      REFRESH_COOLDOWN_SECONDS: '0',
       ...options.env,
     },
   });

@@ -86,13 +86,15 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     },
   },
   requiredIntegrationFields: [],
-  // Each installation's tokens are the grant; revoking a replaced refresh token is safe.
-  revokeSupersededGrants: true,
+  // Revocation uninstalls the app for the company's user ("marking an app
+  // uninstalled"): revoking a replaced token could end the new grant too.
+  revokeSupersededGrants: false,
   quirks: [
     'HTTP Basic client authentication is required at the token endpoint.',
     'Each company has its own API host: `api_domain` in every token answer (`extras.apiDomain`), checked against `*.pipedrive.com`.',
     'Refresh tokens rotate (single use) and die after 60 days unused; the idle refresh keeps them alive.',
     'Scopes are chosen in the app settings and granted all or nothing; granted scopes come back comma-separated.',
     'Deletions are found by full runs (API v2 lists have no tombstone feed).',
+    'Revoking a token uninstalls the app for the user: only disconnect revokes (not a reconnect, not a refused grant).',
   ],
 };

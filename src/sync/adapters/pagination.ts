@@ -39,7 +39,10 @@ export function pageParams(
 
 /**
  * The position of the page after this one, or undefined when this was the
- * last: no cursor or link, a short page, or `hasMorePath` saying so.
+ * last: no cursor or link, a short page, or `hasMorePath` saying so. An
+ * empty page that still names a next page is followed: ending early would
+ * make a full run mark every record not yet read as deleted (a repeated
+ * position is caught by RunGuard, endless pages by the run's budgets).
  */
 export function nextPosition(
   p: PaginationConfig,
@@ -51,7 +54,7 @@ export function nextPosition(
   switch (p.type) {
     case 'cursor': {
       const cursor = readStringPath(response.body, p.nextCursorPath);
-      return cursor && count > 0 ? { cursor } : undefined;
+      return cursor ? { cursor } : undefined;
     }
     case 'page': {
       if (!hasMore(p.hasMorePath, response, count, p.limit)) return undefined;
@@ -80,7 +83,7 @@ function hasMore(
 ): boolean {
   if (path) {
     const flag = readPath(response.body, path);
-    return count > 0 && (flag === true || flag === 'true');
+    return flag === true || flag === 'true';
   }
   // A short page is the last one.
   return count >= limit;

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { type ModelConfig, modelSchema } from '../../providers/api-model.schema.js';
 import { nextLink } from './link-header.js';
 import { RestModelAdapter } from './rest-model.adapter.js';
-import { PaginationLoopError, type ProviderRequest, UnreadablePageError } from './sync-adapter.js';
+import { PaginationLoopError, type ProviderRequest, StaleCursorError } from './sync-adapter.js';
 import { formatWatermark, parseTimestamp } from './timestamps.js';
 
 const BASE = 'https://api.example.com';
@@ -104,8 +104,9 @@ describe('RestModelAdapter: pagination', () => {
       link: '</v1/things?page=2>; rel="next", </v1/things?page=9>; rel="last"',
     });
     expect(parsed.next?.nextUrl).toBe(`${BASE}/v1/things?page=2`);
+    // Another host is never sent the token: the feed starts over on the connection's own.
     expect(() => adapter.request({ nextUrl: 'https://evil.example/steal' }, BASE)).toThrow(
-      UnreadablePageError,
+      StaleCursorError,
     );
   });
 
@@ -131,7 +132,7 @@ describe('RestModelAdapter: pagination', () => {
     expect(page(adapter, {}, { value: items(1) }).parsed.next).toBeUndefined();
     expect(() =>
       adapter.request({ nextUrl: 'https://api.example.com.evil.example/x' }, BASE),
-    ).toThrow(/leaves https:\/\/api\.example\.com/);
+    ).toThrow(/is not on https:\/\/api\.example\.com/);
   });
 });
 
@@ -332,6 +333,19 @@ describe('RestModelAdapter: incremental runs', () => {
     expect(adapter.request(second.parsed.next!, BASE).body).toMatchObject({
       filterGroups: [{ filters: [{ value: String(Date.parse('2026-01-05T00:00:00Z')) }] }],
     });
+    // A slice starts from what it read, not from the run's watermark: a full
+    // window inside the look-back is not skipped.
+    const inWindow = {
+      since: '2025-12-31T23:00:00.000Z', // the watermark, less the look-back
+      maxUpdatedAt: '2026-01-01T00:00:00.000Z',
+      cursor: '2',
+      sliceCount: 2,
+    };
+    const lookBack = page(adapter, inWindow, {
+      results: [item('7', '2025-12-31T23:58:00Z'), item('8', '2025-12-31T23:59:00Z')],
+      paging: { next: { after: '4' } },
+    });
+    expect(lookBack.parsed.next).toMatchObject({ sliceFrom: '2025-12-31T23:59:00.000Z' });
     // A window that cannot move forward is a loop, not an endless re-read.
     const stuck = {
       since: '2026-01-01T00:00:00.000Z',
@@ -345,6 +359,44 @@ describe('RestModelAdapter: incremental runs', () => {
         paging: { next: { after: '4' } },
       }),
     ).toThrow(PaginationLoopError);
+  });
+});
+
+describe('RestModelAdapter: positions that expire', () => {
+  it('restart reads the same feed again from its first page, keeping the run state', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        pagination: { type: 'next_url', nextUrlPath: 'next' },
+        incremental: { query: { since: '{since}' } },
+        deletions: { path: '/v1/deleted' },
+        staleCursor: { bodyPath: '0.errorCode', equals: 'INVALID_QUERY_LOCATOR' },
+      }),
+    );
+    expect(
+      adapter.restart({
+        feed: 'deletions',
+        since: 's',
+        maxUpdatedAt: 'm',
+        nextUrl: `${BASE}/v1/deleted?locator=x`,
+      }),
+    ).toEqual({ feed: 'deletions', since: 's', maxUpdatedAt: 'm' });
+    expect(adapter.restart({ cursor: 'c', sliceFrom: 'f', sliceCount: 400 })).toEqual({
+      sliceFrom: 'f',
+      sliceCount: 0,
+    });
+    expect(adapter.request({ nextUrl: `${BASE}/v1/things?l=2` }, BASE).staleWhen).toEqual({
+      bodyPath: '0.errorCode',
+      equals: 'INVALID_QUERY_LOCATOR',
+    });
+  });
+
+  it('an empty page that still names a next page is followed (ending early would delete the rest)', () => {
+    const adapter = new RestModelAdapter(
+      model({ pagination: { type: 'cursor', cursorParam: 'c', nextCursorPath: 'next' } }),
+    );
+    expect(page(adapter, {}, { data: [], next: 'more' }).parsed.next).toMatchObject({
+      cursor: 'more',
+    });
   });
 });
 
@@ -366,6 +418,12 @@ describe('model descriptions', () => {
     expect(
       modelSchema.safeParse({ ...base, headers: { Authorization: 'x' } }).error?.issues[0]?.message,
     ).toMatch(/Authorization/);
+    expect(
+      modelSchema.safeParse({ ...base, deletions: { path: '/deleted' } }).error?.issues[0],
+    ).toMatchObject({ path: ['deletions'] });
+    expect(
+      modelSchema.safeParse({ ...base, query: { since: '{since}' } }).error?.issues[0],
+    ).toMatchObject({ path: ['query'] });
   });
 });
 

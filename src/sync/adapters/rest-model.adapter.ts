@@ -1,5 +1,5 @@
 import { readPath, readStringPath } from '../../common/json-path.js';
-import type { ModelConfig } from '../../providers/api-model.schema.js';
+import { isIncremental, type ModelConfig } from '../../providers/api-model.schema.js';
 import type { Checkpoint, FetchedRecord } from '../sync-run.js';
 import { nextPosition, pageLimit, pageParams, type Position } from './pagination.js';
 import { type Feed, fillTemplate, requestSpec, type RequestSpec } from './request-spec.js';
@@ -9,6 +9,7 @@ import {
   type ProviderRequest,
   type ProviderResponse,
   type SyncAdapter,
+  StaleCursorError,
   UnreadablePageError,
 } from './sync-adapter.js';
 import { formatWatermark, parseTimestamp } from './timestamps.js';
@@ -24,7 +25,7 @@ export class RestModelAdapter implements SyncAdapter {
   private readonly specs: Record<Feed, RequestSpec>;
 
   constructor(private readonly model: ModelConfig) {
-    this.incremental = !!(model.updatedAtField && (model.updatedSinceParam || model.incremental));
+    this.incremental = isIncremental(model);
     this.specs = {
       full: requestSpec(model, 'full'),
       changes: requestSpec(model, 'changes'),
@@ -43,12 +44,14 @@ export class RestModelAdapter implements SyncAdapter {
 
   request(checkpoint: Checkpoint, base: string): ProviderRequest {
     const spec = this.specs[feedOf(checkpoint)];
+    const staleWhen = this.model.staleCursor;
     if (checkpoint.nextUrl) {
       const url = new URL(checkpoint.nextUrl);
-      // Following a link to another host would hand it our bearer token.
+      // Following a link to another host would hand it our bearer token; the
+      // connection's host may also have moved since the link was stored.
       if (url.origin !== new URL(base).origin)
-        throw new UnreadablePageError(`the next page's URL leaves ${new URL(base).origin}`);
-      return { method: 'GET', url, headers: { ...spec.headers } };
+        throw new StaleCursorError(`the next page's URL is not on ${new URL(base).origin}`);
+      return { method: 'GET', url, headers: { ...spec.headers }, staleWhen };
     }
     const since = this.formattedSince(checkpoint);
     const url = new URL(base + spec.path);
@@ -56,7 +59,12 @@ export class RestModelAdapter implements SyncAdapter {
       url.searchParams.set(name, String(fillTemplate(value, since)));
     }
     const params = pageParams(spec.pagination, checkpoint);
-    const request: ProviderRequest = { method: spec.method, url, headers: { ...spec.headers } };
+    const request: ProviderRequest = {
+      method: spec.method,
+      url,
+      headers: { ...spec.headers },
+      staleWhen,
+    };
     if (spec.method === 'POST') {
       const template = (spec.body ?? {}) as Record<string, unknown>;
       request.body = { ...(fillTemplate(template, since) as Record<string, unknown>), ...params };
@@ -85,7 +93,7 @@ export class RestModelAdapter implements SyncAdapter {
     return {
       records,
       maxUpdatedAt,
-      next: this.next(spec, checkpoint, carry, position, list.length),
+      next: this.next(spec, checkpoint, carry, position, records),
     };
   }
 
@@ -94,17 +102,21 @@ export class RestModelAdapter implements SyncAdapter {
     checkpoint: Checkpoint,
     carry: Checkpoint,
     position: Position | undefined,
-    count: number,
+    records: FetchedRecord[],
   ): Checkpoint | undefined {
     const feed = feedOf(checkpoint);
     if (position) {
       if (feed === 'deletions') return { ...carry, feed: 'deletions', ...position };
       if (!spec.maxResults) return { ...carry, ...position };
-      const sliceCount = (checkpoint.sliceCount ?? 0) + count;
-      const limit = pageLimit(spec.pagination) ?? count;
-      if (sliceCount + limit <= spec.maxResults)
-        return { ...carry, ...position, sliceFrom: checkpoint.sliceFrom, sliceCount };
-      return { ...carry, ...this.reslice(checkpoint, carry.maxUpdatedAt) };
+      // The window counts what the provider skips (its offset grows by the
+      // page size asked for), not what it returned.
+      const limit = pageLimit(spec.pagination) ?? records.length;
+      const sliceCount = (checkpoint.sliceCount ?? 0) + Math.max(limit, records.length);
+      const sliceMax = latest(checkpoint.sliceMax, records);
+      if (sliceCount + limit <= spec.maxResults) {
+        return { ...carry, ...position, sliceFrom: checkpoint.sliceFrom, sliceCount, sliceMax };
+      }
+      return { ...carry, ...this.reslice(checkpoint, sliceMax) };
     }
     if (feed === 'changes' && this.model.deletions) return { ...carry, feed: 'deletions' };
     return undefined;
@@ -112,17 +124,27 @@ export class RestModelAdapter implements SyncAdapter {
 
   /**
    * The provider will not page past its result window: start a new query
-   * from the largest `updated at` read so far (the filter is inclusive, so
-   * records sharing that time are read again, never skipped).
+   * from the largest `updated at` read in this slice (the filter is
+   * inclusive, so records sharing that time are read again, never skipped).
    */
-  private reslice(checkpoint: Checkpoint, maxUpdatedAt: string | undefined): Checkpoint {
+  private reslice(checkpoint: Checkpoint, sliceMax: string | undefined): Checkpoint {
     const from = checkpoint.sliceFrom ?? checkpoint.since;
-    if (!maxUpdatedAt || (from && maxUpdatedAt <= from)) {
+    if (!sliceMax || (from && sliceMax <= from)) {
       throw new PaginationLoopError(
         `more than ${this.specs.changes.maxResults} records share one modification time; the result window cannot be re-sliced`,
       );
     }
-    return { sliceFrom: maxUpdatedAt, sliceCount: 0 };
+    return { sliceFrom: sliceMax, sliceCount: 0 };
+  }
+
+  restart(checkpoint: Checkpoint): Checkpoint {
+    const { feed, since, sliceFrom, maxUpdatedAt } = checkpoint;
+    return {
+      ...(feed ? { feed } : {}),
+      ...(since ? { since } : {}),
+      ...(sliceFrom ? { sliceFrom, sliceCount: 0 } : {}),
+      ...(maxUpdatedAt ? { maxUpdatedAt } : {}),
+    };
   }
 
   private formattedSince(checkpoint: Checkpoint): string | undefined {

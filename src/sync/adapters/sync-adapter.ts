@@ -7,6 +7,14 @@ export interface ProviderRequest {
   headers: Record<string, string>;
   /** JSON, for POST. */
   body?: unknown;
+  /** An answer that says the stored position (a query locator, a page token) has expired. */
+  staleWhen?: StaleCursorRule;
+}
+
+export interface StaleCursorRule {
+  status?: number;
+  bodyPath: string;
+  equals: string;
 }
 
 export interface ProviderResponse {
@@ -37,6 +45,8 @@ export interface SyncAdapter {
   /** The request of the page a checkpoint points at, on the connection's API base URL. */
   request(checkpoint: Checkpoint, base: string): ProviderRequest;
   parse(response: ProviderResponse, checkpoint: Checkpoint, request: ProviderRequest): ParsedPage;
+  /** The same feed from its first page (its position expired or moved host). */
+  restart(checkpoint: Checkpoint): Checkpoint;
 }
 
 /** The provider answered something the model's description cannot read. */
@@ -47,4 +57,13 @@ export class UnreadablePageError extends Error {
 /** The provider (or the model's description) would page forever: the run ends now. */
 export class PaginationLoopError extends Error {
   override readonly name = 'PaginationLoopError';
+}
+
+/**
+ * The provider no longer knows the stored position (Salesforce query
+ * locators expire; a next link points at a host the connection left): the
+ * feed is read again from its first page.
+ */
+export class StaleCursorError extends Error {
+  override readonly name = 'StaleCursorError';
 }

@@ -165,10 +165,22 @@ describe('HubSpot contract', () => {
     // The window was never paged past (HubSpot answers that with a 400).
     expect(fake.server.hits(/\/contacts\/search$/).filter((r) => r.status !== 200)).toEqual([]);
     const records = await c.records(id, 'contacts');
+    // Every contact HubSpot has (archived ones kept as deleted), each once.
+    expect(records.map((r) => r.id).sort()).toEqual([...fake.objects.contacts.keys()].sort());
     const stored = new Set(records.map((r) => r.id));
-    expect(records).toHaveLength(stored.size);
     for (const newId of added) expect(stored.has(newId)).toBe(true);
   }, 120_000);
+
+  it('a reconnect of the same portal updates the connection and revokes only the grant it replaces', async () => {
+    const revocations = fake.grants.counters.revocations;
+    const before = (await c.api(`/v1/connections/${id}/token`)).body.accessToken;
+    expect(await c.connectOk('tenant-hubspot')).toBe(id);
+    expect(fake.grants.counters.revocations).toBe(revocations + 1);
+    expect(fake.grants.verify(before)).toBeUndefined();
+    const refreshed = await c.api(`/v1/connections/${id}/refresh`, { method: 'POST' });
+    expect(refreshed.status).toBe(200);
+    expect((await c.api(`/v1/connections/${id}/token`)).status).toBe(200);
+  });
 
   it('a dead refresh token (invalid_grant, BAD_REFRESH_TOKEN) makes the connection needs_reauth', async () => {
     const other = await c.connectOk('tenant-hubspot-2');

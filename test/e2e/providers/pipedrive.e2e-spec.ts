@@ -130,14 +130,24 @@ describe('Pipedrive contract', () => {
     for (const person of ids) expect(records.get(person).fields.name).toBe(`Renamed ${person}`);
   });
 
+  it('a reconnect of the same user updates the connection and revokes nothing (revoking would uninstall the app)', async () => {
+    const revocations = fake.grants.counters.revocations;
+    expect(await c.connectOk('tenant-pipedrive')).toBe(id);
+    expect(fake.grants.counters.revocations).toBe(revocations);
+    expect((await c.api(`/v1/connections/${id}/refresh`, { method: 'POST' })).status).toBe(200);
+    expect((await c.sync(id, 'companies')).status).toBe('succeeded');
+  });
+
   it('an api_domain outside *.pipedrive.com is refused before any request reaches it', async () => {
     const before = fake.grants.counters.revocations;
     fake.company.apiDomain = foreign.baseUrl;
     try {
-      // At connect: the account lookup would go there; nothing is sent, the grant is given back.
+      // At connect: refused before the account lookup could go there. The grant
+      // is not revoked: at Pipedrive that would uninstall the app for the user,
+      // taking the user's working connection with it.
       const landed = await c.connect('tenant-pipedrive-ssrf');
       expect(landed.searchParams.get('error')).toBe('api_host_not_allowed');
-      expect(fake.grants.counters.revocations).toBe(before + 1);
+      expect(fake.grants.counters.revocations).toBe(before);
       // On a refresh: the token API still works, the sync fails with a clear code.
       const refreshed = await c.api(`/v1/connections/${id}/refresh`, { method: 'POST' });
       expect(refreshed.status).toBe(200);
@@ -154,10 +164,12 @@ describe('Pipedrive contract', () => {
 
   it('disconnect revokes the refresh token at Pipedrive (RFC 7009, HTTP Basic)', async () => {
     const revocations = fake.grants.counters.revocations;
+    const token = (await c.api(`/v1/connections/${id}/token`)).body.accessToken;
     expect((await c.api(`/v1/connections/${id}`, { method: 'DELETE' })).status).toBe(204);
     expect(fake.grants.counters.revocations).toBe(revocations + 1);
     const revoke = fake.server.hits(/^\/oauth\/revoke$/).at(-1)!;
     expect(revoke).toMatchObject({ status: 200, authorization: expect.stringMatching(/^Basic /) });
+    expect(fake.grants.verify(token)).toBeUndefined();
   });
 
   it('lists Pipedrive in the catalogue with its 60-day refresh-token idle lifetime', async () => {

@@ -37,8 +37,6 @@ describe('Salesforce contract', () => {
         tokenUrl: `${fake.login.baseUrl}/services/oauth2/token`,
         revocationUrl: `${fake.login.baseUrl}/services/oauth2/revoke`,
       },
-      // Forced refreshes back to back (their per-connection cooldown is another test's).
-      env: { REFRESH_COOLDOWN_SECONDS: '0' },
     });
   });
 
@@ -147,20 +145,51 @@ describe('Salesforce contract', () => {
     expect(moved.hits(/\/query/).length).toBeGreaterThan(0);
   });
 
-  it('an instance_url outside *.salesforce.com and *.force.com: the connection and its token work, its syncs fail before anything is sent there', async () => {
+  it('an instance_url outside *.salesforce.com and *.force.com is refused before anything is sent there', async () => {
     const home = fake.instanceUrl;
+    const revocations = fake.grants.counters.revocations;
     fake.instanceUrl = foreign.baseUrl;
     try {
-      const other = await c.connectOk('tenant-salesforce-ssrf');
-      const token = await c.api(`/v1/connections/${other}/token`);
+      // At connect: refused, and the grant is given back.
+      const landed = await c.connect('tenant-salesforce-ssrf');
+      expect(landed.searchParams.get('error')).toBe('api_host_not_allowed');
+      expect(fake.grants.counters.revocations).toBe(revocations + 1);
+      // On a refresh of a working connection: its token API still works, its syncs fail with a clear code.
+      expect((await c.api(`/v1/connections/${id}/refresh`, { method: 'POST' })).status).toBe(200);
+      const token = await c.api(`/v1/connections/${id}/token`);
       expect(token.status).toBe(200);
       expect(token.body.extras.instanceUrl).toBe(foreign.baseUrl);
-      const run = await c.sync(other, 'contacts');
+      const run = await c.sync(id, 'contacts');
       expect(run).toMatchObject({ status: 'failed', error: { code: 'api_host_not_allowed' } });
       expect(foreign.requests).toEqual([]);
     } finally {
       fake.instanceUrl = home;
+      expect((await c.api(`/v1/connections/${id}/refresh`, { method: 'POST' })).status).toBe(200);
     }
+  });
+
+  it('a query locator that expired while the run was away (INVALID_QUERY_LOCATOR): the feed is read again, the run succeeds', async () => {
+    const instance = fake.instances.find((i) => i.baseUrl === fake.instanceUrl)!;
+    const live = [...fake.records.Contact.values()].filter((r) => !r.IsDeleted).length;
+    let requests = 0;
+    instance.onRequest = () => {
+      // The second page's locator is forgotten, as Salesforce forgets idle ones.
+      if ((requests += 1) === 2) fake.forgetLocators();
+    };
+    const run = await c.sync(id, 'contacts', { full: true });
+    instance.onRequest = undefined;
+    // The first page, then the whole query again.
+    expect(run).toMatchObject({ status: 'succeeded', recordsFetched: 2_000 + live });
+    expect(instance.hits(/\/query\/01gD/).some((r) => r.status === 400)).toBe(true);
+    const records = await c.records(id, 'contacts');
+    expect(records.filter((r) => r.deletedAt === null)).toHaveLength(live);
+  });
+
+  it('a reconnect of the same user updates the connection and revokes the approval it replaces', async () => {
+    const revocations = fake.grants.counters.revocations;
+    expect(await c.connectOk('tenant-salesforce')).toBe(id);
+    expect(fake.grants.counters.revocations).toBe(revocations + 1);
+    expect((await c.api(`/v1/connections/${id}/refresh`, { method: 'POST' })).status).toBe(200);
   });
 
   it('with refresh token rotation on, every refresh stores the new token and never reuses the old one', async () => {
