@@ -64,5 +64,7 @@ export interface IntegrationApi {
   /** …or the connection's own, from this token extra, if its host is allowed. */
   baseUrlFromExtra?: string;
   allowedHosts: readonly string[];
+  /** The Authorization scheme of API calls, when not the token type. */
+  authorizationScheme?: string;
   models: Readonly<Record<string, ModelConfig>>;
 }

@@ -17,6 +17,10 @@ export const apiSchema = z.strictObject({
   baseUrl: z.string().url().optional(),
   baseUrlFromExtra: z.string().min(1).optional(),
   allowedHosts: z.array(hostPattern).optional(),
+  authorizationScheme: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]*$/)
+    .optional(),
   models: z.record(slug, modelSchema).optional(),
 });
 

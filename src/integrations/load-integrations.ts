@@ -179,6 +179,7 @@ function resolveApi(
     baseUrl: override?.baseUrl ?? (override?.baseUrlFromExtra ? undefined : base?.baseUrl),
     baseUrlFromExtra: fromExtra,
     allowedHosts: override?.allowedHosts ?? base?.allowedHosts ?? [],
+    authorizationScheme: override?.authorizationScheme ?? base?.authorizationScheme,
     models,
   };
   if (!api.baseUrl && !api.baseUrlFromExtra)

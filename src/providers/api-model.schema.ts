@@ -36,6 +36,13 @@ export const paginationSchema = z.discriminatedUnion('type', [
     limit: limit.default(100),
     /** A flag in the body saying more pages follow (else a short page is the last). */
     hasMorePath: fieldPath.optional(),
+    /**
+     * Past this many pages the provider serves no page numbers (Zoho: 2,000
+     * records): the next pages are asked for by the token it returns.
+     */
+    tokenAfterPages: z
+      .strictObject({ pages: z.number().int().min(1), tokenParam: param, nextTokenPath: fieldPath })
+      .optional(),
   }),
   z.strictObject({
     type: z.literal('offset'),
@@ -68,12 +75,26 @@ const headers = z
   .record(headerName, z.string())
   .refine((h) => !Object.keys(h).some(reservedHeader), 'may not set Authorization, Cookie or Host');
 
+/**
+ * An answer that means something (a stored position or sync token expired):
+ * its status, and/or a value in its JSON body.
+ */
+export const answerRuleSchema = z
+  .strictObject({
+    status: z.number().int().min(300).max(599).optional(),
+    bodyPath: fieldPath.optional(),
+    equals: z.string().min(1).optional(),
+  })
+  .refine((r) => r.status !== undefined || r.bodyPath !== undefined, 'give status or bodyPath')
+  .refine((r) => (r.bodyPath === undefined) === (r.equals === undefined), 'bodyPath needs equals');
+
 /** One request: method, path, static query and headers, a JSON body template for POST. */
 const requestFields = {
   method: z.enum(['GET', 'POST']).optional(),
   path: z.string().regex(/^\//, 'must start with /'),
   /** Values may hold `{since}`, the formatted watermark (SOQL `WHERE SystemModstamp > {since}`). */
   query: z.record(param, z.string()).optional(),
+  /** Values may hold `{since}` (Zoho's `If-Modified-Since`). */
   headers: headers.optional(),
   /** POST only; string values may hold `{since}`. */
   body: z.json().optional(),
@@ -107,10 +128,15 @@ const requestOverride = z.strictObject({
 export const modelSchema = z
   .strictObject({
     ...requestFields,
-    idField: fieldPath.default('id'),
+    /** Where the id is; several paths: the first present (Dynamics tombstones carry `id`). */
+    idField: z.union([fieldPath, z.array(fieldPath).min(1)]).default('id'),
     updatedAtField: fieldPath.optional(),
-    /** A field that marks a record deleted (`archived`, `IsDeleted`). */
+    /**
+     * A field that marks a record deleted: true, `"true"`, 1 or an object
+     * (`archived`, `IsDeleted`, Graph's `@removed`), or `deletedEquals`.
+     */
     deletedField: fieldPath.optional(),
+    deletedEquals: z.string().min(1).optional(),
     /** Shorthand for an incremental run that adds `<param>={since}` to the main request. */
     updatedSinceParam: param.optional(),
     incremental: requestOverride.optional(),
@@ -133,11 +159,18 @@ export const modelSchema = z
      * An answer meaning a stored position (query locator, page token) has
      * expired: the feed is read again from its first page.
      */
-    staleCursor: z
+    staleCursor: z.array(answerRuleSchema).optional(),
+    /**
+     * An opaque watermark (Google sync tokens, OData delta links) instead of a
+     * time: the last page of a run carries it at `nextPath`; the next run
+     * sends it as `param` (or, without `param`, GETs it: a delta link). An
+     * answer matching `expired` makes the run a full one.
+     */
+    syncToken: z
       .strictObject({
-        status: z.number().int().min(400).max(599).optional(),
-        bodyPath: fieldPath,
-        equals: z.string().min(1),
+        nextPath: fieldPath,
+        param: param.optional(),
+        expired: z.array(answerRuleSchema).min(1),
       })
       .optional(),
     /** Budgets of one run of this model (default: SYNC_MAX_PAGES, SYNC_MAX_RUN_MINUTES). */
@@ -149,8 +182,15 @@ export const modelSchema = z
       ctx.addIssue({ code: 'custom', path, message });
     if ((model.incremental || model.updatedSinceParam) && !model.updatedAtField)
       problem(['updatedAtField'], 'is required for incremental runs');
-    if (model.incremental && !usesSince(model.incremental) && !model.updatedSinceParam)
-      problem(['incremental'], 'must use {since} in its query or body');
+    if (model.syncToken && (model.updatedSinceParam || model.since))
+      problem(['syncToken'], 'replaces the time watermark (updatedSinceParam, since)');
+    if (
+      model.incremental &&
+      !usesSince(model.incremental) &&
+      !model.updatedSinceParam &&
+      !model.syncToken
+    )
+      problem(['incremental'], 'must use {since} in its query, headers or body');
     // Tombstones are read after the changes of an incremental run; full runs find deletions by absence.
     if (model.deletions && !isIncremental(model))
       problem(['deletions'], 'needs incremental runs (updatedSinceParam or incremental)');
@@ -167,17 +207,28 @@ export const modelSchema = z
     }
   });
 
-/** Whether a model can read only what changed after a watermark. */
+/** Whether a model can read only what changed after a watermark (a time or a sync token). */
 export function isIncremental(model: {
   updatedAtField?: string;
   updatedSinceParam?: string;
   incremental?: unknown;
+  syncToken?: unknown;
 }): boolean {
-  return !!(model.updatedAtField && (model.updatedSinceParam || model.incremental));
+  return (
+    !!model.syncToken || !!(model.updatedAtField && (model.updatedSinceParam || model.incremental))
+  );
 }
 
-function usesSince(request: { query?: Record<string, string>; body?: unknown }): boolean {
-  return JSON.stringify([request.query ?? {}, request.body ?? null]).includes('{since}');
+function usesSince(request: {
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: unknown;
+}): boolean {
+  return JSON.stringify([
+    request.query ?? {},
+    request.headers ?? {},
+    request.body ?? null,
+  ]).includes('{since}');
 }
 
 /** `*.salesforce.com` (any subdomain) or an exact host name. */
@@ -189,6 +240,7 @@ export const hostPattern = z
   );
 
 export type PaginationConfig = z.infer<typeof paginationSchema>;
+export type AnswerRule = z.infer<typeof answerRuleSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type RequestOverride = z.infer<typeof requestOverride>;
 export type WatermarkFormat = (typeof watermarkFormats)[number];

@@ -77,6 +77,11 @@ export const providerApiSchema = z
      * before any token is sent there.
      */
     allowedHosts: z.array(hostPattern),
+    /** The Authorization scheme API calls use, when not the token type (Zoho: `Zoho-oauthtoken`). */
+    authorizationScheme: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]*$/)
+      .optional(),
     models: z.record(slug, modelSchema),
   })
   .superRefine((api, ctx) => {

@@ -9,11 +9,12 @@ import {
   type FetchLike,
   ResponseTooLargeError,
 } from '../infra/http/guarded-fetch.js';
+import type { AnswerRule } from '../providers/api-model.schema.js';
 import {
   type ProviderRequest,
   type ProviderResponse,
   StaleCursorError,
-  type StaleCursorRule,
+  SyncTokenExpiredError,
 } from './adapters/sync-adapter.js';
 import { readPath } from '../common/json-path.js';
 
@@ -38,13 +39,18 @@ export class ProviderApiClient {
     this.fetch = createGuardedFetch(config.providerHttp);
   }
 
-  async send(request: ProviderRequest, tokens: TokenSet): Promise<ProviderResponse> {
+  /** `scheme`: the Authorization scheme the API wants, if not the token type (Zoho: `Zoho-oauthtoken`). */
+  async send(
+    request: ProviderRequest,
+    tokens: TokenSet,
+    scheme = tokens.tokenType,
+  ): Promise<ProviderResponse> {
     let response: Response;
     try {
       const headers: Record<string, string> = {
         accept: 'application/json',
         ...request.headers,
-        authorization: `${tokens.tokenType} ${tokens.accessToken}`,
+        authorization: `${scheme} ${tokens.accessToken}`,
       };
       if (request.body !== undefined) headers['content-type'] = 'application/json';
       response = await this.fetch(request.url.href, {
@@ -69,11 +75,16 @@ export class ProviderApiClient {
         },
       );
     }
+    if (!response.ok && response.status !== 304) {
+      const refusal = await readRefusal(response, request);
+      if (refusal === 'stale')
+        throw new StaleCursorError(`the provider refused a stored position (${response.status})`);
+      if (refusal === 'expired')
+        throw new SyncTokenExpiredError(`the provider refused the sync token (${response.status})`);
+    }
     if (response.status === 401)
       throw new TokenRejectedError('the provider rejected the access token');
     if (!response.ok && response.status !== 304) {
-      if (request.staleWhen && (await says(response, request.staleWhen)))
-        throw new StaleCursorError(`the provider refused a stored position (${response.status})`);
       const transient =
         response.status >= 500 || response.status === 429 || response.status === 408;
       throw new ProviderError(
@@ -109,12 +120,25 @@ export class ProviderApiClient {
   }
 }
 
-/** Whether an error answer matches a rule (its JSON body is read; anything else never matches). */
-async function says(response: Response, rule: StaleCursorRule): Promise<boolean> {
-  if (rule.status !== undefined && rule.status !== response.status) return false;
+/** Whether an error answer says a stored position or the sync token expired (by the request's rules). */
+async function readRefusal(
+  response: Response,
+  request: ProviderRequest,
+): Promise<'stale' | 'expired' | undefined> {
+  if (!request.staleWhen && !request.expiredWhen) return undefined;
+  let body: unknown;
   try {
-    return readPath(await response.json(), rule.bodyPath) === rule.equals;
+    body = JSON.parse(await response.clone().text());
   } catch {
-    return false;
+    body = undefined;
   }
+  const matches = (rules: readonly AnswerRule[] | undefined) =>
+    (rules ?? []).some(
+      (rule) =>
+        (rule.status === undefined || rule.status === response.status) &&
+        (rule.bodyPath === undefined || readPath(body, rule.bodyPath) === rule.equals),
+    );
+  if (matches(request.expiredWhen)) return 'expired';
+  if (matches(request.staleWhen)) return 'stale';
+  return undefined;
 }

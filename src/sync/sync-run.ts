@@ -11,6 +11,10 @@ export interface Checkpoint {
   nextUrl?: string;
   /** Incremental runs: changes after this provider timestamp (the look-back applied; fixed for the run). */
   since?: string;
+  /** Incremental runs of a sync-token model: the changes since this token (fixed for the run). */
+  syncToken?: string;
+  /** The token the provider gave for the next run (on the last page). */
+  nextSyncToken?: string;
   /**
    * A provider with a result window (HubSpot search: 10,000): the current
    * slice reads from this timestamp, and has returned `sliceCount` results.
@@ -23,6 +27,8 @@ export interface Checkpoint {
   maxUpdatedAt?: string;
   /** Every page is committed; only the run's completion is left (a crash there resumes here). */
   done?: true;
+  /** With `done`: what the next run starts after. */
+  watermark?: string;
 }
 
 export interface SyncRun {

@@ -12,7 +12,12 @@ import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { workValiditySeconds } from '../refresh/refresh-policy.js';
 import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
 import { adapterFor } from './adapters/adapter-for.js';
-import { type ParsedPage, type SyncAdapter, StaleCursorError } from './adapters/sync-adapter.js';
+import {
+  type ParsedPage,
+  StaleCursorError,
+  type SyncAdapter,
+  SyncTokenExpiredError,
+} from './adapters/sync-adapter.js';
 import { ProviderApiClient, TokenRejectedError } from './provider-api.client.js';
 import { RecordsRepository } from './records.repository.js';
 import type { Checkpoint, SyncRun } from './sync-run.js';
@@ -115,9 +120,9 @@ export class SyncRunner {
     // A run that keeps waiting (for a token, a provider) still ends on time.
     stopIf(guard.beforePage(0, this.clock.now()));
     // Every page was committed before a crash: only the completion is left.
-    if (start.done) return this.complete(run, start.maxUpdatedAt, context);
+    if (start.done) return this.complete(run, adapter, start.watermark, context);
     let checkpoint = start;
-    let restarts = 0;
+    let recoveries = 0;
     let auth = await this.tokens.forWorker(run.connectionId);
     for (let done = 0; ; done += 1) {
       // Stopping: the page in hand is committed; the job goes back to the queue to resume here.
@@ -128,39 +133,63 @@ export class SyncRunner {
       try {
         fetched = await this.fetchPage(run, integration, adapter, checkpoint, auth);
       } catch (error) {
-        if (!(error instanceof StaleCursorError)) throw error;
-        if ((restarts += 1) > MAX_FEED_RESTARTS)
-          throw new RunFailure(
-            'cursor_expired',
-            `${error.message}, again after ${MAX_FEED_RESTARTS} restarts`,
-          );
-        this.logger.warn({
-          syncRunId: run.id,
-          reason: error.message,
-          msg: 'stored position expired; reading the feed again',
-        });
-        checkpoint = adapter.restart(checkpoint);
+        checkpoint = await this.recover(run, adapter, checkpoint, error, (recoveries += 1));
         guard.restarted(checkpoint);
         continue;
       }
       auth = fetched.auth;
-      const { records, next, maxUpdatedAt } = fetched.page;
+      const { records, next, watermark } = fetched.page;
       stopIf(guard.afterPage(records, checkpoint, next));
-      await this.records.commitPage(run, records, next ?? { done: true, maxUpdatedAt });
+      await this.records.commitPage(run, records, next ?? { done: true, watermark });
       this.metrics.syncRecords.inc({ model: run.model }, records.length);
-      if (!next) return this.complete(run, maxUpdatedAt, context);
+      if (!next) return this.complete(run, adapter, watermark, context);
       checkpoint = next;
     }
   }
 
+  /**
+   * The provider no longer knows where the run was: an expired position (a
+   * query locator) reads the feed again from its start; an expired sync
+   * token makes the run a full one (which also finds deletions). Anything
+   * else is not recovered here.
+   */
+  private async recover(
+    run: SyncRun,
+    adapter: SyncAdapter,
+    checkpoint: Checkpoint,
+    error: unknown,
+    recoveries: number,
+  ): Promise<Checkpoint> {
+    const stale = error instanceof StaleCursorError;
+    if (!stale && !(error instanceof SyncTokenExpiredError)) throw error;
+    if (recoveries > MAX_FEED_RESTARTS) {
+      throw new RunFailure(
+        stale ? 'cursor_expired' : 'sync_token_expired',
+        `${error.message}, again after ${MAX_FEED_RESTARTS} restarts`,
+      );
+    }
+    this.logger.warn({
+      syncRunId: run.id,
+      reason: error.message,
+      msg: stale
+        ? 'stored position expired; reading the feed again'
+        : 'sync token expired; running in full',
+    });
+    if (stale) return adapter.restart(checkpoint);
+    await this.runs.markFull(run.id);
+    run.full = true;
+    return adapter.start(undefined);
+  }
+
   private async complete(
     run: SyncRun,
-    maxUpdatedAt: string | undefined,
+    adapter: SyncAdapter,
+    watermark: string | undefined,
     context: RunContext,
   ): Promise<void> {
     const done = await this.records.completeRun(
       run,
-      watermarkOf(maxUpdatedAt, run.startedAt),
+      adapter.watermarkKind === 'time' ? watermarkOf(watermark, run.startedAt) : watermark,
       context.attemptsMade,
       this.clock.now(),
     );
@@ -199,7 +228,11 @@ export class SyncRunner {
           this.config.allowInsecureLoopbackProviders,
         );
         const request = adapter.request(checkpoint, base);
-        const response = await this.api.send(request, auth.tokens);
+        const response = await this.api.send(
+          request,
+          auth.tokens,
+          integration.api!.authorizationScheme,
+        );
         return { page: adapter.parse(response, checkpoint, request), auth };
       } catch (error) {
         if (error instanceof TokenRejectedError) {

@@ -75,6 +75,11 @@ export class SyncRunsRepository {
     return rows.length ? this.find(id) : undefined;
   }
 
+  /** The run turned out to need everything (its sync token expired): it also finds deletions now. */
+  async markFull(id: string): Promise<void> {
+    await this.prisma.syncRun.update({ where: { id }, data: { full: true } });
+  }
+
   /** Ends a run as failed, with its sync.failed event; a run already ended is left alone. */
   async fail(
     run: SyncRun,

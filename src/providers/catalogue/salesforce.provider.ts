@@ -41,7 +41,7 @@ function soqlModel(object: string, columns: string[], fields: Record<string, str
     // A locator idle too long, or released (ten open cursors per user), is refused with
     // INVALID_QUERY_LOCATOR (https://help.salesforce.com/apex/HTViewSolution?id=000004410):
     // the query is run again from its first page.
-    staleCursor: { bodyPath: '0.errorCode', equals: 'INVALID_QUERY_LOCATOR' },
+    staleCursor: [{ bodyPath: '0.errorCode', equals: 'INVALID_QUERY_LOCATOR' }],
     fields,
   };
 }

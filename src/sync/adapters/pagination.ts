@@ -2,7 +2,7 @@ import { readPath, readStringPath } from '../../common/json-path.js';
 import type { PaginationConfig } from '../../providers/api-model.schema.js';
 import type { Checkpoint } from '../sync-run.js';
 import { nextLink } from './link-header.js';
-import type { ProviderResponse } from './sync-adapter.js';
+import { type ProviderResponse, UnreadablePageError } from './sync-adapter.js';
 
 /** Where in the provider's pages a checkpoint points. */
 export type Position = Pick<Checkpoint, 'cursor' | 'page' | 'offset' | 'nextUrl'>;
@@ -25,7 +25,10 @@ export function pageParams(
       if (position.cursor) params[p.cursorParam] = position.cursor;
       break;
     case 'page':
-      params[p.pageParam] = position.page ?? p.firstPage;
+      // Past the numbered pages, the provider's token alone selects the page.
+      if (position.cursor && p.tokenAfterPages)
+        params[p.tokenAfterPages.tokenParam] = position.cursor;
+      else params[p.pageParam] = position.page ?? p.firstPage;
       break;
     case 'offset':
       params[p.offsetParam] = position.offset ?? 0;
@@ -58,7 +61,13 @@ export function nextPosition(
     }
     case 'page': {
       if (!hasMore(p.hasMorePath, response, count, p.limit)) return undefined;
-      return { page: (position.page ?? p.firstPage) + 1 };
+      const page = (position.page ?? p.firstPage) + 1;
+      const switchAt = p.tokenAfterPages && p.firstPage + p.tokenAfterPages.pages;
+      if (!switchAt || page < switchAt) return { page };
+      const token = readStringPath(response.body, p.tokenAfterPages!.nextTokenPath);
+      // More records, and no way to ask for them: ending here would lose them.
+      if (!token) throw new UnreadablePageError('more pages are announced, but no page token');
+      return { page, cursor: token };
     }
     case 'offset':
       if (!hasMore(p.hasMorePath, response, count, p.limit)) return undefined;

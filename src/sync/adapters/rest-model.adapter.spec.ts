@@ -263,7 +263,7 @@ describe('RestModelAdapter: incremental runs', () => {
     expect(tombstones.parsed.records.map((r) => [r.externalId, r.deleted])).toEqual([
       ['003B', true],
     ]);
-    expect(tombstones.parsed.maxUpdatedAt).toBe('2026-03-02T08:00:00.000Z');
+    expect(tombstones.parsed.watermark).toBe('2026-03-02T08:00:00.000Z');
     expect(tombstones.parsed.next).toBeUndefined();
   });
 
@@ -369,7 +369,7 @@ describe('RestModelAdapter: positions that expire', () => {
         pagination: { type: 'next_url', nextUrlPath: 'next' },
         incremental: { query: { since: '{since}' } },
         deletions: { path: '/v1/deleted' },
-        staleCursor: { bodyPath: '0.errorCode', equals: 'INVALID_QUERY_LOCATOR' },
+        staleCursor: [{ bodyPath: '0.errorCode', equals: 'INVALID_QUERY_LOCATOR' }],
       }),
     );
     expect(
@@ -384,10 +384,9 @@ describe('RestModelAdapter: positions that expire', () => {
       sliceFrom: 'f',
       sliceCount: 0,
     });
-    expect(adapter.request({ nextUrl: `${BASE}/v1/things?l=2` }, BASE).staleWhen).toEqual({
-      bodyPath: '0.errorCode',
-      equals: 'INVALID_QUERY_LOCATOR',
-    });
+    expect(adapter.request({ nextUrl: `${BASE}/v1/things?l=2` }, BASE).staleWhen).toEqual([
+      { bodyPath: '0.errorCode', equals: 'INVALID_QUERY_LOCATOR' },
+    ]);
   });
 
   it('an empty page that still names a next page is followed (ending early would delete the rest)', () => {
@@ -397,6 +396,179 @@ describe('RestModelAdapter: positions that expire', () => {
     expect(page(adapter, {}, { data: [], next: 'more' }).parsed.next).toMatchObject({
       cursor: 'more',
     });
+  });
+});
+
+describe('RestModelAdapter: opaque sync tokens', () => {
+  const people = () =>
+    new RestModelAdapter(
+      model({
+        path: '/v1/people/me/connections',
+        itemsPath: 'connections',
+        idField: 'resourceName',
+        updatedAtField: undefined,
+        deletedField: 'metadata.deleted',
+        query: { personFields: 'names', requestSyncToken: 'true' },
+        pagination: {
+          type: 'cursor',
+          cursorParam: 'pageToken',
+          nextCursorPath: 'nextPageToken',
+          limitParam: 'pageSize',
+          limit: 2,
+        },
+        syncToken: {
+          nextPath: 'nextSyncToken',
+          param: 'syncToken',
+          expired: [
+            { status: 400, bodyPath: 'error.details.0.reason', equals: 'EXPIRED_SYNC_TOKEN' },
+          ],
+        },
+      }),
+    );
+  const person = (n: number, deleted = false) => ({
+    resourceName: `people/c${n}`,
+    ...(deleted ? { metadata: { deleted: true } } : {}),
+  });
+
+  it('a full run keeps the token of its last page as the watermark; the next run sends it on every page', () => {
+    const adapter = people();
+    expect(adapter).toMatchObject({ incremental: true, watermarkKind: 'token' });
+    const first = page(adapter, adapter.start(undefined), {
+      connections: [person(1), person(2)],
+      nextPageToken: 'p2',
+    });
+    expect(first.request.url.searchParams.has('syncToken')).toBe(false);
+    expect(first.request.expiredWhen).toBeUndefined();
+    const last = page(adapter, first.parsed.next!, {
+      connections: [person(3)],
+      nextSyncToken: 'T1',
+    });
+    expect(last.parsed).toMatchObject({ watermark: 'T1', next: undefined });
+
+    const changes = adapter.start('T1');
+    const changed = page(adapter, changes, { connections: [person(3, true)], nextPageToken: 'q2' });
+    expect(changed.request.url.searchParams.get('syncToken')).toBe('T1');
+    expect(changed.request.expiredWhen).toHaveLength(1);
+    expect(changed.parsed.records[0]).toMatchObject({ externalId: 'people/c3', deleted: true });
+    // "all other parameters must match": the token rides along with the page token.
+    const second = adapter.request(changed.parsed.next!, BASE);
+    expect(second.url.searchParams.get('syncToken')).toBe('T1');
+    expect(second.url.searchParams.get('pageToken')).toBe('q2');
+    expect(second.expiredWhen).toBeUndefined();
+  });
+
+  it('an empty account (`{}`) is an empty last page', () => {
+    const adapter = people();
+    expect(page(adapter, {}, {}).parsed).toMatchObject({ records: [], next: undefined });
+  });
+
+  it('a delta link is a URL to GET, on the same origin only', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        path: '/v1.0/me/contacts/delta',
+        itemsPath: 'value',
+        updatedAtField: undefined,
+        deletedField: '@removed',
+        pagination: { type: 'next_url', nextUrlPath: '@odata.nextLink' },
+        syncToken: { nextPath: '@odata.deltaLink', expired: [{ status: 410 }] },
+      }),
+    );
+    const link = `${BASE}/v1.0/me/contacts/delta?$deltatoken=abc`;
+    const request = adapter.request(adapter.start(link), BASE);
+    expect(request.url.href).toBe(link);
+    const { parsed } = page(adapter, adapter.start(link), {
+      value: [{ id: 'x', '@removed': { reason: 'deleted' } }],
+      '@odata.deltaLink': `${BASE}/v1.0/me/contacts/delta?$deltatoken=def`,
+    });
+    expect(parsed.records[0]!.deleted).toBe(true);
+    expect(parsed.watermark).toBe(`${BASE}/v1.0/me/contacts/delta?$deltatoken=def`);
+    expect(() => adapter.request(adapter.start('https://evil.example/delta'), BASE)).toThrow(
+      StaleCursorError,
+    );
+  });
+});
+
+describe('RestModelAdapter: more shapes', () => {
+  it('{since} in a header (If-Modified-Since), and the deleted feed with it', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        pagination: {
+          type: 'page',
+          pageParam: 'page',
+          limitParam: 'per_page',
+          limit: 2,
+          hasMorePath: 'info.more_records',
+        },
+        incremental: { headers: { 'If-Modified-Since': '{since}' } },
+        deletions: {
+          path: '/v1/things/deleted',
+          query: { type: 'all' },
+          headers: { 'If-Modified-Since': '{since}' },
+        },
+        since: { format: 'iso_seconds' },
+      }),
+    );
+    const request = adapter.request(adapter.start('2026-01-01T10:00:00.000Z'), BASE);
+    expect(request.headers).toEqual({ 'If-Modified-Since': '2026-01-01T10:00:00Z' });
+    expect(
+      adapter.request({ feed: 'deletions', since: '2026-01-01T10:00:00.000Z' }, BASE).headers,
+    ).toEqual({
+      'If-Modified-Since': '2026-01-01T10:00:00Z',
+    });
+  });
+
+  it('page numbers up to a depth, then the page token the provider returned', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        pagination: {
+          type: 'page',
+          pageParam: 'page',
+          limitParam: 'per_page',
+          limit: 2,
+          hasMorePath: 'info.more_records',
+          tokenAfterPages: {
+            pages: 2,
+            tokenParam: 'page_token',
+            nextTokenPath: 'info.next_page_token',
+          },
+        },
+      }),
+    );
+    const more = (token: string | null) => ({
+      data: items(2),
+      info: { more_records: true, next_page_token: token },
+    });
+    const first = page(adapter, {}, more('t2'));
+    expect(first.parsed.next).toMatchObject({ page: 2 });
+    expect(first.parsed.next).not.toHaveProperty('cursor');
+    const second = page(adapter, first.parsed.next!, more('t3'));
+    expect(second.request.url.searchParams.get('page')).toBe('2');
+    expect(second.parsed.next).toMatchObject({ cursor: 't3' });
+    const third = adapter.request(second.parsed.next!, BASE);
+    expect(third.url.searchParams.has('page')).toBe(false);
+    expect(third.url.searchParams.get('page_token')).toBe('t3');
+    expect(() => page(adapter, second.parsed.next!, more(null))).toThrow(/no page token/);
+  });
+
+  it('ids from the first path present; deleted when a field equals a value', () => {
+    const adapter = new RestModelAdapter(
+      model({
+        itemsPath: 'value',
+        idField: ['contactid', 'id'],
+        deletedField: 'reason',
+        deletedEquals: 'deleted',
+        pagination: { type: 'link' },
+      }),
+    );
+    const { parsed } = page(
+      adapter,
+      {},
+      { value: [{ contactid: 'a' }, { id: 'b', reason: 'deleted' }] },
+    );
+    expect(parsed.records.map((r) => [r.externalId, r.deleted])).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
   });
 });
 

@@ -17,15 +17,17 @@ import { formatWatermark, parseTimestamp } from './timestamps.js';
 /**
  * Reads one model of a REST API as its description says: full runs page
  * through the main request; incremental runs page through the changes after
- * the watermark (re-slicing past a provider's result window), then through
- * the tombstone feed, if the model has one.
+ * the watermark (a time, re-slicing past a provider's result window; or an
+ * opaque sync token), then through the tombstone feed, if the model has one.
  */
 export class RestModelAdapter implements SyncAdapter {
   readonly incremental: boolean;
+  readonly watermarkKind: 'time' | 'token';
   private readonly specs: Record<Feed, RequestSpec>;
 
   constructor(private readonly model: ModelConfig) {
     this.incremental = isIncremental(model);
+    this.watermarkKind = model.syncToken ? 'token' : 'time';
     this.specs = {
       full: requestSpec(model, 'full'),
       changes: requestSpec(model, 'changes'),
@@ -35,6 +37,7 @@ export class RestModelAdapter implements SyncAdapter {
 
   start(watermark: string | undefined): Checkpoint {
     if (!this.incremental || !watermark) return {};
+    if (this.model.syncToken) return { syncToken: watermark };
     // Changes indexed late at the provider carry times before the watermark:
     // re-reading a window before it loses none (unchanged content is not rewritten).
     const lookBackMs = (this.model.since?.lookBackSeconds ?? 0) * 1000;
@@ -44,27 +47,30 @@ export class RestModelAdapter implements SyncAdapter {
 
   request(checkpoint: Checkpoint, base: string): ProviderRequest {
     const spec = this.specs[feedOf(checkpoint)];
-    const staleWhen = this.model.staleCursor;
-    if (checkpoint.nextUrl) {
-      const url = new URL(checkpoint.nextUrl);
+    const rules = {
+      staleWhen: this.model.staleCursor,
+      // Only the first request of an incremental run carries the old token.
+      expiredWhen: this.firstWithToken(checkpoint) ? this.model.syncToken?.expired : undefined,
+    };
+    const since = this.formattedSince(checkpoint);
+    const headers = fillTemplate(spec.headers, since) as Record<string, string>;
+    const link = checkpoint.nextUrl ?? this.deltaLink(checkpoint);
+    if (link) {
+      const url = new URL(link);
       // Following a link to another host would hand it our bearer token; the
       // connection's host may also have moved since the link was stored.
       if (url.origin !== new URL(base).origin)
         throw new StaleCursorError(`the next page's URL is not on ${new URL(base).origin}`);
-      return { method: 'GET', url, headers: { ...spec.headers }, staleWhen };
+      return { method: 'GET', url, headers, ...rules };
     }
-    const since = this.formattedSince(checkpoint);
     const url = new URL(base + spec.path);
     for (const [name, value] of Object.entries(spec.query)) {
       url.searchParams.set(name, String(fillTemplate(value, since)));
     }
-    const params = pageParams(spec.pagination, checkpoint);
-    const request: ProviderRequest = {
-      method: spec.method,
-      url,
-      headers: { ...spec.headers },
-      staleWhen,
-    };
+    const params: Record<string, string | number> = pageParams(spec.pagination, checkpoint);
+    const token = this.model.syncToken;
+    if (token?.param && checkpoint.syncToken) params[token.param] = checkpoint.syncToken;
+    const request: ProviderRequest = { method: spec.method, url, headers, ...rules };
     if (spec.method === 'POST') {
       const template = (spec.body ?? {}) as Record<string, unknown>;
       request.body = { ...(fillTemplate(template, since) as Record<string, unknown>), ...params };
@@ -78,7 +84,7 @@ export class RestModelAdapter implements SyncAdapter {
     const feed = feedOf(checkpoint);
     const spec = this.specs[feed];
     const items = spec.itemsPath ? readPath(response.body, spec.itemsPath) : response.body;
-    // An empty answer (204, a missing or null list) is an empty page, not a failure.
+    // An empty answer (204, 304, a missing or null list) is an empty page, not a failure.
     const list = items === undefined || items === null ? [] : items;
     if (!Array.isArray(list)) {
       throw new UnreadablePageError(`no array at "${spec.itemsPath ?? '(body)'}"`);
@@ -88,11 +94,19 @@ export class RestModelAdapter implements SyncAdapter {
     // its changes could carry an earlier time than a later deletion.
     const maxUpdatedAt =
       feed === 'deletions' ? checkpoint.maxUpdatedAt : latest(checkpoint.maxUpdatedAt, records);
-    const carry: Checkpoint = { since: checkpoint.since, maxUpdatedAt };
+    const nextSyncToken = this.model.syncToken
+      ? (readStringPath(response.body, this.model.syncToken.nextPath) ?? checkpoint.nextSyncToken)
+      : undefined;
+    const carry: Checkpoint = {
+      ...(checkpoint.since ? { since: checkpoint.since } : {}),
+      ...(checkpoint.syncToken ? { syncToken: checkpoint.syncToken } : {}),
+      ...(nextSyncToken ? { nextSyncToken } : {}),
+      ...(maxUpdatedAt ? { maxUpdatedAt } : {}),
+    };
     const position = nextPosition(spec.pagination, response, checkpoint, list.length, request.url);
     return {
       records,
-      maxUpdatedAt,
+      watermark: this.model.syncToken ? nextSyncToken : maxUpdatedAt,
       next: this.next(spec, checkpoint, carry, position, records),
     };
   }
@@ -138,13 +152,33 @@ export class RestModelAdapter implements SyncAdapter {
   }
 
   restart(checkpoint: Checkpoint): Checkpoint {
-    const { feed, since, sliceFrom, maxUpdatedAt } = checkpoint;
+    const { feed, since, syncToken, sliceFrom, maxUpdatedAt } = checkpoint;
     return {
       ...(feed ? { feed } : {}),
       ...(since ? { since } : {}),
+      ...(syncToken ? { syncToken } : {}),
       ...(sliceFrom ? { sliceFrom, sliceCount: 0 } : {}),
       ...(maxUpdatedAt ? { maxUpdatedAt } : {}),
     };
+  }
+
+  /** An incremental run's first request, before any position: the one that sends the old token. */
+  private firstWithToken(checkpoint: Checkpoint): boolean {
+    return (
+      !!checkpoint.syncToken &&
+      !checkpoint.feed &&
+      checkpoint.cursor === undefined &&
+      checkpoint.page === undefined &&
+      checkpoint.offset === undefined &&
+      checkpoint.nextUrl === undefined
+    );
+  }
+
+  /** A sync token without a parameter is a URL to GET (OData and Graph delta links). */
+  private deltaLink(checkpoint: Checkpoint): string | undefined {
+    return this.model.syncToken && !this.model.syncToken.param && this.firstWithToken(checkpoint)
+      ? checkpoint.syncToken
+      : undefined;
   }
 
   private formattedSince(checkpoint: Checkpoint): string | undefined {
@@ -156,28 +190,38 @@ export class RestModelAdapter implements SyncAdapter {
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
       throw new UnreadablePageError('an item is not a JSON object');
     }
-    const externalId = readStringPath(item, this.model.idField);
-    if (!externalId) throw new UnreadablePageError(`an item has no "${this.model.idField}"`);
-    const deleted =
-      tombstone ||
-      (this.model.deletedField ? isTruthy(readPath(item, this.model.deletedField)) : false);
-    const record: FetchedRecord = { externalId, data: item as Record<string, unknown>, deleted };
+    const paths = Array.isArray(this.model.idField) ? this.model.idField : [this.model.idField];
+    const externalId = paths.map((path) => readStringPath(item, path)).find(Boolean);
+    if (!externalId) throw new UnreadablePageError(`an item has no "${paths.join('" or "')}"`);
+    const record: FetchedRecord = {
+      externalId,
+      data: item as Record<string, unknown>,
+      deleted: tombstone || this.isDeleted(item),
+    };
     const updated = this.model.updatedAtField
       ? parseTimestamp(readPath(item, this.model.updatedAtField))
       : undefined;
     if (updated) record.providerUpdatedAt = updated;
     return record;
   }
+
+  private isDeleted(item: object): boolean {
+    if (!this.model.deletedField) return false;
+    const value = readPath(item, this.model.deletedField);
+    if (this.model.deletedEquals !== undefined) return value === this.model.deletedEquals;
+    return (
+      value === true ||
+      value === 'true' ||
+      value === 1 ||
+      (typeof value === 'object' && value !== null)
+    );
+  }
 }
 
-/** The feed a checkpoint reads: tombstones, the changes after `since`, or everything. */
+/** The feed a checkpoint reads: tombstones, the changes after a watermark, or everything. */
 function feedOf(checkpoint: Checkpoint): Feed {
   if (checkpoint.feed === 'deletions') return 'deletions';
-  return checkpoint.since ? 'changes' : 'full';
-}
-
-function isTruthy(value: unknown): boolean {
-  return value === true || value === 'true' || value === 1;
+  return checkpoint.since || checkpoint.syncToken ? 'changes' : 'full';
 }
 
 function latest(current: string | undefined, records: FetchedRecord[]): string | undefined {

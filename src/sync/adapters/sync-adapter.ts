@@ -1,3 +1,4 @@
+import type { AnswerRule } from '../../providers/api-model.schema.js';
 import type { Checkpoint, FetchedRecord } from '../sync-run.js';
 
 /** One request to a provider's API, before the token is added. */
@@ -7,14 +8,10 @@ export interface ProviderRequest {
   headers: Record<string, string>;
   /** JSON, for POST. */
   body?: unknown;
-  /** An answer that says the stored position (a query locator, a page token) has expired. */
-  staleWhen?: StaleCursorRule;
-}
-
-export interface StaleCursorRule {
-  status?: number;
-  bodyPath: string;
-  equals: string;
+  /** Answers that say the stored position (a query locator, a page token) expired. */
+  staleWhen?: readonly AnswerRule[];
+  /** Answers that say the sync token this run started from expired. */
+  expiredWhen?: readonly AnswerRule[];
 }
 
 export interface ProviderResponse {
@@ -28,8 +25,11 @@ export interface ParsedPage {
   records: FetchedRecord[];
   /** The checkpoint of the following page; undefined when this was the last. */
   next?: Checkpoint;
-  /** Largest provider `updated at` of the run so far, this page included. */
-  maxUpdatedAt?: string;
+  /**
+   * What the next run starts after, as of this page: the largest provider
+   * `updated at` so far, or the provider's sync token.
+   */
+  watermark?: string;
 }
 
 /**
@@ -40,6 +40,8 @@ export interface ParsedPage {
 export interface SyncAdapter {
   /** Whether this model can fetch only what changed after a watermark. */
   readonly incremental: boolean;
+  /** A provider time (capped at the run's start) or an opaque sync token (kept as given). */
+  readonly watermarkKind: 'time' | 'token';
   /** Where a fresh run starts: everything, or the changes after `watermark`. */
   start(watermark: string | undefined): Checkpoint;
   /** The request of the page a checkpoint points at, on the connection's API base URL. */
@@ -66,4 +68,9 @@ export class PaginationLoopError extends Error {
  */
 export class StaleCursorError extends Error {
   override readonly name = 'StaleCursorError';
+}
+
+/** The sync token a run started from has expired at the provider: the run becomes a full one. */
+export class SyncTokenExpiredError extends Error {
+  override readonly name = 'SyncTokenExpiredError';
 }
