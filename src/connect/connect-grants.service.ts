@@ -69,13 +69,13 @@ export class ConnectGrants {
    */
   async refuse(
     integration: Integration,
-    tokens: Pick<Tokens, 'accessToken' | 'refreshToken'>,
+    tokens: Pick<Tokens, 'accessToken' | 'refreshToken' | 'extras'>,
   ): Promise<void> {
     if (!integration.revokeSupersededGrants) return;
     const [token, hint] = tokens.refreshToken
       ? ([tokens.refreshToken, 'refresh_token'] as const)
       : ([tokens.accessToken, 'access_token'] as const);
-    await this.oauth.revoke(integration, token, hint).catch((error: unknown) => {
+    await this.oauth.revoke(integration, token, hint, tokens.extras).catch((error: unknown) => {
       this.logger.warn({
         err: error,
         integration: integration.key,

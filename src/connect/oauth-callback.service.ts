@@ -6,6 +6,8 @@ import { PendingGrantsRepository } from '../connections/pending-grants.repositor
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
 import { ApiHostRefusedError, resolveApiBase } from '../integrations/api-base.js';
+import { canonicalScope } from '../integrations/scopes.js';
+import { tokenHostFromCallback } from '../integrations/token-host.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { AccountLookupClient } from '../oauth/account-lookup.client.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
@@ -175,8 +177,20 @@ export class OAuthCallbackService {
   ): Promise<TokenResult> {
     const callbackUrl = new URL(redirectUriFor(this.config, integration.key));
     callbackUrl.search = request.rawQuery;
+    let tokenHost: string | undefined;
+    try {
+      // A data centre named by the redirect gets the code only if it is the provider's.
+      tokenHost = tokenHostFromCallback(
+        integration,
+        callbackUrl.searchParams,
+        this.config.allowInsecureLoopbackProviders,
+      );
+    } catch (error) {
+      throw new FlowFailure('api_host_not_allowed', { cause: error });
+    }
     try {
       return await this.oauth.exchangeCode(integration, {
+        tokenHost,
         callbackUrl,
         codeVerifier: flow.codeVerifier,
         state,

@@ -64,7 +64,7 @@ export class RevocationService {
       ? ([pending.tokens.refreshToken, 'refresh_token'] as const)
       : ([pending.tokens.accessToken, 'access_token'] as const);
     try {
-      const supported = await this.oauth.revoke(integration, token, hint);
+      const supported = await this.oauth.revoke(integration, token, hint, pending.tokens.extras);
       await this.revocations.delete(pending.id);
       return supported ? 'revoked' : 'unsupported';
     } catch (error) {

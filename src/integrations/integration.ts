@@ -3,6 +3,7 @@ import type { ModelConfig } from '../providers/api-model.schema.js';
 import type {
   AccountLookup,
   ProviderDefinition,
+  ScopeMatching,
   RevocationStyle,
   TokenEndpointAuthMethod,
   TokenErrorRule,
@@ -35,6 +36,8 @@ export interface Integration {
   defaultTokenLifetimeSeconds: number;
   /** The provider drops refresh tokens unused this long; the idle refresh stays well inside it. */
   refreshTokenIdleSeconds?: number;
+  /** The connection's own accounts server, named in the authorization redirect (Zoho). */
+  tokenHostFromCallback: ProviderDefinition['auth']['tokenHostFromCallback'];
   tokenResponse: TokenResponseRules;
   account: AccountLookup;
   revokeSupersededGrants: boolean;
@@ -54,6 +57,7 @@ export interface TokenResponseRules {
   extras: Readonly<Record<string, string>>;
   scopesField: 'scope' | 'scopes';
   neverEchoedScopes: readonly string[];
+  scopeMatching: ScopeMatching;
   errors: readonly TokenErrorRule[];
 }
 

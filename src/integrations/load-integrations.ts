@@ -100,10 +100,12 @@ function resolveIntegration(
     refreshTokenIdleSeconds: auth.refreshTokenIdleDays
       ? auth.refreshTokenIdleDays * 86_400
       : undefined,
+    tokenHostFromCallback: auth.tokenHostFromCallback,
     tokenResponse: {
       extras: { ...token.extras, ...entry.tokenExtras },
       scopesField: token.scopesField,
       neverEchoedScopes: token.neverEchoedScopes,
+      scopeMatching: token.scopeMatching,
       errors: [...(entry.tokenErrors ?? []), ...token.errors],
     },
     account: entry.account ?? provider.account,

@@ -42,8 +42,32 @@ export class AccountLookupClient {
       case 'token_response':
         return pickAccount(tokens.responseFields ?? {}, lookup, 'token response');
       case 'http': {
-        const url = lookup.url ?? this.onApiHost(integration, tokens, lookup.path!);
-        return pickAccount(await this.getJson(url, tokens), lookup, 'account response');
+        // Calls on the API host use its Authorization scheme (Zoho: Zoho-oauthtoken).
+        const apiScheme = integration.api?.authorizationScheme;
+        const first = pickAccount(
+          lookup.url
+            ? await this.getJson(lookup.url, tokens)
+            : await this.getJson(
+                this.onApiHost(integration, tokens, lookup.path!),
+                tokens,
+                apiScheme,
+              ),
+          lookup,
+          'account response',
+        );
+        if (!lookup.then) return first;
+        // Zoho: the organisation, then the user in it.
+        const thenUrl = this.onApiHost(integration, tokens, lookup.then.path);
+        const second = pickAccount(
+          await this.getJson(thenUrl, tokens, apiScheme),
+          lookup.then,
+          'account response',
+        );
+        return {
+          id: `${first.id}/${second.id}`,
+          ...((second.email ?? first.email) ? { email: second.email ?? first.email } : {}),
+          ...((second.name ?? first.name) ? { name: second.name ?? first.name } : {}),
+        };
       }
       case 'end_user':
         return { id: endUserId ?? DEFAULT_ACCOUNT };
@@ -60,13 +84,17 @@ export class AccountLookupClient {
     return base + path;
   }
 
-  private async getJson(url: string, tokens: TokenResult): Promise<unknown> {
+  private async getJson(
+    url: string,
+    tokens: TokenResult,
+    scheme: string = tokens.tokenType,
+  ): Promise<unknown> {
     let response: Response;
     try {
       response = await this.fetch(url, {
         method: 'GET',
         headers: {
-          authorization: `${tokens.tokenType} ${tokens.accessToken}`,
+          authorization: `${scheme} ${tokens.accessToken}`,
           accept: 'application/json',
         },
       });

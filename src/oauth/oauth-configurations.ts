@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import { isLoopbackUrl } from '../common/url-policy.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Integration } from '../integrations/integration.js';
+import { onHost } from '../integrations/token-host.js';
 import { Clock } from '../infra/clock/clock.js';
 import { createGuardedFetch, type FetchLike } from '../infra/http/guarded-fetch.js';
 import { isFailedAnswer, tokenAnswerError } from './token-endpoint-answer.js';
@@ -24,17 +25,25 @@ export class OAuthConfigurations {
     this.guarded = createGuardedFetch(config.providerHttp);
   }
 
-  get(integration: Integration): Promise<client.Configuration> {
-    let pending = this.cache.get(integration.key);
+  /**
+   * `tokenHost`: the connection's own accounts server (a data centre, Zoho),
+   * already checked; the token and revocation URLs move onto it.
+   */
+  get(integration: Integration, tokenHost?: string): Promise<client.Configuration> {
+    const key = `${integration.key}|${tokenHost ?? ''}`;
+    let pending = this.cache.get(key);
     if (!pending) {
-      pending = this.build(integration);
-      pending.catch(() => this.cache.delete(integration.key));
-      this.cache.set(integration.key, pending);
+      pending = this.build(integration, tokenHost);
+      pending.catch(() => this.cache.delete(key));
+      this.cache.set(key, pending);
     }
     return pending;
   }
 
-  private async build(integration: Integration): Promise<client.Configuration> {
+  private async build(
+    integration: Integration,
+    tokenHost: string | undefined,
+  ): Promise<client.Configuration> {
     const metadata: Partial<client.ClientMetadata> = {
       client_secret: integration.clientSecret.reveal(),
       token_endpoint_auth_method: integration.tokenEndpointAuthMethod,
@@ -44,7 +53,9 @@ export class OAuthConfigurations {
       integration.tokenEndpointAuthMethod === 'client_secret_post'
         ? client.ClientSecretPost(integration.clientSecret.reveal())
         : client.ClientSecretBasic(integration.clientSecret.reveal());
-    const insecure = this.allowsInsecure(integration);
+    const tokenUrl = onHost(integration.tokenUrl, tokenHost);
+    const revocationUrl = onHost(integration.revocationUrl, tokenHost);
+    const insecure = this.allowsInsecure(integration, tokenUrl);
     const timeout = Math.ceil(this.config.providerHttp.timeoutMs / 1000);
     let configuration: client.Configuration;
     if (integration.provider.kind === 'oidc') {
@@ -65,8 +76,8 @@ export class OAuthConfigurations {
         // the authorization server's origin is what RFC 9207 `iss` would carry.
         issuer: integration.issuer ?? new URL(integration.authorizationUrl!).origin,
         authorization_endpoint: integration.authorizationUrl,
-        token_endpoint: integration.tokenUrl,
-        revocation_endpoint: integration.revocationUrl,
+        token_endpoint: tokenUrl,
+        revocation_endpoint: revocationUrl,
       };
       configuration = new client.Configuration(server, integration.clientId, metadata, auth);
       configuration[client.customFetch] = this.fetchFor(integration);
@@ -111,9 +122,9 @@ export class OAuthConfigurations {
     };
   }
 
-  private allowsInsecure(integration: Integration): boolean {
+  private allowsInsecure(integration: Integration, tokenUrl: string | undefined): boolean {
     if (!this.config.allowInsecureLoopbackProviders) return false;
-    const urls = [integration.issuer, integration.authorizationUrl, integration.tokenUrl].filter(
+    const urls = [integration.issuer, integration.authorizationUrl, tokenUrl].filter(
       Boolean,
     ) as string[];
     return urls.every((url) => isLoopbackUrl(new URL(url)));

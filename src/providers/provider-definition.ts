@@ -47,6 +47,18 @@ export const accountLookupSchema = z.discriminatedUnion('type', [
     idPath,
     emailPath: path.optional(),
     namePath: path.optional(),
+    /**
+     * Another lookup whose id is appended (`/`): Zoho's organisation, then
+     * its user. Its email and name, if any, win.
+     */
+    then: z
+      .strictObject({
+        path: z.string().regex(/^\//, 'must start with /'),
+        idPath,
+        emailPath: path.optional(),
+        namePath: path.optional(),
+      })
+      .optional(),
   }),
   /** No account identity at the provider: one connection per tenant and end user. */
   z.strictObject({ type: z.literal('end_user') }),
@@ -123,6 +135,20 @@ export const providerDefinitionSchema = z
       defaultTokenLifetimeSeconds: z.number().int().min(60),
       /** A refresh token unused this long dies at the provider; null when unknown or never. */
       refreshTokenIdleDays: z.number().int().min(1).nullable(),
+      /**
+       * A provider with data centres names the user's own accounts server in
+       * the authorization redirect (Zoho `accounts-server`): the code
+       * exchange, refreshes and revocation go there (the token URL's path on
+       * that host), once its host is checked; it is kept as the token extra
+       * `extra`. Null: the token URL is the same for everyone.
+       */
+      tokenHostFromCallback: z
+        .strictObject({
+          param: z.string().min(1),
+          extra: extraName,
+          allowedHosts: z.array(hostPattern).min(1),
+        })
+        .nullable(),
     }),
     token: z.strictObject({
       /**
@@ -134,6 +160,18 @@ export const providerDefinitionSchema = z
       scopesField: z.enum(['scope', 'scopes']),
       /** Requested scopes the provider never lists as granted (`offline_access`, `openid`). */
       neverEchoedScopes: z.array(z.string().min(1)),
+      /**
+       * How a requested scope is found among the granted ones: the provider
+       * may answer another name (Google: `email` as
+       * `https://www.googleapis.com/auth/userinfo.email`), a resource prefix
+       * (Microsoft: `https://graph.microsoft.com/User.Read` is `User.Read`),
+       * or another case.
+       */
+      scopeMatching: z.strictObject({
+        aliases: z.record(z.string().min(1), z.string().min(1)),
+        stripPrefixes: z.array(z.string().min(1)),
+        caseInsensitive: z.boolean(),
+      }),
       errors: z.array(tokenErrorRuleSchema),
     }),
     /**
@@ -168,6 +206,12 @@ export const providerDefinitionSchema = z
           });
       }
     }
+    if (provider.auth.tokenHostFromCallback && provider.kind !== 'oauth2')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'tokenHostFromCallback'],
+        message: 'needs kind oauth2 (discovery names one token endpoint)',
+      });
     if (provider.account.type === 'id_token' && provider.kind !== 'oidc')
       ctx.addIssue({ code: 'custom', path: ['account'], message: 'id_token needs kind oidc' });
   });
@@ -176,6 +220,7 @@ export type ProviderDefinition = z.infer<typeof providerDefinitionSchema>;
 export type ProviderDefinitionInput = z.input<typeof providerDefinitionSchema>;
 export type AccountLookup = z.infer<typeof accountLookupSchema>;
 export type TokenErrorRule = z.infer<typeof tokenErrorRuleSchema>;
+export type ScopeMatching = ProviderDefinition['token']['scopeMatching'];
 export type ProviderApi = z.infer<typeof providerApiSchema>;
 export type TokenEndpointAuthMethod = ProviderDefinition['auth']['tokenEndpointAuthMethod'];
 export type RevocationStyle = ProviderDefinition['revocation'];

@@ -147,7 +147,7 @@ export class RefreshService {
       }
       let result: TokenResult;
       try {
-        result = await this.oauth.refresh(integration, refreshToken, tokens.scopes);
+        result = await this.oauth.refresh(integration, refreshToken, tokens);
       } catch (error) {
         await this.credentials.releaseFence(connection.id, owner).catch(() => undefined);
         const outcome = error instanceof ProviderError ? error.code : 'error';

@@ -77,11 +77,13 @@ export const hubspotProvider: ProviderDefinitionInput = {
     // "Access tokens are short-lived (30 minutes)"; every answer also says expires_in.
     defaultTokenLifetimeSeconds: 1800,
     refreshTokenIdleDays: null,
+    tokenHostFromCallback: null,
   },
   token: {
     extras: { hubId: 'hub_id' },
     scopesField: 'scopes',
     neverEchoedScopes: [],
+    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
     // v3 answers are RFC 6749 (`error`); older ones carried only HubSpot's `status`.
     errors: [
       { bodyPath: 'status', equals: 'BAD_REFRESH_TOKEN', means: 'dead_grant' },

@@ -4,12 +4,14 @@ import { oauth2Provider } from './oauth2.provider.js';
 import { oidcProvider } from './oidc.provider.js';
 import { pipedriveProvider } from './pipedrive.provider.js';
 import { salesforceProvider } from './salesforce.provider.js';
+import { zohoProvider } from './zoho.provider.js';
 
 /** The built-in catalogue, one file per provider. */
 export const builtInProviders: readonly ProviderDefinitionInput[] = [
   hubspotProvider,
   salesforceProvider,
   pipedriveProvider,
+  zohoProvider,
   oauth2Provider,
   oidcProvider,
 ];

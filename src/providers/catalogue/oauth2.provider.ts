@@ -13,8 +13,15 @@ export const oauth2Provider: ProviderDefinitionInput = {
     authorizationParams: {},
     defaultTokenLifetimeSeconds: 3600,
     refreshTokenIdleDays: null,
+    tokenHostFromCallback: null,
   },
-  token: { extras: {}, scopesField: 'scope', neverEchoedScopes: [], errors: [] },
+  token: {
+    extras: {},
+    scopesField: 'scope',
+    neverEchoedScopes: [],
+    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    errors: [],
+  },
   // RFC 7009, when the integration names a revocationUrl.
   revocation: 'rfc7009',
   account: { type: 'end_user' },

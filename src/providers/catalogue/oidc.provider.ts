@@ -13,8 +13,15 @@ export const oidcProvider: ProviderDefinitionInput = {
     authorizationParams: {},
     defaultTokenLifetimeSeconds: 3600,
     refreshTokenIdleDays: null,
+    tokenHostFromCallback: null,
   },
-  token: { extras: {}, scopesField: 'scope', neverEchoedScopes: [], errors: [] },
+  token: {
+    extras: {},
+    scopesField: 'scope',
+    neverEchoedScopes: [],
+    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    errors: [],
+  },
   // RFC 7009 at the discovered revocation_endpoint, when there is one.
   revocation: 'rfc7009',
   account: { type: 'id_token' },

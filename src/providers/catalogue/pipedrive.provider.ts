@@ -51,11 +51,13 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     defaultTokenLifetimeSeconds: 3599,
     // A refresh token not used for 60 days dies; the idle refresh keeps it alive.
     refreshTokenIdleDays: 60,
+    tokenHostFromCallback: null,
   },
   token: {
     extras: { apiDomain: 'api_domain' },
     scopesField: 'scope',
     neverEchoedScopes: [],
+    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
     // Errors carry RFC 6749 codes in `error` (400 for every token error).
     errors: [],
   },

@@ -65,12 +65,14 @@ export const salesforceProvider: ProviderDefinitionInput = {
     // No expires_in: the session timeout decides, 120 minutes by default (of inactivity).
     defaultTokenLifetimeSeconds: 7200,
     refreshTokenIdleDays: null,
+    tokenHostFromCallback: null,
   },
   token: {
     extras: { instanceUrl: 'instance_url' },
     scopesField: 'scope',
     // `refresh_token` is "synonymous with requesting offline_access": either may come back.
     neverEchoedScopes: ['offline_access'],
+    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
     errors: [
       { bodyPath: 'error', equals: 'invalid_client_id', means: 'client_rejected' },
       { bodyPath: 'error', equals: 'invalid_client_credentials', means: 'client_rejected' },
