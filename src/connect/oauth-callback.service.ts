@@ -224,8 +224,10 @@ export class OAuthCallbackService {
  * the catalogue names them, and they are not held against the grant.
  */
 export function missingScopes(integration: Integration, granted: readonly string[]): string[] {
-  const never = new Set(integration.tokenResponse.neverEchoedScopes);
+  const { neverEchoedScopes, scopeMatching } = integration.tokenResponse;
+  const never = new Set(neverEchoedScopes);
+  const have = new Set(granted.map((scope) => canonicalScope(scope, scopeMatching)));
   return integration.requiredScopes.filter(
-    (scope) => !granted.includes(scope) && !never.has(scope),
+    (scope) => !never.has(scope) && !have.has(canonicalScope(scope, scopeMatching)),
   );
 }
