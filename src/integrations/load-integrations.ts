@@ -87,7 +87,7 @@ function resolveIntegration(
     scopes: entry.scopes,
     requiredScopes: entry.requiredScopes ?? entry.scopes,
     scopeSeparator: entry.scopeSeparator ?? auth.scopeSeparator,
-    issuer: entry.issuer?.replace(/\/+$/, ''),
+    issuer: (entry.issuer ?? auth.issuer)?.replace(/\/+$/, ''),
     authorizationUrl: entry.authorizationUrl ?? auth.authorizationUrl,
     tokenUrl: entry.tokenUrl ?? auth.tokenUrl,
     revocationUrl: entry.revocationUrl ?? auth.revocationUrl,

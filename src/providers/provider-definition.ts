@@ -121,6 +121,8 @@ export const providerDefinitionSchema = z
     kind: z.enum(['oauth2', 'oidc']),
     docsUrl: httpsUrl,
     auth: z.strictObject({
+      /** OpenID Connect providers: the issuer whose discovery document names the endpoints. */
+      issuer: httpsUrl.optional(),
       authorizationUrl: httpsUrl.optional(),
       tokenUrl: httpsUrl.optional(),
       revocationUrl: httpsUrl.optional(),
@@ -196,6 +198,12 @@ export const providerDefinitionSchema = z
   })
   .superRefine((provider, ctx) => {
     const needs = new Set(provider.requiredIntegrationFields);
+    if (provider.kind === 'oidc' && !provider.auth.issuer && !needs.has('issuer'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'issuer'],
+        message: 'is required (or list it in requiredIntegrationFields)',
+      });
     if (provider.kind === 'oauth2') {
       for (const field of ['authorizationUrl', 'tokenUrl'] as const) {
         if (!provider.auth[field] && !needs.has(field))

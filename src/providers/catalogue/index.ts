@@ -1,4 +1,5 @@
 import type { ProviderDefinitionInput } from '../provider-definition.js';
+import { googleProvider } from './google.provider.js';
 import { hubspotProvider } from './hubspot.provider.js';
 import { oauth2Provider } from './oauth2.provider.js';
 import { oidcProvider } from './oidc.provider.js';
@@ -12,6 +13,7 @@ export const builtInProviders: readonly ProviderDefinitionInput[] = [
   salesforceProvider,
   pipedriveProvider,
   zohoProvider,
+  googleProvider,
   oauth2Provider,
   oidcProvider,
 ];
