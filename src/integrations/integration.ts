@@ -26,6 +26,8 @@ export interface Integration {
   requiredScopes: readonly string[];
   scopeSeparator: ' ' | ',';
   issuer?: string;
+  /** OAuth2 providers returning ID tokens: their issuer (`{tenantid}`: the token's `tid`). */
+  idTokenIssuer?: string;
   authorizationUrl?: string;
   tokenUrl?: string;
   revocationUrl?: string;

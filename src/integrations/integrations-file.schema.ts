@@ -14,6 +14,8 @@ const scope = z
  * replaced by name).
  */
 export const apiSchema = z.strictObject({
+  /** Another API of the provider (Microsoft: `dynamics`). */
+  variant: slug.optional(),
   baseUrl: z.string().url().optional(),
   baseUrlFromExtra: z.string().min(1).optional(),
   allowedHosts: z.array(hostPattern).optional(),
@@ -54,6 +56,8 @@ export const integrationEntrySchema = z.strictObject({
   account: accountLookupSchema.optional(),
   revokeSupersededGrants: z.boolean().optional(),
   requireFinalize: z.boolean().default(false),
+  /** Values of the provider's settings (Microsoft: `tenant`). */
+  settings: z.record(z.string(), z.string().min(1)).optional(),
   api: apiSchema.optional(),
   sync: syncSchema.optional(),
 });

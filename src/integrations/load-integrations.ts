@@ -1,15 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { Secret } from '../common/secret.js';
-import { providerUrlProblem } from '../common/url-policy.js';
+import { apiHostProblem, providerUrlProblem } from '../common/url-policy.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ProviderCatalogue } from '../providers/provider-catalogue.js';
 import type { ProviderDefinition } from '../providers/provider-definition.js';
+import { resolveSettings, withSettings } from './integration-settings.js';
 import type { Integration, IntegrationApi } from './integration.js';
 import { type IntegrationEntry, integrationsFileSchema } from './integrations-file.schema.js';
 import { substituteEnv } from './substitute-env.js';
 
-const URL_FIELDS = ['issuer', 'authorizationUrl', 'tokenUrl', 'revocationUrl'] as const;
+const URL_FIELDS = [
+  'issuer',
+  'idTokenIssuer',
+  'authorizationUrl',
+  'tokenUrl',
+  'revocationUrl',
+] as const;
 
 export interface LoadIntegrationsOptions {
   env: NodeJS.ProcessEnv;
@@ -79,6 +86,8 @@ function resolveIntegration(
     if (!entry[field]) fail(`${where}.${field}`, `is required for provider "${provider.name}"`);
   }
   const { auth, token } = provider;
+  const settings = resolveSettings(provider, entry.settings, where, fail);
+  const url = (value: string | undefined) => withSettings(value, settings);
   const resolved: Integration = {
     key: entry.key,
     provider,
@@ -87,10 +96,12 @@ function resolveIntegration(
     scopes: entry.scopes,
     requiredScopes: entry.requiredScopes ?? entry.scopes,
     scopeSeparator: entry.scopeSeparator ?? auth.scopeSeparator,
-    issuer: (entry.issuer ?? auth.issuer)?.replace(/\/+$/, ''),
-    authorizationUrl: entry.authorizationUrl ?? auth.authorizationUrl,
-    tokenUrl: entry.tokenUrl ?? auth.tokenUrl,
-    revocationUrl: entry.revocationUrl ?? auth.revocationUrl,
+    // An OAuth2 provider's `issuer` override is the issuer of its ID tokens.
+    issuer: token.idTokenIssuer ? undefined : url(entry.issuer ?? auth.issuer)?.replace(/\/+$/, ''),
+    idTokenIssuer: token.idTokenIssuer ? url(entry.issuer ?? token.idTokenIssuer) : undefined,
+    authorizationUrl: url(entry.authorizationUrl ?? auth.authorizationUrl),
+    tokenUrl: url(entry.tokenUrl ?? auth.tokenUrl),
+    revocationUrl: url(entry.revocationUrl ?? auth.revocationUrl),
     revocation: provider.revocation,
     tokenEndpointAuthMethod: entry.tokenEndpointAuthMethod ?? auth.tokenEndpointAuthMethod,
     pkce: entry.pkce ?? auth.pkce,
@@ -111,7 +122,7 @@ function resolveIntegration(
     account: entry.account ?? provider.account,
     revokeSupersededGrants: entry.revokeSupersededGrants ?? provider.revokeSupersededGrants,
     requireFinalize: entry.requireFinalize,
-    api: resolveApi(provider, entry, where, fail),
+    api: resolveApi(provider, entry, where, fail, options.allowInsecureLoopbackProviders),
     sync: entry.sync,
   };
   for (const field of URL_FIELDS) {
@@ -119,7 +130,7 @@ function resolveIntegration(
     const problem = value && providerUrlProblem(value, options.allowInsecureLoopbackProviders);
     if (problem) fail(`${where}.${field}`, problem);
   }
-  if (resolved.account.type === 'id_token' && provider.kind !== 'oidc') {
+  if (resolved.account.type === 'id_token' && provider.kind !== 'oidc' && !resolved.idTokenIssuer) {
     fail(`${where}.account.type`, 'id_token needs an oidc provider');
   }
   if (resolved.account.type === 'http') {
@@ -169,9 +180,18 @@ function resolveApi(
   entry: IntegrationEntry,
   where: string,
   fail: (where: string, problem: string) => never,
+  allowInsecureLoopback: boolean,
 ): IntegrationApi | undefined {
-  const base = provider.api;
   const override = entry.api;
+  const variant = override?.variant;
+  const base = variant ? provider.apiVariants[variant] : provider.api;
+  if (variant && !base) {
+    const known = Object.keys(provider.apiVariants).join(', ') || 'none';
+    fail(
+      `${where}.api.variant`,
+      `"${variant}" is not an API of "${provider.name}" (known: ${known})`,
+    );
+  }
   if (!base && !override) return undefined;
   const models = { ...base?.models, ...override?.models };
   const fromExtra = override?.baseUrl
@@ -188,6 +208,11 @@ function resolveApi(
     fail(`${where}.api.baseUrl`, 'is required (or baseUrlFromExtra)');
   if (api.baseUrlFromExtra && api.allowedHosts.length === 0)
     fail(`${where}.api.allowedHosts`, 'is required with baseUrlFromExtra');
+  // A host the provider leaves to the integration (a Dynamics 365 organisation) is still the provider's.
+  if (base && !base.baseUrl && !base.baseUrlFromExtra && api.baseUrl) {
+    const problem = apiHostProblem(new URL(api.baseUrl), base.allowedHosts, allowInsecureLoopback);
+    if (problem) fail(`${where}.api.baseUrl`, problem);
+  }
   return api;
 }
 

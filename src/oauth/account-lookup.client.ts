@@ -35,9 +35,16 @@ export class AccountLookupClient {
     const lookup = integration.account;
     switch (lookup.type) {
       case 'id_token': {
-        if (!tokens.idTokenClaims) throw lookupFailed('the token response had no ID token');
-        const { sub, email, name } = tokens.idTokenClaims;
-        return { id: sub, email, name };
+        const claims = tokens.idTokenClaims;
+        if (!claims) throw lookupFailed('the token response had no ID token');
+        // Microsoft: `tid` and `oid` ("If you need to share data across services, oid and tid is best").
+        const parts = (lookup.idClaims ?? ['sub']).map((name) => claims[name]);
+        if (parts.some((part) => !part)) throw lookupFailed('the ID token lacks an id claim');
+        const account: ExternalAccount = { id: parts.join('/') };
+        const email = claims.email ?? claims.preferred_username;
+        if (email) account.email = email;
+        if (claims.name) account.name = claims.name;
+        return account;
       }
       case 'token_response':
         return pickAccount(tokens.responseFields ?? {}, lookup, 'token response');

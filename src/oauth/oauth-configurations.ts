@@ -6,7 +6,9 @@ import type { Integration } from '../integrations/integration.js';
 import { onHost } from '../integrations/token-host.js';
 import { Clock } from '../infra/clock/clock.js';
 import { createGuardedFetch, type FetchLike } from '../infra/http/guarded-fetch.js';
+import { checkIdToken } from './id-token.js';
 import { isFailedAnswer, tokenAnswerError } from './token-endpoint-answer.js';
+import { CHECKED_ID_TOKEN_CLAIMS } from './token-response.js';
 
 /**
  * One openid-client Configuration per integration, built once and shared.
@@ -114,12 +116,30 @@ export class OAuthConfigurations {
           this.clock.now(),
         );
       }
-      return new Response(text, {
+      return new Response(this.withCheckedIdToken(integration, text, body), {
         status: response.status,
         statusText: response.statusText,
         headers: response.headers,
       });
     };
+  }
+
+  /**
+   * An OAuth2 provider's ID token (Microsoft): openid-client would hold it
+   * to the single issuer of the configuration, while Microsoft's names each
+   * tenant. It is checked here against the provider's issuer template and
+   * passed on as claims; openid-client sees an answer without one.
+   */
+  private withCheckedIdToken(integration: Integration, text: string, body: unknown): string {
+    const answer = body as Record<string, unknown> | undefined;
+    if (!integration.idTokenIssuer || typeof answer?.id_token !== 'string') return text;
+    const { id_token: idToken, ...rest } = answer;
+    const claims = checkIdToken(idToken, {
+      issuer: integration.idTokenIssuer,
+      clientId: integration.clientId,
+      now: this.clock.now(),
+    });
+    return JSON.stringify({ ...rest, [CHECKED_ID_TOKEN_CLAIMS]: claims });
   }
 
   private allowsInsecure(integration: Integration, tokenUrl: string | undefined): boolean {

@@ -1,7 +1,11 @@
 import type * as client from 'openid-client';
 import { readStringPath } from '../common/json-path.js';
 import type { Integration } from '../integrations/integration.js';
+import { stringClaims } from './id-token.js';
 import type { IdTokenClaims, TokenResult } from './token-result.js';
+
+/** Where the claims of an ID token checked before openid-client saw the answer are passed on. */
+export const CHECKED_ID_TOKEN_CLAIMS = 'tb_checked_id_token_claims';
 
 type TokenResponse = client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
 
@@ -33,11 +37,19 @@ export function toTokenResult(
   };
   if (response.refresh_token) result.refreshToken = response.refresh_token;
   const claims = response.id_token ? response.claims() : undefined;
-  if (claims) result.idTokenClaims = pickClaims(claims);
+  if (claims) result.idTokenClaims = stringClaims(claims) as IdTokenClaims;
+  // Checked (and taken out of openid-client's way) by OAuthConfigurations.
+  const checked = (response as Record<string, unknown>)[CHECKED_ID_TOKEN_CLAIMS];
+  if (checked) result.idTokenClaims = checked as IdTokenClaims;
   return result;
 }
 
-const SECRET_FIELDS = new Set(['access_token', 'refresh_token', 'id_token']);
+const SECRET_FIELDS = new Set([
+  'access_token',
+  'refresh_token',
+  'id_token',
+  CHECKED_ID_TOKEN_CLAIMS,
+]);
 
 /** The answer's other fields (Salesforce `id`, HubSpot `hub_id`), for identifying the account. */
 function withoutSecrets(response: TokenResponse): Record<string, unknown> {
@@ -64,11 +76,4 @@ function pickExtras(response: TokenResponse, integration: Integration): Record<s
     if (value !== undefined) extras[name] = value;
   }
   return extras;
-}
-
-function pickClaims(claims: client.IDToken): IdTokenClaims {
-  const out: IdTokenClaims = { sub: claims.sub };
-  if (typeof claims.email === 'string') out.email = claims.email;
-  if (typeof claims.name === 'string') out.name = claims.name;
-  return out;
 }

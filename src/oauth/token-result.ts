@@ -17,10 +17,12 @@ export interface TokenResult {
   responseFields?: Record<string, unknown>;
 }
 
+/** The ID token's string claims (`sub`, `email`, `name`, Microsoft's `tid` and `oid`…). */
 export interface IdTokenClaims {
   sub: string;
   email?: string;
   name?: string;
+  [claim: string]: string | undefined;
 }
 
 export interface ExternalAccount {

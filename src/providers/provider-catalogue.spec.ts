@@ -49,7 +49,7 @@ describe('the provider catalogue', () => {
         p.api.baseUrlFromExtra = 'hubId';
         p.api.allowedHosts = [];
       },
-      /allowedHosts: is required with baseUrlFromExtra/,
+      /allowedHosts: is required when the host is not fixed/,
     ],
     [
       'a model whose incremental request does not use {since}',

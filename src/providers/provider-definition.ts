@@ -23,7 +23,11 @@ const idPath = z.union([path, z.array(path).min(1)]);
 
 export const accountLookupSchema = z.discriminatedUnion('type', [
   /** The ID token's `sub`, `email` and `name` claims (OIDC). */
-  z.strictObject({ type: z.literal('id_token') }),
+  z.strictObject({
+    type: z.literal('id_token'),
+    /** Claims whose values, joined with `/`, are the id (Microsoft: `tid` and `oid`); default `sub`. */
+    idClaims: z.array(z.string().min(1)).min(1).optional(),
+  }),
   /**
    * Fields of the token response itself; `idPattern`'s capture groups,
    * joined with `/`, pick the id out of a longer value (Salesforce's `id` URL).
@@ -97,13 +101,14 @@ export const providerApiSchema = z
     models: z.record(slug, modelSchema),
   })
   .superRefine((api, ctx) => {
-    if (!api.baseUrl === !api.baseUrlFromExtra)
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of baseUrl and baseUrlFromExtra' });
-    if (api.baseUrlFromExtra && api.allowedHosts.length === 0)
+    // Neither: the integration names the host (a Dynamics 365 organisation), within allowedHosts.
+    if (api.baseUrl && api.baseUrlFromExtra)
+      ctx.addIssue({ code: 'custom', message: 'give at most one of baseUrl and baseUrlFromExtra' });
+    if (!api.baseUrl && api.allowedHosts.length === 0)
       ctx.addIssue({
         code: 'custom',
         path: ['allowedHosts'],
-        message: 'is required with baseUrlFromExtra',
+        message: 'is required when the host is not fixed',
       });
     if (api.baseUrl && !hostMatches(new URL(api.baseUrl).hostname, api.allowedHosts))
       ctx.addIssue({
@@ -158,6 +163,14 @@ export const providerDefinitionSchema = z
        * (numbers as strings), re-read on every refresh: name → field.
        */
       extras: z.record(extraName, path),
+      /**
+       * An OAuth2 (not discovered) provider that returns ID tokens: their
+       * issuer, `{tenantid}` standing for the token's own `tid` (Microsoft's
+       * multi-tenant issuer). Checked with the audience and expiry; the
+       * signature is not, as OpenID Connect Core §3.1.3.7 allows for a token
+       * received directly from the token endpoint over TLS. Null: none.
+       */
+      idTokenIssuer: httpsUrl.nullable(),
       /** Where the granted scopes are: `scope` (a string) or `scopes` (an array). */
       scopesField: z.enum(['scope', 'scopes']),
       /** Requested scopes the provider never lists as granted (`offline_access`, `openid`). */
@@ -184,6 +197,20 @@ export const providerDefinitionSchema = z
     revocation: z.enum(['rfc7009', 'none']),
     account: accountLookupSchema,
     api: providerApiSchema.nullable(),
+    /** Other APIs an integration may read instead (`api: { variant: dynamics }`). */
+    apiVariants: z.record(slug, providerApiSchema),
+    /**
+     * Values an integration gives (or takes the default of) that fill
+     * `{name}` in the provider's URLs: Microsoft's `{tenant}`.
+     */
+    settings: z.record(
+      z.string().regex(/^[a-z][A-Za-z0-9]*$/),
+      z.strictObject({
+        default: z.string().min(1).optional(),
+        pattern: z.string().min(1),
+        description: z.string().min(1),
+      }),
+    ),
     /** Integration fields this provider cannot default and the integrations file must give. */
     requiredIntegrationFields: z.array(z.enum(['authorizationUrl', 'tokenUrl', 'issuer', 'api'])),
     /**
@@ -220,8 +247,16 @@ export const providerDefinitionSchema = z
         path: ['auth', 'tokenHostFromCallback'],
         message: 'needs kind oauth2 (discovery names one token endpoint)',
       });
-    if (provider.account.type === 'id_token' && provider.kind !== 'oidc')
-      ctx.addIssue({ code: 'custom', path: ['account'], message: 'id_token needs kind oidc' });
+    if (
+      provider.account.type === 'id_token' &&
+      provider.kind !== 'oidc' &&
+      !provider.token.idTokenIssuer
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['account'],
+        message: 'id_token needs kind oidc or token.idTokenIssuer',
+      });
   });
 
 export type ProviderDefinition = z.infer<typeof providerDefinitionSchema>;

@@ -27,6 +27,7 @@ export const googleProvider: ProviderDefinitionInput = {
     tokenHostFromCallback: null,
   },
   token: {
+    idTokenIssuer: null,
     extras: {},
     scopesField: 'scope',
     neverEchoedScopes: [],
@@ -89,6 +90,8 @@ export const googleProvider: ProviderDefinitionInput = {
       },
     },
   },
+  apiVariants: {},
+  settings: {},
   requiredIntegrationFields: [],
   // Revoking any token of a combined authorization revokes all of it: a
   // reconnect's new grant would die with the old one.

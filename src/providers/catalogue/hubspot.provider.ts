@@ -80,6 +80,7 @@ export const hubspotProvider: ProviderDefinitionInput = {
     tokenHostFromCallback: null,
   },
   token: {
+    idTokenIssuer: null,
     extras: { hubId: 'hub_id' },
     scopesField: 'scopes',
     neverEchoedScopes: [],
@@ -135,6 +136,8 @@ export const hubspotProvider: ProviderDefinitionInput = {
       ),
     },
   },
+  apiVariants: {},
+  settings: {},
   requiredIntegrationFields: [],
   // Each authorization issues its own refresh token; revoking the replaced one leaves the new grant alone.
   revokeSupersededGrants: true,

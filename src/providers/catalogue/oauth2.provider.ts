@@ -16,6 +16,7 @@ export const oauth2Provider: ProviderDefinitionInput = {
     tokenHostFromCallback: null,
   },
   token: {
+    idTokenIssuer: null,
     extras: {},
     scopesField: 'scope',
     neverEchoedScopes: [],
@@ -26,6 +27,8 @@ export const oauth2Provider: ProviderDefinitionInput = {
   revocation: 'rfc7009',
   account: { type: 'end_user' },
   api: null,
+  apiVariants: {},
+  settings: {},
   requiredIntegrationFields: ['authorizationUrl', 'tokenUrl'],
   revokeSupersededGrants: true,
   quirks: ['Everything comes from the integration: URLs, client authentication, `api` models.'],

@@ -16,6 +16,7 @@ export const oidcProvider: ProviderDefinitionInput = {
     tokenHostFromCallback: null,
   },
   token: {
+    idTokenIssuer: null,
     extras: {},
     scopesField: 'scope',
     neverEchoedScopes: [],
@@ -26,6 +27,8 @@ export const oidcProvider: ProviderDefinitionInput = {
   revocation: 'rfc7009',
   account: { type: 'id_token' },
   api: null,
+  apiVariants: {},
+  settings: {},
   requiredIntegrationFields: ['issuer'],
   revokeSupersededGrants: true,
   quirks: ['Endpoints by discovery of `issuer`; the account is the ID token `sub`.'],

@@ -54,6 +54,7 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     tokenHostFromCallback: null,
   },
   token: {
+    idTokenIssuer: null,
     extras: { apiDomain: 'api_domain' },
     scopesField: 'scope',
     neverEchoedScopes: [],
@@ -87,6 +88,8 @@ export const pipedriveProvider: ProviderDefinitionInput = {
       companies: v2List('/api/v2/organizations', { name: 'name', address: 'address.value' }),
     },
   },
+  apiVariants: {},
+  settings: {},
   requiredIntegrationFields: [],
   // Revocation uninstalls the app for the company's user ("marking an app
   // uninstalled"): revoking a replaced token could end the new grant too.

@@ -68,6 +68,7 @@ export const salesforceProvider: ProviderDefinitionInput = {
     tokenHostFromCallback: null,
   },
   token: {
+    idTokenIssuer: null,
     extras: { instanceUrl: 'instance_url' },
     scopesField: 'scope',
     // `refresh_token` is "synonymous with requesting offline_access": either may come back.
@@ -115,6 +116,8 @@ export const salesforceProvider: ProviderDefinitionInput = {
       ),
     },
   },
+  apiVariants: {},
+  settings: {},
   requiredIntegrationFields: [],
   // Revoking a replaced refresh token ends only that approval, and frees one of the user's five.
   revokeSupersededGrants: true,

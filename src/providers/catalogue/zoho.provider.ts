@@ -88,6 +88,7 @@ export const zohoProvider: ProviderDefinitionInput = {
     },
   },
   token: {
+    idTokenIssuer: null,
     extras: { apiDomain: 'api_domain' },
     scopesField: 'scope',
     neverEchoedScopes: [],
@@ -147,6 +148,8 @@ export const zohoProvider: ProviderDefinitionInput = {
       }),
     },
   },
+  apiVariants: {},
+  settings: {},
   requiredIntegrationFields: [],
   // Revoking a refresh token revokes only it and its access tokens.
   revokeSupersededGrants: true,
