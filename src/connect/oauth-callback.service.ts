@@ -6,7 +6,7 @@ import { PendingGrantsRepository } from '../connections/pending-grants.repositor
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
 import { ApiHostRefusedError, resolveApiBase } from '../integrations/api-base.js';
-import { canonicalScope } from '../integrations/scopes.js';
+import { missingScopes } from '../integrations/scopes.js';
 import { tokenHostFromCallback } from '../integrations/token-host.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { AccountLookupClient } from '../oauth/account-lookup.client.js';
@@ -216,18 +216,4 @@ export class OAuthCallbackService {
       err: cause,
     });
   }
-}
-
-/**
- * Required scopes the grant lacks. Some providers never list certain
- * requested scopes as granted (`offline_access`, `openid` at Microsoft):
- * the catalogue names them, and they are not held against the grant.
- */
-export function missingScopes(integration: Integration, granted: readonly string[]): string[] {
-  const { neverEchoedScopes, scopeMatching } = integration.tokenResponse;
-  const never = new Set(neverEchoedScopes);
-  const have = new Set(granted.map((scope) => canonicalScope(scope, scopeMatching)));
-  return integration.requiredScopes.filter(
-    (scope) => !never.has(scope) && !have.has(canonicalScope(scope, scopeMatching)),
-  );
 }

@@ -219,14 +219,17 @@ export class ConnectionsRepository {
   /**
    * Deletes the credentials and marks the connection revoked, with its event,
    * atomically. The ciphertext moves to the pending revocations (same key,
-   * same binding) so the grant can still be revoked at the provider; returns
-   * that row's id, or undefined when there were no credentials.
+   * same binding) so the grant can still be revoked at the provider, if it
+   * has revocation; returns that row's id, or undefined when there is none.
    */
-  async revoke(connection: Connection): Promise<string | undefined> {
+  async revoke(
+    connection: Connection,
+    options: { providerRevocation: boolean },
+  ): Promise<string | undefined> {
     return this.prisma.$transaction(async (tx) => {
       const credential = await tx.credential.findUnique({ where: { connectionId: connection.id } });
       let revocationId: string | undefined;
-      if (credential) {
+      if (credential && options.providerRevocation) {
         revocationId = randomUUID();
         await tx.pendingRevocation.create({
           data: {
@@ -244,7 +247,12 @@ export class ConnectionsRepository {
         where: { id: connection.id },
         data: { status: 'revoked', expiresAt: null },
       });
-      await tx.event.create({ data: connectionEvent('connection.revoked', connection) });
+      // A provider without revocation (Microsoft): the credentials are gone here, the grant lives on there.
+      await tx.event.create({
+        data: connectionEvent('connection.revoked', connection, {
+          providerRevocation: options.providerRevocation ? 'requested' : 'not_supported',
+        }),
+      });
       return revocationId;
     });
   }

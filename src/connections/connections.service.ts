@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { Clock } from '../infra/clock/clock.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import type { Connection, ConnectionStatus } from './connection.js';
 import { assertCallerMayUse } from './connection-access.js';
 import { ConnectionsRepository } from './connections.repository.js';
@@ -20,6 +21,7 @@ export class ConnectionsService {
   constructor(
     private readonly repository: ConnectionsRepository,
     private readonly revocations: RevocationService,
+    private readonly integrations: IntegrationRegistry,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
@@ -50,7 +52,10 @@ export class ConnectionsService {
   async disconnect(caller: Caller, id: string): Promise<void> {
     const connection = assertCallerMayUse(caller, await this.repository.findById(id));
     if (connection.status === 'revoked') return;
-    const revocationId = await this.repository.revoke(connection);
+    const integration = this.integrations.get(connection.integrationKey);
+    const revocationId = await this.repository.revoke(connection, {
+      providerRevocation: integration?.revocation !== 'none',
+    });
     this.audit.record({
       at: this.clock.now(),
       action: 'connection.revoked',

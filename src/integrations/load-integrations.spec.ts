@@ -180,6 +180,50 @@ integrations:
     });
   });
 
+  it('provider settings fill the URLs (the Microsoft tenant), with a default, a pattern, and no unknown names', () => {
+    const entry = (extra = '') => `
+integrations:
+  - key: ms
+    provider: microsoft
+    clientId: c
+    clientSecret: s
+    scopes: [openid, offline_access, Contacts.Read]
+${extra}`;
+    const [common] = parseIntegrations(entry(), options());
+    expect(common!.authorizationUrl).toBe(
+      'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
+    );
+    expect(common!.idTokenIssuer).toBe('https://login.microsoftonline.com/{tenantid}/v2.0');
+    const [tenant] = parseIntegrations(
+      entry('    settings: { tenant: 8eaef023-2b34-4da1-9baa-8bc8c9d6a490 }'),
+      options(),
+    );
+    expect(tenant!.tokenUrl).toBe(
+      'https://login.microsoftonline.com/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/oauth2/v2.0/token',
+    );
+    expect(() => parseIntegrations(entry('    settings: { tenant: "a/b" }'), options())).toThrow(
+      /settings\.tenant: does not look like/,
+    );
+    expect(() => parseIntegrations(entry('    settings: { tennant: x }'), options())).toThrow(
+      /settings\.tennant: is not a setting of "microsoft"/,
+    );
+    // Dynamics 365: another API of the provider, on the organisation's host, which must be Microsoft's.
+    const [dynamics] = parseIntegrations(
+      entry('    api: { variant: dynamics, baseUrl: "https://contoso.crm4.dynamics.com" }'),
+      options(),
+    );
+    expect(Object.keys(dynamics!.api!.models)).toEqual(['contacts', 'companies']);
+    expect(() =>
+      parseIntegrations(
+        entry('    api: { variant: dynamics, baseUrl: "https://contoso.example.com" }'),
+        options(),
+      ),
+    ).toThrow(/api\.baseUrl: contoso\.example\.com is not one of \*\.dynamics\.com/);
+    expect(() => parseIntegrations(entry('    api: { variant: sharepoint }'), options())).toThrow(
+      /api\.variant: "sharepoint" is not an API of "microsoft"/,
+    );
+  });
+
   it('allows http provider URLs on loopback only when explicitly enabled', () => {
     const loopback = acme.replaceAll('https://auth.acme.example', 'http://127.0.0.1:9000');
     expect(() => parseIntegrations(loopback, options())).toThrow(

@@ -1,4 +1,5 @@
 import type { ScopeMatching } from '../providers/provider-definition.js';
+import type { Integration } from './integration.js';
 
 /**
  * The form a scope is compared in: its alias resolved (`email` →
@@ -11,4 +12,18 @@ export function canonicalScope(scope: string, matching: ScopeMatching): string {
   const prefix = matching.stripPrefixes.find((p) => out.toLowerCase().startsWith(p.toLowerCase()));
   if (prefix) out = out.slice(prefix.length);
   return matching.caseInsensitive ? out.toLowerCase() : out;
+}
+
+/**
+ * Required scopes the grant lacks. Some providers never list certain
+ * requested scopes as granted (`offline_access`, `openid` at Microsoft):
+ * the catalogue names them, and they are not held against the grant.
+ */
+export function missingScopes(integration: Integration, granted: readonly string[]): string[] {
+  const { neverEchoedScopes, scopeMatching } = integration.tokenResponse;
+  const never = new Set(neverEchoedScopes);
+  const have = new Set(granted.map((scope) => canonicalScope(scope, scopeMatching)));
+  return integration.requiredScopes.filter(
+    (scope) => !never.has(scope) && !have.has(canonicalScope(scope, scopeMatching)),
+  );
 }

@@ -8,7 +8,10 @@ export function providerView(p: ProviderDefinition) {
     displayName: p.displayName,
     kind: p.kind,
     docsUrl: p.docsUrl,
+    // Where users go to consent: the authorization URL's host, or the issuer's (discovery).
+    authorizationHost: hostOf(p.auth.authorizationUrl ?? p.auth.issuer),
     authorizationUrl: p.auth.authorizationUrl ?? null,
+    issuer: p.auth.issuer ?? p.token.idTokenIssuer ?? null,
     tokenUrl: p.auth.tokenUrl ?? null,
     revocationUrl: p.revocation === 'none' ? null : (p.auth.revocationUrl ?? null),
     scopeSeparator: p.auth.scopeSeparator,
@@ -29,7 +32,18 @@ export function providerView(p: ProviderDefinition) {
         fields: Object.keys(model.fields ?? {}),
       })),
     },
+    apiVariants: Object.keys(p.apiVariants),
+    settings: Object.fromEntries(
+      Object.entries(p.settings).map(([name, setting]) => [
+        name,
+        { default: setting.default ?? null, description: setting.description },
+      ]),
+    ),
     requiredIntegrationFields: p.requiredIntegrationFields,
     quirks: p.quirks,
   };
+}
+
+function hostOf(url: string | undefined): string | null {
+  return url ? new URL(url).host : null;
 }

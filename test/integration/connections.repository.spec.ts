@@ -112,7 +112,7 @@ describe('ConnectionsRepository on PostgreSQL', () => {
 
   it('revoke deletes the credentials and marks the connection revoked', async () => {
     const { connection } = await repository.saveGrant(grant(tenant, 'acct-6', tokens('r')));
-    const revocationId = await repository.revoke(connection);
+    const revocationId = await repository.revoke(connection, { providerRevocation: true });
     expect(revocationId).toBeDefined();
     const found = await repository.findWithTokens(connection.id);
     expect(found?.connection.status).toBe('revoked');

@@ -1,6 +1,7 @@
 import type { ProviderDefinitionInput } from '../provider-definition.js';
 import { googleProvider } from './google.provider.js';
 import { hubspotProvider } from './hubspot.provider.js';
+import { microsoftProvider } from './microsoft.provider.js';
 import { oauth2Provider } from './oauth2.provider.js';
 import { oidcProvider } from './oidc.provider.js';
 import { pipedriveProvider } from './pipedrive.provider.js';
@@ -13,6 +14,7 @@ export const builtInProviders: readonly ProviderDefinitionInput[] = [
   salesforceProvider,
   pipedriveProvider,
   zohoProvider,
+  microsoftProvider,
   googleProvider,
   oauth2Provider,
   oidcProvider,

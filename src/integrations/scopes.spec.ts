@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { ProviderCatalogue } from '../providers/provider-catalogue.js';
+import type { Integration } from './integration.js';
+import { parseIntegrations } from './load-integrations.js';
+import { missingScopes } from './scopes.js';
+
+const catalogue = new ProviderCatalogue();
+const integration = (provider: string, scopes: string[]): Integration =>
+  parseIntegrations(
+    JSON.stringify({
+      integrations: [{ key: 'i', provider, clientId: 'c', clientSecret: 's', scopes }],
+    }),
+    { env: {}, catalogue, allowInsecureLoopbackProviders: false },
+  )[0]!;
+
+describe('granted-scope check', () => {
+  it('Microsoft: offline_access and openid are never echoed; URI and short forms match, in any case', () => {
+    const ms = integration('microsoft', [
+      'openid',
+      'offline_access',
+      'https://graph.microsoft.com/Contacts.Read',
+      'User.Read',
+    ]);
+    expect(missingScopes(ms, ['Contacts.Read', 'user.read'])).toEqual([]);
+    expect(missingScopes(ms, ['User.Read'])).toEqual(['https://graph.microsoft.com/Contacts.Read']);
+  });
+
+  it('Google: email and profile are granted in their URL forms', () => {
+    const google = integration('google', [
+      'openid',
+      'email',
+      'https://www.googleapis.com/auth/contacts.readonly',
+    ]);
+    expect(
+      missingScopes(google, [
+        'openid',
+        'https://www.googleapis.com/auth/userinfo.email',
+        'https://www.googleapis.com/auth/contacts.readonly',
+      ]),
+    ).toEqual([]);
+    expect(
+      missingScopes(google, ['openid', 'https://www.googleapis.com/auth/userinfo.email']),
+    ).toEqual(['https://www.googleapis.com/auth/contacts.readonly']);
+  });
+
+  it('elsewhere, names match exactly', () => {
+    const hubspot = integration('hubspot', ['oauth', 'crm.objects.contacts.read']);
+    expect(missingScopes(hubspot, ['oauth', 'CRM.objects.contacts.read'])).toEqual([
+      'crm.objects.contacts.read',
+    ]);
+  });
+});
