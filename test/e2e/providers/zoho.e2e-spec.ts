@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RefreshSweep } from '../../../src/refresh/refresh.sweep.js';
 import { FakeServer } from '../../fakes/fake-server.js';
 import { ZohoFake } from '../../fakes/zoho.fake.js';
 import { type Contract, recordsPerSecond, startContract } from '../../support/provider-contract.js';
