@@ -13,7 +13,7 @@ import {
   type PendingGrant,
   PendingGrantsRepository,
 } from '../connections/pending-grants.repository.js';
-import { RevocationService } from '../connections/revocation.service.js';
+import { revocable, RevocationService } from '../connections/revocation.service.js';
 import { Clock } from '../infra/clock/clock.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { ConnectGrants } from './connect-grants.service.js';
@@ -91,7 +91,7 @@ export class FinalizeService {
       });
       throw new PermissionError(
         'end_user_mismatch',
-        'The connect flow was completed for another end user; the grant was revoked',
+        'The connect flow was completed for another end user; the grant was not kept (and revoked where the provider allows it)',
       );
     }
     const integration = this.integrations.get(pending.integrationKey);
@@ -124,8 +124,10 @@ export class FinalizeService {
 
   /** Revokes the parked grant; 409 if a concurrent finalize stored it first. */
   private async revoke(caller: Caller, pending: PendingGrant, errorCode: string): Promise<void> {
-    const revocationId = await this.pendingGrants.discard(pending.id);
-    if (!revocationId) throw finalizedMeanwhile();
+    const discarded = await this.pendingGrants.discard(pending.id, (key) =>
+      revocable(this.integrations, key),
+    );
+    if (!discarded) throw finalizedMeanwhile();
     await this.sessions.recordFinalize(pending.id, { errorCode });
     this.audit.record({
       at: this.clock.now(),
@@ -134,6 +136,6 @@ export class FinalizeService {
       serviceKeyId: caller.keyId,
       detail: { sessionId: pending.id, reason: errorCode },
     });
-    await this.revocations.deliverNowOrLater(revocationId);
+    if (discarded.revocationId) await this.revocations.deliverNowOrLater(discarded.revocationId);
   }
 }

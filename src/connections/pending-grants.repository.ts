@@ -80,13 +80,18 @@ export class PendingGrantsRepository {
    * pending revocations, in one transaction: a refused or abandoned grant is
    * revoked at the provider, with retries. Returns the revocation's id.
    */
-  async discard(id: string): Promise<string | undefined> {
+  async discard(
+    id: string,
+    revocable: (integrationKey: string) => boolean,
+  ): Promise<{ revocationId?: string } | undefined> {
     return this.prisma.$transaction(async (tx) => {
       const [row] = await tx.$queryRaw<PendingGrantRow[]>`
         DELETE FROM pending_grants WHERE id = ${id}::uuid
         RETURNING id, tenant_id AS "tenantId", integration_key AS "integrationKey",
                   key_id AS "keyId", ciphertext`;
       if (!row) return undefined;
+      // Where revoking would end the user's other grants too (Google), the grant is only dropped.
+      if (!revocable(row.integrationKey)) return {};
       const revocationId = randomUUID();
       await tx.pendingRevocation.create({
         data: {
@@ -98,7 +103,7 @@ export class PendingGrantsRepository {
           ciphertext: row.ciphertext,
         },
       });
-      return revocationId;
+      return { revocationId };
     });
   }
 

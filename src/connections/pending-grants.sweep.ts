@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { PendingGrantsRepository } from './pending-grants.repository.js';
+import { revocable } from './revocation.service.js';
 
 const BATCH = 500;
 
@@ -15,6 +17,7 @@ export class PendingGrantsSweep {
 
   constructor(
     private readonly grants: PendingGrantsRepository,
+    private readonly integrations: IntegrationRegistry,
     private readonly queue: JobQueue,
     private readonly clock: Clock,
   ) {}
@@ -22,7 +25,8 @@ export class PendingGrantsSweep {
   async sweep(): Promise<number> {
     const expired = await this.grants.expiredIds(this.clock.now(), BATCH);
     for (const id of expired) {
-      const revocationId = await this.grants.discard(id);
+      const discarded = await this.grants.discard(id, (key) => revocable(this.integrations, key));
+      const revocationId = discarded?.revocationId;
       if (revocationId) {
         await this.queue.enqueue(
           'revocation.deliver',

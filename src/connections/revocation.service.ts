@@ -7,6 +7,15 @@ import { RevocationsRepository } from './revocations.repository.js';
 
 export type RevocationOutcome = 'revoked' | 'unsupported' | 'gone' | 'abandoned';
 
+/**
+ * Whether a grant we no longer keep may be revoked: not where revoking one
+ * token ends every grant of the user and app (Google, Pipedrive), which
+ * would take the user's working connection with it.
+ */
+export function revocable(integrations: IntegrationRegistry, integrationKey: string): boolean {
+  return integrations.get(integrationKey)?.revokeSupersededGrants ?? true;
+}
+
 /** Beyond this many failed deliveries a pending revocation is dropped (and logged). */
 const MAX_REVOCATION_ATTEMPTS = 50;
 

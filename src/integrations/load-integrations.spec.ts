@@ -187,13 +187,17 @@ integrations:
     provider: microsoft
     clientId: c
     clientSecret: s
-    scopes: [openid, offline_access, Contacts.Read]
+    scopes: [openid, profile, offline_access, Contacts.Read]
 ${extra}`;
     const [common] = parseIntegrations(entry(), options());
     expect(common!.authorizationUrl).toBe(
       'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
     );
     expect(common!.idTokenIssuer).toBe('https://login.microsoftonline.com/{tenantid}/v2.0');
+    // The account (tid/oid) needs `profile` in the ID token.
+    expect(() => parseIntegrations(entry().replace('profile, ', ''), options())).toThrow(
+      /scopes: must include profile/,
+    );
     const [tenant] = parseIntegrations(
       entry('    settings: { tenant: 8eaef023-2b34-4da1-9baa-8bc8c9d6a490 }'),
       options(),

@@ -130,6 +130,16 @@ function resolveIntegration(
     const problem = value && providerUrlProblem(value, options.allowInsecureLoopbackProviders);
     if (problem) fail(`${where}.${field}`, problem);
   }
+  if (resolved.account.type === 'id_token') {
+    const lacking = (resolved.account.requiresScopes ?? []).filter(
+      (s) => !resolved.scopes.includes(s),
+    );
+    if (lacking.length)
+      fail(
+        `${where}.scopes`,
+        `must include ${lacking.join(', ')} (the account is read from the ID token)`,
+      );
+  }
   if (resolved.account.type === 'id_token' && provider.kind !== 'oidc' && !resolved.idTokenIssuer) {
     fail(`${where}.account.type`, 'id_token needs an oidc provider');
   }

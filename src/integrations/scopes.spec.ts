@@ -17,12 +17,23 @@ describe('granted-scope check', () => {
   it('Microsoft: offline_access and openid are never echoed; URI and short forms match, in any case', () => {
     const ms = integration('microsoft', [
       'openid',
+      'profile',
       'offline_access',
       'https://graph.microsoft.com/Contacts.Read',
       'User.Read',
     ]);
     expect(missingScopes(ms, ['Contacts.Read', 'user.read'])).toEqual([]);
     expect(missingScopes(ms, ['User.Read'])).toEqual(['https://graph.microsoft.com/Contacts.Read']);
+    // `.default` asks for whatever was consented: the answer never lists it.
+    const dynamics = integration('microsoft', [
+      'openid',
+      'profile',
+      'offline_access',
+      'https://contoso.crm.dynamics.com/.default',
+    ]);
+    expect(
+      missingScopes(dynamics, ['https://contoso.crm.dynamics.com/user_impersonation']),
+    ).toEqual([]);
   });
 
   it('Google: email and profile are granted in their URL forms', () => {

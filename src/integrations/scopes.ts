@@ -21,9 +21,13 @@ export function canonicalScope(scope: string, matching: ScopeMatching): string {
  */
 export function missingScopes(integration: Integration, granted: readonly string[]): string[] {
   const { neverEchoedScopes, scopeMatching } = integration.tokenResponse;
-  const never = new Set(neverEchoedScopes);
-  const have = new Set(granted.map((scope) => canonicalScope(scope, scopeMatching)));
+  const canonical = (scope: string) => canonicalScope(scope, scopeMatching);
+  const never = new Set(neverEchoedScopes.map(canonical));
+  const have = new Set(granted.map(canonical));
   return integration.requiredScopes.filter(
-    (scope) => !never.has(scope) && !have.has(canonicalScope(scope, scopeMatching)),
+    (scope) =>
+      !never.has(canonical(scope)) &&
+      !scopeMatching.neverEchoedSuffixes.some((suffix) => scope.endsWith(suffix)) &&
+      !have.has(canonical(scope)),
   );
 }

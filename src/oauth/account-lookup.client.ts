@@ -41,7 +41,9 @@ export class AccountLookupClient {
         const parts = (lookup.idClaims ?? ['sub']).map((name) => claims[name]);
         if (parts.some((part) => !part)) throw lookupFailed('the ID token lacks an id claim');
         const account: ExternalAccount = { id: parts.join('/') };
-        const email = claims.email ?? claims.preferred_username;
+        // Microsoft's `preferred_username` is usually the sign-in address (mutable: never the id).
+        const username = claims.preferred_username;
+        const email = claims.email ?? (username?.includes('@') ? username : undefined);
         if (email) account.email = email;
         if (claims.name) account.name = claims.name;
         return account;

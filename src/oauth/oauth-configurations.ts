@@ -132,6 +132,11 @@ export class OAuthConfigurations {
    */
   private withCheckedIdToken(integration: Integration, text: string, body: unknown): string {
     const answer = body as Record<string, unknown> | undefined;
+    // The field that carries checked claims is ours alone: a provider cannot send it.
+    if (answer && CHECKED_ID_TOKEN_CLAIMS in answer) {
+      delete answer[CHECKED_ID_TOKEN_CLAIMS];
+      text = JSON.stringify(answer);
+    }
     if (!integration.idTokenIssuer || typeof answer?.id_token !== 'string') return text;
     const { id_token: idToken, ...rest } = answer;
     const claims = checkIdToken(idToken, {

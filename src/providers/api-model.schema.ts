@@ -67,7 +67,13 @@ export const paginationSchema = z.discriminatedUnion('type', [
 ]);
 
 /** How the incremental watermark is written into a request. */
-export const watermarkFormats = ['iso', 'iso_seconds', 'epoch_ms', 'epoch_seconds'] as const;
+export const watermarkFormats = [
+  'iso',
+  'iso_seconds',
+  'iso_offset',
+  'epoch_ms',
+  'epoch_seconds',
+] as const;
 
 const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'is not an HTTP header name');
 const reservedHeader = (name: string) => /^(authorization|cookie|host)$/i.test(name);
@@ -184,6 +190,10 @@ export const modelSchema = z
       problem(['updatedAtField'], 'is required for incremental runs');
     if (model.syncToken && (model.updatedSinceParam || model.since))
       problem(['syncToken'], 'replaces the time watermark (updatedSinceParam, since)');
+    if (model.syncToken && (model.deletions || model.incremental?.maxResults))
+      problem(['syncToken'], 'reports deletions itself and has no result window');
+    if (model.deletedEquals !== undefined && !model.deletedField)
+      problem(['deletedEquals'], 'needs deletedField');
     if (
       model.incremental &&
       !usesSince(model.incremental) &&

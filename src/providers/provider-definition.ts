@@ -27,6 +27,8 @@ export const accountLookupSchema = z.discriminatedUnion('type', [
     type: z.literal('id_token'),
     /** Claims whose values, joined with `/`, are the id (Microsoft: `tid` and `oid`); default `sub`. */
     idClaims: z.array(z.string().min(1)).min(1).optional(),
+    /** Scopes an integration must request for those claims to be in the token (Microsoft: `profile` for `oid`). */
+    requiresScopes: z.array(z.string().min(1)).optional(),
   }),
   /**
    * Fields of the token response itself; `idPattern`'s capture groups,
@@ -118,6 +120,15 @@ export const providerApiSchema = z
       });
   });
 
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const providerDefinitionSchema = z
   .strictObject({
     name: slug,
@@ -184,6 +195,8 @@ export const providerDefinitionSchema = z
        */
       scopeMatching: z.strictObject({
         aliases: z.record(z.string().min(1), z.string().min(1)),
+        /** Requested scopes ending so are never listed as granted (Microsoft's `/.default`). */
+        neverEchoedSuffixes: z.array(z.string().min(1)),
         stripPrefixes: z.array(z.string().min(1)),
         caseInsensitive: z.boolean(),
       }),
@@ -207,7 +220,7 @@ export const providerDefinitionSchema = z
       z.string().regex(/^[a-z][A-Za-z0-9]*$/),
       z.strictObject({
         default: z.string().min(1).optional(),
-        pattern: z.string().min(1),
+        pattern: z.string().min(1).refine(compiles, 'is not a regular expression'),
         description: z.string().min(1),
       }),
     ),

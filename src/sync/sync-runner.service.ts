@@ -1,12 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { fullJitterDelayMs, sleep } from '../common/backoff.js';
-import { AppError, ProviderError, retryAfterOf } from '../common/errors/app-error.js';
+import { AppError, retryAfterOf } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectionsRepository } from '../connections/connections.repository.js';
 import { Clock } from '../infra/clock/clock.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { RetryLater } from '../infra/queue/job-workers.js';
-import { resolveApiBase } from '../integrations/api-base.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { workValiditySeconds } from '../refresh/refresh-policy.js';
@@ -18,7 +16,7 @@ import {
   type SyncAdapter,
   SyncTokenExpiredError,
 } from './adapters/sync-adapter.js';
-import { ProviderApiClient, TokenRejectedError } from './provider-api.client.js';
+import { PageFetcher } from './page-fetcher.js';
 import { RecordsRepository } from './records.repository.js';
 import type { Checkpoint, SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
@@ -35,9 +33,6 @@ export interface RunContext {
 
 export type RunOutcome = 'succeeded' | 'failed' | 'skipped';
 
-const PAGE_ATTEMPTS = 3;
-const PAGE_BACKOFF_BASE_MS = 250;
-const PAGE_BACKOFF_CAP_MS = 4_000;
 /** Times one execution reads a feed again after its stored position expired. */
 const MAX_FEED_RESTARTS = 3;
 
@@ -59,7 +54,7 @@ export class SyncRunner {
     private readonly connections: ConnectionsRepository,
     private readonly integrations: IntegrationRegistry,
     private readonly tokens: TokenService,
-    private readonly api: ProviderApiClient,
+    private readonly fetcher: PageFetcher,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
@@ -131,7 +126,13 @@ export class SyncRunner {
       if (this.expiringSoon(auth)) auth = await this.tokens.forWorker(run.connectionId);
       let fetched: { page: ParsedPage; auth: WorkerTokens };
       try {
-        fetched = await this.fetchPage(run, integration, adapter, checkpoint, auth);
+        fetched = await this.fetcher.fetch(
+          run.connectionId,
+          integration,
+          adapter,
+          checkpoint,
+          auth,
+        );
       } catch (error) {
         checkpoint = await this.recover(run, adapter, checkpoint, error, (recoveries += 1));
         guard.restarted(checkpoint);
@@ -208,51 +209,6 @@ export class SyncRunner {
   private expiringSoon(auth: WorkerTokens): boolean {
     const left = auth.tokens.expiresAt.getTime() - this.clock.now().getTime();
     return left < workValiditySeconds(auth.tokens.expiresAt, auth.obtainedAt) * 1000;
-  }
-
-  /** One page: a 401 refreshes the token and retries once; transient failures back off a few times. */
-  private async fetchPage(
-    run: SyncRun,
-    integration: Integration,
-    adapter: SyncAdapter,
-    checkpoint: Checkpoint,
-    auth: WorkerTokens,
-  ): Promise<{ page: ParsedPage; auth: WorkerTokens }> {
-    let refreshed = false;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        // Resolved (and its host checked) before every request: a refresh may move the connection's API host.
-        const base = resolveApiBase(
-          integration.api!,
-          auth.tokens.extras,
-          this.config.allowInsecureLoopbackProviders,
-        );
-        const request = adapter.request(checkpoint, base);
-        const response = await this.api.send(
-          request,
-          auth.tokens,
-          integration.api!.authorizationScheme,
-        );
-        return { page: adapter.parse(response, checkpoint, request), auth };
-      } catch (error) {
-        if (error instanceof TokenRejectedError) {
-          if (refreshed)
-            throw new RunFailure(
-              'provider_unauthorized',
-              'The provider rejected a freshly refreshed token',
-            );
-          refreshed = true;
-          auth = await this.tokens.replaceRejected(run.connectionId, auth);
-          continue;
-        }
-        const retryable =
-          error instanceof ProviderError &&
-          error.detail.transient &&
-          error.detail.retryAfterSeconds === undefined;
-        if (!retryable || attempt + 1 >= PAGE_ATTEMPTS) throw error;
-        await sleep(fullJitterDelayMs(attempt, PAGE_BACKOFF_BASE_MS, PAGE_BACKOFF_CAP_MS));
-      }
-    }
   }
 
   private async onError(run: SyncRun, error: unknown, context: RunContext): Promise<RunOutcome> {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
+import { PageFetcher } from './page-fetcher.js';
 import { ProviderApiClient } from './provider-api.client.js';
 import { RecordsRepository } from './records.repository.js';
 import { SyncRecoverySweep } from './sync-recovery.sweep.js';
@@ -17,6 +18,7 @@ import { SyncService } from './sync.service.js';
     SyncRunsRepository,
     RecordsRepository,
     ProviderApiClient,
+    PageFetcher,
     SyncSchedules,
     SyncRecoverySweep,
   ],

@@ -233,7 +233,11 @@ export class MicrosoftFake {
   }
 
   private answer(grant: FakeGrant) {
-    const granted = grant.scopes.filter((s) => s !== 'offline_access' && s !== 'openid');
+    // A `<resource>/.default` request is granted as the permissions consented for it
+    // (for a Dataverse organisation: user_impersonation).
+    const granted = grant.scopes
+      .filter((s) => s !== 'offline_access' && s !== 'openid')
+      .map((s) => s.replace(/\/\.default$/, '/user_impersonation'));
     const answer: Record<string, unknown> = {
       token_type: 'Bearer',
       // [graph] "Mail.Read User.Read": short names, no offline_access.
@@ -244,12 +248,16 @@ export class MicrosoftFake {
     };
     if (grant.scopes.includes('offline_access'))
       answer.refresh_token = this.grants.issueRefresh(grant);
-    if (grant.scopes.includes('openid')) answer.id_token = this.idToken(grant.account);
+    if (grant.scopes.includes('openid'))
+      answer.id_token = this.idToken(grant.account, grant.scopes.includes('profile'));
     return answer;
   }
 
-  /** [claims] iss per tenant (v2.0), aud, tid, oid, sub (pairwise), preferred_username, name. */
-  private idToken(oid: string): string {
+  /**
+   * [claims] iss per tenant (v2.0), aud, tid, sub (pairwise); oid, name and
+   * preferred_username only with `profile` ("the profile scope is required to receive this claim").
+   */
+  private idToken(oid: string, profile: boolean): string {
     const user = this.users.get(oid)!;
     const now = Math.floor(Date.now() / 1000);
     const header = { typ: 'JWT', alg: 'RS256', kid: 'fake' };
@@ -259,9 +267,7 @@ export class MicrosoftFake {
       iat: now,
       nbf: now,
       exp: now + 3600,
-      name: user.name,
-      oid: user.oid,
-      preferred_username: user.username,
+      ...(profile ? { name: user.name, oid: user.oid, preferred_username: user.username } : {}),
       sub: `pairwise-${user.oid.slice(0, 8)}`,
       tid: user.tid,
       ver: '2.0',

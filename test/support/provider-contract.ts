@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TestBrowser } from './browser.js';
 import { freePort, startBroker, type TestBroker } from './broker.js';
 import { eventually } from './eventually.js';
+import { TestClock } from './test-clock.js';
 
 const RETURN_ORIGIN = 'http://127.0.0.1:5999';
 const RETURN_URL = `${RETURN_ORIGIN}/app/connected`;
@@ -16,6 +17,8 @@ export type ApiResponse = { status: number; body: any; headers: Headers };
  */
 export interface Contract {
   broker: TestBroker;
+  /** The broker's clock (real time plus what a test advances). */
+  clock: TestClock;
   integration: string;
   key: string;
   api(path: string, init?: { method?: string; body?: unknown }): Promise<ApiResponse>;
@@ -50,8 +53,10 @@ export async function startContract(options: ContractOptions): Promise<Contract>
     scopes: options.scopes,
     ...options.entry,
   };
+  const clock = new TestClock();
   const broker = await startBroker({
     port,
+    clock,
     integrationsYaml: JSON.stringify({ integrations: [entry] }),
     env: {
       CONTRACT_CLIENT_SECRET: options.clientSecret,
@@ -82,6 +87,7 @@ export async function startContract(options: ContractOptions): Promise<Contract>
   };
   const contract: Contract = {
     broker,
+    clock,
     integration,
     key,
     api,

@@ -19,7 +19,8 @@ export const googleProvider: ProviderDefinitionInput = {
     tokenEndpointAuthMethod: 'client_secret_post',
     // The discovery document advertises S256.
     pkce: true,
-    // A refresh token "only the first time" unless consent is asked again.
+    // A refresh token comes "only the first time"; asking for consent again to get
+    // one on every connect is the common practice (not a statement of Google's docs).
     authorizationParams: { access_type: 'offline', prompt: 'consent' },
     defaultTokenLifetimeSeconds: 3599,
     // "The refresh token has not been used for six months."
@@ -37,6 +38,7 @@ export const googleProvider: ProviderDefinitionInput = {
         email: 'https://www.googleapis.com/auth/userinfo.email',
         profile: 'https://www.googleapis.com/auth/userinfo.profile',
       },
+      neverEchoedSuffixes: [],
       stripPrefixes: [],
       caseInsensitive: false,
     },

@@ -84,7 +84,12 @@ export const hubspotProvider: ProviderDefinitionInput = {
     extras: { hubId: 'hub_id' },
     scopesField: 'scopes',
     neverEchoedScopes: [],
-    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    scopeMatching: {
+      aliases: {},
+      neverEchoedSuffixes: [],
+      stripPrefixes: [],
+      caseInsensitive: false,
+    },
     // v3 answers are RFC 6749 (`error`); older ones carried only HubSpot's `status`.
     errors: [
       { bodyPath: 'status', equals: 'BAD_REFRESH_TOKEN', means: 'dead_grant' },

@@ -62,11 +62,13 @@ export const microsoftProvider: ProviderDefinitionInput = {
     idTokenIssuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
     extras: {},
     scopesField: 'scope',
-    // The answer's `scope` lists the resource's permissions, not the OpenID ones.
-    neverEchoedScopes: ['offline_access', 'openid'],
+    // The answer's `scope` lists the resource's permissions, not (always) the OpenID ones.
+    neverEchoedScopes: ['offline_access', 'openid', 'profile', 'email'],
     // "scope=User.Read is equivalent to https://graph.microsoft.com/User.Read"
     scopeMatching: {
       aliases: {},
+      // `<resource>/.default` asks for what was consented; the answer lists those permissions.
+      neverEchoedSuffixes: ['/.default'],
       stripPrefixes: ['https://graph.microsoft.com/'],
       caseInsensitive: true,
     },
@@ -76,12 +78,15 @@ export const microsoftProvider: ProviderDefinitionInput = {
   // The v2.0 endpoint has no revocation (no revocation_endpoint in its discovery document).
   revocation: 'none',
   // "If you need to share data across services, oid and tid is best."
-  account: { type: 'id_token', idClaims: ['tid', 'oid'] },
+  // `oid` is only in ID tokens when `profile` is requested.
+  account: { type: 'id_token', idClaims: ['tid', 'oid'], requiresScopes: ['openid', 'profile'] },
   api: {
     baseUrl: 'https://graph.microsoft.com',
     allowedHosts: ['graph.microsoft.com'],
     models: {
       // Outlook contacts, by delta: the first round reads them all, the delta link what changed.
+      // Documented for /me/contactFolders/{id}/contacts/delta; /me/contacts/delta covers the
+      // default folder (Microsoft Q&A: https://learn.microsoft.com/en-us/answers/questions/1634378).
       contacts: {
         path: '/v1.0/me/contacts/delta',
         query: {

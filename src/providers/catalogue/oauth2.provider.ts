@@ -20,7 +20,12 @@ export const oauth2Provider: ProviderDefinitionInput = {
     extras: {},
     scopesField: 'scope',
     neverEchoedScopes: [],
-    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    scopeMatching: {
+      aliases: {},
+      neverEchoedSuffixes: [],
+      stripPrefixes: [],
+      caseInsensitive: false,
+    },
     errors: [],
   },
   // RFC 7009, when the integration names a revocationUrl.

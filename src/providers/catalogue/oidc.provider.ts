@@ -20,7 +20,12 @@ export const oidcProvider: ProviderDefinitionInput = {
     extras: {},
     scopesField: 'scope',
     neverEchoedScopes: [],
-    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    scopeMatching: {
+      aliases: {},
+      neverEchoedSuffixes: [],
+      stripPrefixes: [],
+      caseInsensitive: false,
+    },
     errors: [],
   },
   // RFC 7009 at the discovered revocation_endpoint, when there is one.

@@ -58,7 +58,12 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     extras: { apiDomain: 'api_domain' },
     scopesField: 'scope',
     neverEchoedScopes: [],
-    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    scopeMatching: {
+      aliases: {},
+      neverEchoedSuffixes: [],
+      stripPrefixes: [],
+      caseInsensitive: false,
+    },
     // Errors carry RFC 6749 codes in `error` (400 for every token error).
     errors: [],
   },

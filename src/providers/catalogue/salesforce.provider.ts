@@ -73,7 +73,12 @@ export const salesforceProvider: ProviderDefinitionInput = {
     scopesField: 'scope',
     // `refresh_token` is "synonymous with requesting offline_access": either may come back.
     neverEchoedScopes: ['offline_access'],
-    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    scopeMatching: {
+      aliases: {},
+      neverEchoedSuffixes: [],
+      stripPrefixes: [],
+      caseInsensitive: false,
+    },
     errors: [
       { bodyPath: 'error', equals: 'invalid_client_id', means: 'client_rejected' },
       { bodyPath: 'error', equals: 'invalid_client_credentials', means: 'client_rejected' },

@@ -38,6 +38,8 @@ function module(name: string, fields: Record<string, string>) {
         nextTokenPath: 'info.next_page_token',
       },
     },
+    // A page token lives 24 hours: "EXPIRED_VALUE … The token given has expired".
+    staleCursor: [{ status: 400, bodyPath: 'code', equals: 'EXPIRED_VALUE' }],
     // 304 Not Modified: nothing changed; 204: nothing at all.
     incremental: { headers: { 'If-Modified-Since': '{since}' } },
     deletions: {
@@ -46,7 +48,8 @@ function module(name: string, fields: Record<string, string>) {
       headers: { 'If-Modified-Since': '{since}' },
       pagination: { type: 'page' as const, ...perPage },
     },
-    since: { format: 'iso_seconds' as const, lookBackSeconds: 60 },
+    // The documented If-Modified-Since form: `2019-07-25T15:26:49+05:30`.
+    since: { format: 'iso_offset' as const, lookBackSeconds: 60 },
     fields,
   };
 }
@@ -82,7 +85,7 @@ export const zohoProvider: ProviderDefinitionInput = {
         'accounts.zoho.jp',
         'accounts.zohocloud.ca',
         'accounts.zoho.sa',
-        'accounts.zoho.uk',
+        // (accounts.zoho.uk is listed by Zoho Accounts, but no UK API domain is documented.)
         'accounts.zoho.com.cn',
       ],
     },
@@ -92,7 +95,12 @@ export const zohoProvider: ProviderDefinitionInput = {
     extras: { apiDomain: 'api_domain' },
     scopesField: 'scope',
     neverEchoedScopes: [],
-    scopeMatching: { aliases: {}, stripPrefixes: [], caseInsensitive: false },
+    scopeMatching: {
+      aliases: {},
+      neverEchoedSuffixes: [],
+      stripPrefixes: [],
+      caseInsensitive: false,
+    },
     // Zoho answers token errors with HTTP 200 and a bare `error`.
     errors: [
       // "When you generate an access token using a revoked refresh token, the system returns the 'invalid_code' error."

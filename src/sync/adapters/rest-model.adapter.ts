@@ -10,6 +10,7 @@ import {
   type ProviderResponse,
   type SyncAdapter,
   StaleCursorError,
+  SyncTokenExpiredError,
   UnreadablePageError,
 } from './sync-adapter.js';
 import { formatWatermark, parseTimestamp } from './timestamps.js';
@@ -49,18 +50,25 @@ export class RestModelAdapter implements SyncAdapter {
     const spec = this.specs[feedOf(checkpoint)];
     const rules = {
       staleWhen: this.model.staleCursor,
-      // Only the first request of an incremental run carries the old token.
-      expiredWhen: this.firstWithToken(checkpoint) ? this.model.syncToken?.expired : undefined,
+      // Any page of a run that started from a token may find it expired (a resume days later).
+      expiredWhen:
+        checkpoint.syncToken && checkpoint.feed !== 'deletions'
+          ? this.model.syncToken?.expired
+          : undefined,
     };
     const since = this.formattedSince(checkpoint);
     const headers = fillTemplate(spec.headers, since) as Record<string, string>;
-    const link = checkpoint.nextUrl ?? this.deltaLink(checkpoint);
+    const delta = this.deltaLink(checkpoint);
+    const link = checkpoint.nextUrl ?? delta;
     if (link) {
       const url = new URL(link);
       // Following a link to another host would hand it our bearer token; the
       // connection's host may also have moved since the link was stored.
-      if (url.origin !== new URL(base).origin)
-        throw new StaleCursorError(`the next page's URL is not on ${new URL(base).origin}`);
+      if (url.origin !== new URL(base).origin) {
+        const why = `the ${delta ? 'delta' : "next page's"} URL is not on ${new URL(base).origin}`;
+        // A delta link that cannot be used is a sync token that cannot: start over in full.
+        throw delta ? new SyncTokenExpiredError(why) : new StaleCursorError(why);
+      }
       return { method: 'GET', url, headers, ...rules };
     }
     const url = new URL(base + spec.path);

@@ -27,6 +27,8 @@ export function formatWatermark(iso: string, format: WatermarkFormat): string {
       return date.toISOString();
     case 'iso_seconds':
       return `${date.toISOString().slice(0, 19)}Z`;
+    case 'iso_offset':
+      return `${date.toISOString().slice(0, 19)}+00:00`;
     case 'epoch_ms':
       return String(date.getTime());
     case 'epoch_seconds':

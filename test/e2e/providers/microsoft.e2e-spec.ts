@@ -49,7 +49,8 @@ describe('Microsoft contract', () => {
       provider: 'microsoft',
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
-      scopes: ['openid', 'offline_access', `${fake.dynamics.baseUrl}/user_impersonation`],
+      // The confidential-client form the Dataverse docs give: `<environment-url>/.default`.
+      scopes: ['openid', 'profile', 'offline_access', `${fake.dynamics.baseUrl}/.default`],
       entry: {
         ...urls(TENANT),
         settings: { tenant: TENANT },
@@ -125,11 +126,19 @@ describe('Microsoft contract', () => {
     expect(fake.graph.hits(/delta$/).at(-1)!.query).toContain('$deltatoken=');
   });
 
-  it('an expired delta token (410) makes the run a full one', async () => {
+  it('an expired delta token (410) makes the run a full one, which also finds deletions by absence', async () => {
+    // Deleted, and then the delta state lost: only the full run can tell.
+    const [gone] = [...fake.contacts.values()].filter((c) => !c.deleted);
+    gone!.deleted = true;
     fake.expireDeltaTokens();
     const run = await graph.sync(id, 'contacts');
     const live = [...fake.contacts.values()].filter((c) => !c.deleted).length;
-    expect(run).toMatchObject({ status: 'succeeded', full: true, recordsFetched: live });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      full: true,
+      recordsFetched: live,
+      recordsDeleted: 1,
+    });
     expect(fake.graph.hits(/delta$/).some((h) => h.status === 410)).toBe(true);
   });
 

@@ -182,6 +182,13 @@ describe('Zoho CRM contract', () => {
     expect(
       (await c.api(`/v1/connections/${other}/syncs`, { method: 'POST', body: {} })).status,
     ).toBe(409);
+    // The proactive sweep, run as its schedule would over the next minutes, leaves it alone too.
+    const sweep = c.broker.app.get(RefreshSweep);
+    for (let minute = 1; minute <= 3; minute += 1) {
+      c.clock.advance(60_000);
+      await sweep.sweep();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(fake.dcs.us.accounts.hits(/\/oauth\/v2\/token$/).length).toBe(before + 1);
     expect((await c.api(`/v1/connections/${other}`)).body.status).toBe('needs_reauth');
   });
