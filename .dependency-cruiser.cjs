@@ -37,7 +37,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: '(\\.repository\\.ts$|^src/infra/|\\.module\\.ts$|^src/cli/|^src/health/)',
+        pathNot: '(\\.repository\\.ts$|^src/infra/|\\.module\\.ts$|^src/cli/|^src/health/|^src/main\\.ts$)',
       },
       to: { path: '^src/infra/prisma/' },
     },

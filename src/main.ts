@@ -3,6 +3,7 @@ import { createHttpApp, createWorkerContext } from './app.factory.js';
 import { createLogger } from './common/logging/logger.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
+import { assertDatabaseReady, DatabaseNotReadyError } from './infra/prisma/database-readiness.js';
 import { loadIntegrationsFile } from './integrations/load-integrations.js';
 import { ProviderCatalogue } from './providers/provider-catalogue.js';
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     catalogue,
     allowInsecureLoopbackProviders: config.allowInsecureLoopbackProviders,
   });
+  await assertDatabaseReady(config.databaseUrl);
   const options = { config, integrations, catalogue, logger };
   if (config.role === 'worker') {
     await createWorkerContext(options);
@@ -36,6 +38,8 @@ main().catch((error: unknown) => {
   // A bad configuration is the operator's to fix: one clear line, no stack.
   if (error instanceof ConfigError) {
     process.stderr.write(`Configuration error: ${error.message}\n`);
+  } else if (error instanceof DatabaseNotReadyError) {
+    process.stderr.write(`Database not ready: ${error.message}\n`);
   } else {
     process.stderr.write(
       `Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -1,58 +1,116 @@
 import { parseArgs } from 'node:util';
 import { ACTIONS, type Action } from '../auth/caller.js';
 import type { ServiceKeysService } from '../auth/service-keys.service.js';
+import { isUuid } from '../common/uuid.js';
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
 }
 
-const USAGE = `usage:
+export const USAGE = `usage: npm run cli -- keys <command>
+
   keys create --name <name> [--tenant <id>]... [--integration <key>]... [--action <${ACTIONS.join('|')}>]...
   keys list
   keys revoke <id>
 
 A key with no --tenant covers every tenant, no --integration every integration,
-no --action every action. The key is printed once, alone on stdout.`;
+no --action every action. The key is printed once, alone on stdout.
+Reads DATABASE_URL (from .env when present).`;
 
 export class UsageError extends Error {}
 
-/** `keys …` subcommands; returns the exit code. */
-export async function runKeysCommand(
-  args: string[],
-  keys: ServiceKeysService,
-  io: CliIo,
-): Promise<number> {
+export type KeysCommand =
+  | {
+      kind: 'create';
+      name: string;
+      tenants: string[] | undefined;
+      integrations: string[] | undefined;
+      actions: Action[];
+    }
+  | { kind: 'list' }
+  | { kind: 'revoke'; id: string };
+
+/** Checks the arguments before anything connects: a typo costs one line, not a database error. */
+export function parseKeysCommand(args: string[]): KeysCommand {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'create': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          name: { type: 'string' },
-          tenant: { type: 'string', multiple: true },
-          integration: { type: 'string', multiple: true },
-          action: { type: 'string', multiple: true },
-        },
-        strict: true,
-      });
-      if (!values.name?.trim()) throw new UsageError('--name is required');
+      const { values } = asUsage(sub, () =>
+        parseArgs({
+          args: rest,
+          options: {
+            name: { type: 'string' },
+            tenant: { type: 'string', multiple: true },
+            integration: { type: 'string', multiple: true },
+            action: { type: 'string', multiple: true },
+          },
+          strict: true,
+        }),
+      );
+      const name = values.name?.trim();
+      if (!name) throw new UsageError('keys create: --name is required');
       const actions = (values.action ?? []).map((action) => {
         if (!(ACTIONS as readonly string[]).includes(action)) {
-          throw new UsageError(`unknown --action "${action}" (use ${ACTIONS.join(', ')})`);
+          throw new UsageError(
+            `keys create: unknown --action "${action}" (use ${ACTIONS.join(', ')})`,
+          );
         }
         return action as Action;
       });
-      const { id, key } = await keys.create({
-        name: values.name.trim(),
+      return {
+        kind: 'create',
+        name,
         tenants: values.tenant,
         integrations: values.integration,
         actions,
+      };
+    }
+    case 'list':
+      asUsage(sub, () => parseArgs({ args: rest, strict: true }));
+      return { kind: 'list' };
+    case 'revoke': {
+      const { positionals } = asUsage(sub, () =>
+        parseArgs({ args: rest, strict: true, allowPositionals: true }),
+      );
+      const [id, extra] = positionals;
+      if (!id) throw new UsageError('keys revoke: give the key id (see keys list)');
+      if (extra !== undefined) throw new UsageError(`keys revoke: unexpected "${extra}"`);
+      if (!isUuid(id)) {
+        throw new UsageError(`keys revoke: "${id}" is not a key id (a UUID, see keys list)`);
+      }
+      return { kind: 'revoke', id };
+    }
+    default:
+      throw new UsageError(`keys: unknown command "${sub ?? ''}" (use create, list or revoke)`);
+  }
+}
+
+function asUsage<T>(sub: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    // node:util's messages name the option; its advice after the first sentence is about code, not the CLI.
+    throw new UsageError(`keys ${sub}: ${(error as Error).message.split('. ')[0]!}`);
+  }
+}
+
+/** Runs a parsed `keys …` command; returns the exit code. */
+export async function runKeysCommand(
+  command: KeysCommand,
+  keys: ServiceKeysService,
+  io: CliIo,
+): Promise<number> {
+  switch (command.kind) {
+    case 'create': {
+      const { id, key } = await keys.create({
+        name: command.name,
+        tenants: command.tenants,
+        integrations: command.integrations,
+        actions: command.actions,
       });
       io.out(key);
-      io.err(
-        `Created service key ${id} ("${values.name.trim()}"). Store it now: it is not shown again.`,
-      );
+      io.err(`Created service key ${id} ("${command.name}"). Store it now: it is not shown again.`);
       return 0;
     }
     case 'list': {
@@ -64,18 +122,12 @@ export async function runKeysCommand(
       return 0;
     }
     case 'revoke': {
-      const id = rest[0];
-      if (!id) throw new UsageError('keys revoke needs the key id');
-      if (!(await keys.revoke(id))) {
-        io.err(`No active key with id ${id}`);
+      if (!(await keys.revoke(command.id))) {
+        io.err(`No active key with id ${command.id}`);
         return 1;
       }
-      io.err(`Revoked ${id}`);
+      io.err(`Revoked ${command.id}`);
       return 0;
     }
-    default:
-      throw new UsageError(USAGE);
   }
 }
-
-export { USAGE };

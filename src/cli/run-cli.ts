@@ -3,43 +3,50 @@ import { ServiceKeysRepository } from '../auth/service-keys.repository.js';
 import { ServiceKeysService } from '../auth/service-keys.service.js';
 import { Secret } from '../common/secret.js';
 import { ConfigError } from '../config/config-error.js';
+import { resolveEnvFiles } from '../config/env-files.js';
 import { SystemClock } from '../infra/clock/clock.js';
+import { assertDatabaseReady } from '../infra/prisma/database-readiness.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import { type CliIo, runKeysCommand, USAGE, UsageError } from './keys.command.js';
+import { type CliIo, parseKeysCommand, runKeysCommand, USAGE, UsageError } from './keys.command.js';
 
 const cliEnv = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
 });
 
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
+
 /**
- * The operator command line. It needs only DATABASE_URL, so keys can be
- * managed without the broker's encryption keys in the shell.
+ * The operator command line; returns the exit code (0 done, 1 failed, 2 bad
+ * arguments). It needs only DATABASE_URL, so keys can be managed without the
+ * broker's encryption keys in the shell.
  */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   const [group, ...args] = argv;
-  if (group !== 'keys') {
-    io.err(USAGE);
+  if (!group || isHelp(group) || (group === 'keys' && (!args.length || args.some(isHelp)))) {
+    io.out(USAGE);
+    return 0;
+  }
+  let command;
+  try {
+    if (group !== 'keys') throw new UsageError(`unknown command "${group}" (try --help)`);
+    command = parseKeysCommand(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(error.message);
     return 2;
   }
-  const parsed = cliEnv.safeParse(env);
+  const parsed = cliEnv.safeParse(resolveEnvFiles(env, ['DATABASE_URL']));
   if (!parsed.success) {
     throw new ConfigError(
       `DATABASE_URL: ${env.DATABASE_URL ? parsed.error.issues[0]!.message : 'is required'}`,
     );
   }
-  const prisma = new PrismaService({ databaseUrl: new Secret(parsed.data.DATABASE_URL) });
+  const databaseUrl = new Secret(parsed.data.DATABASE_URL);
+  await assertDatabaseReady(databaseUrl);
+  const prisma = new PrismaService({ databaseUrl });
   try {
     const keys = new ServiceKeysService(new ServiceKeysRepository(prisma), new SystemClock());
-    return await runKeysCommand(args, keys, io);
-  } catch (error) {
-    if (
-      error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      io.err((error as Error).message);
-      return 2;
-    }
-    throw error;
+    return await runKeysCommand(command, keys, io);
   } finally {
     await prisma.$disconnect();
   }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from './config-error.js';
@@ -81,5 +84,44 @@ describe('loadConfig', () => {
     expect(shown).not.toContain('u:p@db');
     expect(shown).not.toContain(env.ENCRYPTION_KEYS!.slice(3, 20));
     expect(config.databaseUrl.reveal()).toBe(env.DATABASE_URL);
+  });
+
+  describe('NAME_FILE (Docker secrets)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tb-config-'));
+    const file = (name: string, content: string) => {
+      const at = path.join(dir, name);
+      writeFileSync(at, content);
+      return at;
+    };
+
+    it('reads a secret from the named file, without its trailing newline', () => {
+      const keys = key();
+      const env: NodeJS.ProcessEnv = {
+        ...valid(),
+        ENCRYPTION_KEYS_FILE: file('keys', `${keys}\n`),
+      };
+      delete env.ENCRYPTION_KEYS;
+      expect(loadConfig(env).encryptionKeys.map((k) => k.id)).toEqual(['k1']);
+    });
+
+    it.each([
+      [
+        'both forms set',
+        () => ({ ENCRYPTION_KEYS_FILE: file('both', key()) }),
+        /^ENCRYPTION_KEYS: set ENCRYPTION_KEYS or ENCRYPTION_KEYS_FILE, not both$/,
+      ],
+      [
+        'a missing file',
+        () => ({ ENCRYPTION_KEYS: '', ENCRYPTION_KEYS_FILE: path.join(dir, 'absent') }),
+        /^ENCRYPTION_KEYS_FILE: cannot read .*absent \(ENOENT\)$/,
+      ],
+      [
+        'an empty file',
+        () => ({ ENCRYPTION_KEYS: '', ENCRYPTION_KEYS_FILE: file('empty', '\n') }),
+        /^ENCRYPTION_KEYS_FILE: .*empty is empty$/,
+      ],
+    ])('stops on %s', (_what, extra, message) => {
+      expect(() => loadConfig({ ...valid(), ...extra() })).toThrow(message);
+    });
   });
 });

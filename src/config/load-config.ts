@@ -1,13 +1,18 @@
 import { Secret } from '../common/secret.js';
 import type { AppConfig } from './app-config.js';
 import { ConfigError } from './config-error.js';
+import { resolveEnvFiles } from './env-files.js';
 import { envSchema } from './env.schema.js';
+
+/** Secrets that may come from a file (`NAME_FILE`) instead of the environment. */
+const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'ENCRYPTION_KEYS', 'WEBHOOK_SECRET'] as const;
 
 /**
  * Parses the environment once. The first bad variable stops the start with
  * a message naming it; values of secrets are never part of that message.
  */
-export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
+  const env = resolveEnvFiles(processEnv, FILE_VARIABLES);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

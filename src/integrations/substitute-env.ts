@@ -1,9 +1,12 @@
+import { readEnvFile } from '../config/env-files.js';
+
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
  * Replaces `${NAME}` in string values with environment variables, after YAML
  * parsing so a value can never change the document's structure. A missing
- * variable is an error naming the field, never an empty secret.
+ * variable is an error naming the field, never an empty secret. `NAME_FILE`
+ * stands in for `NAME` (Docker secrets).
  */
 export function substituteEnv(
   value: unknown,
@@ -13,7 +16,7 @@ export function substituteEnv(
 ): unknown {
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (_match, name: string) => {
-      const replacement = env[name];
+      const replacement = env[name] || readEnvFile(env, name);
       if (replacement === undefined || replacement === '') {
         return fail(where, `environment variable ${name} is not set`);
       }

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { ConnectionsRepository } from '../../src/connections/connections.repository.js';
 import { CredentialSealer } from '../../src/connections/credential-sealer.js';
 import { spawnBrokerProcess } from '../support/broker-process.js';
+import { createScratchDatabase } from '../support/db.js';
 import { runCipher, testPrisma } from '../support/infra.js';
 
 const validYaml = `
@@ -97,4 +101,32 @@ describe('start-up validation', () => {
     },
     30_000,
   );
+
+  it('an unmigrated database: one line that says how to migrate, and no attempt to serve', async () => {
+    const empty = await createScratchDatabase('startup_empty', { migrate: false });
+    try {
+      const { code, output } = await start(validYaml, { DATABASE_URL: empty.url });
+      expect(code).toBe(1);
+      expect(output).toMatch(
+        /^Database not ready: database "[^"]+" has no schema yet: run `npm run db:migrate:deploy`$/m,
+      );
+      expect(output).not.toMatch(/\n\s+at /);
+    } finally {
+      await empty.drop();
+    }
+  }, 30_000);
+
+  it('ENCRYPTION_KEYS_FILE in place of ENCRYPTION_KEYS', async () => {
+    const file = path.join(tmpdir(), `tb-keys-${randomBytes(4).toString('hex')}`);
+    writeFileSync(file, `other:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    // A key read from the file, proven by the check that it cannot open the run's rows.
+    const { code, output } = await start(validYaml, {
+      ENCRYPTION_KEYS: '',
+      ENCRYPTION_KEYS_FILE: file,
+    });
+    expect(code).toBe(1);
+    expect(output).toMatch(
+      /ENCRYPTION_KEYS: stored credentials use key "run", which is not configured/,
+    );
+  }, 30_000);
 });

@@ -37,6 +37,7 @@ export async function countRows(
  */
 export async function createScratchDatabase(
   label: string,
+  { migrate = true }: { migrate?: boolean } = {},
 ): Promise<{ url: string; drop(): Promise<void> }> {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
@@ -47,9 +48,10 @@ export async function createScratchDatabase(
   const url = new URL(runUrl);
   url.pathname = `/${name}`;
   // A child process, as in the global setup: the Wasm schema engine leaves timers behind.
-  await promisify(execFile)(process.execPath, ['prisma/migrate.mjs', 'deploy'], {
-    env: { ...process.env, DATABASE_URL: url.toString() },
-  });
+  if (migrate)
+    await promisify(execFile)(process.execPath, ['prisma/migrate.mjs', 'deploy'], {
+      env: { ...process.env, DATABASE_URL: url.toString() },
+    });
   return {
     url: url.toString(),
     drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
