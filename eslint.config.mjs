@@ -53,4 +53,14 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Plain browser JavaScript (the frontend snippet, the demo page): no type information.
+    files: ['sdk/**/*.js', 'demo/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      ecmaVersion: 2023,
+    },
+  },
 );

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AppModule } from './app.module.js';
 import { Metrics } from './infra/metrics/metrics.js';
+import { registerConnectSessionCors } from './connect/connect-session-cors.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { NestPinoLogger } from './common/logging/nest-logger.js';
 import type { CoreOptions } from './config/core.module.js';
@@ -35,6 +36,9 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   await app.register(fastifyCookie);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
+  registerConnectSessionCors(fastify, [
+    ...new Set(options.config.allowedReturnUrls.map((url) => url.origin)),
+  ]);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');

@@ -3,7 +3,8 @@ import type { Action } from './caller.js';
 
 export const ACCESS_METADATA = 'token-broker:access';
 
-export type AccessRule = { type: 'public' } | { type: 'service'; action?: Action };
+export type AccessRule =
+  { type: 'public' } | { type: 'service'; action?: Action; orConnectSessionToken?: boolean };
 
 /** Reachable without a service key (browser flows, health, docs). */
 export const Public = () => SetMetadata(ACCESS_METADATA, { type: 'public' } satisfies AccessRule);
@@ -14,3 +15,15 @@ export const Public = () => SetMetadata(ACCESS_METADATA, { type: 'public' } sati
  */
 export const RequireService = (action?: Action) =>
   SetMetadata(ACCESS_METADATA, { type: 'service', action } satisfies AccessRule);
+
+/**
+ * A service key with the action, or the connect session's own token (the
+ * browser that holds the connect URL already holds it): the route itself
+ * checks that the token belongs to the session it reads.
+ */
+export const RequireServiceOrConnectSession = (action: Action) =>
+  SetMetadata(ACCESS_METADATA, {
+    type: 'service',
+    action,
+    orConnectSessionToken: true,
+  } satisfies AccessRule);

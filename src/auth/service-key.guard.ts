@@ -6,7 +6,13 @@ import { ACCESS_METADATA, type AccessRule } from './auth.decorators.js';
 import { type Caller, canPerform } from './caller.js';
 import { ServiceKeysService } from './service-keys.service.js';
 
-export type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
+export type AuthenticatedRequest = FastifyRequest & {
+  caller?: Caller;
+  connectSessionToken?: string;
+};
+
+/** Connect session tokens carry their own prefix (never a service key's). */
+export const CONNECT_SESSION_TOKEN_PREFIX = 'tbcs_';
 
 /**
  * Default deny: every route must declare its access rule. A route that
@@ -28,7 +34,12 @@ export class ServiceKeyGuard implements CanActivate {
       throw new AppError('forbidden', 'route_not_guarded', 'This route declares no access rule');
     if (rule.type === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const caller = await this.keys.authenticate(bearer(request.headers.authorization));
+    const token = bearer(request.headers.authorization);
+    if (rule.orConnectSessionToken && token?.startsWith(CONNECT_SESSION_TOKEN_PREFIX)) {
+      request.connectSessionToken = token;
+      return true;
+    }
+    const caller = await this.keys.authenticate(token);
     if (rule.action && !canPerform(caller, rule.action)) {
       throw new PermissionError(
         'action_not_granted',

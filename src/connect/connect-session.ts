@@ -10,3 +10,11 @@ export interface ConnectSession {
   expiresAt: Date;
   startedAt?: Date;
 }
+
+/** A session with how its flow ended, as stored. */
+export interface ConnectSessionState extends ConnectSession {
+  tokenHash: string;
+  completedAt?: Date;
+  connectionId?: string;
+  errorCode?: string;
+}

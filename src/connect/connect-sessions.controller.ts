@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { RequireService } from '../auth/auth.decorators.js';
+import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { RequireService, RequireServiceOrConnectSession } from '../auth/auth.decorators.js';
+import type { AuthenticatedRequest } from '../auth/service-key.guard.js';
 import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
 import { ZodPipe } from '../common/validation/zod.pipe.js';
@@ -9,6 +10,7 @@ import {
   type FinalizeConnectSessionBody,
   finalizeConnectSessionSchema,
 } from './connect.dto.js';
+import { ConnectSessionStatusService } from './connect-session-status.service.js';
 import { FinalizeService } from './finalize.service.js';
 import { ConnectSessionsService } from './connect-sessions.service.js';
 
@@ -17,6 +19,7 @@ export class ConnectSessionsController {
   constructor(
     private readonly sessions: ConnectSessionsService,
     private readonly finalizer: FinalizeService,
+    private readonly statuses: ConnectSessionStatusService,
   ) {}
 
   @Post()
@@ -46,5 +49,22 @@ export class ConnectSessionsController {
   ) {
     const { connectionId } = await this.finalizer.finalize(caller, id, body);
     return { connectionId, status: 'active' };
+  }
+
+  /** The fallback for a popup whose opener was cut: the app's backend, or the browser with the session token. */
+  @Get(':id')
+  @RequireServiceOrConnectSession('connect')
+  async status(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
+    const reader = request.caller
+      ? { caller: request.caller }
+      : { sessionToken: request.connectSessionToken! };
+    const view = await this.statuses.read(id, reader);
+    return {
+      id: view.id,
+      integration: view.integration,
+      tenantId: view.tenantId,
+      expiresAt: view.expiresAt.toISOString(),
+      ...view.result,
+    };
   }
 }

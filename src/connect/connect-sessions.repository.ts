@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ConnectSession as ConnectSessionRow } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { ConnectSession } from './connect-session.js';
+import type { ConnectSession, ConnectSessionState } from './connect-session.js';
 
 @Injectable()
 export class ConnectSessionsRepository {
@@ -33,6 +33,19 @@ export class ConnectSessionsRepository {
     if (!row) return undefined;
     const session = toSession(row);
     return row.connectionId ? { ...session, connectionId: row.connectionId } : session;
+  }
+
+  /** The session with how it ended, for its status (`GET /v1/connect-sessions/:id`). */
+  async findState(id: string): Promise<ConnectSessionState | undefined> {
+    const row = await this.prisma.connectSession.findUnique({ where: { id } });
+    if (!row) return undefined;
+    return {
+      ...toSession(row),
+      tokenHash: row.tokenHash,
+      completedAt: row.completedAt ?? undefined,
+      connectionId: row.connectionId ?? undefined,
+      errorCode: row.errorCode ?? undefined,
+    };
   }
 
   /** What finalize made of the session's parked grant: its connection, or why it was refused. */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type Caller, canSeeTenant, canUseIntegration } from '../auth/caller.js';
+// Recognised by log redaction and by the guard.
+import { CONNECT_SESSION_TOKEN_PREFIX } from '../auth/service-key.guard.js';
 import { NotFoundError, PermissionError, ValidationError } from '../common/errors/app-error.js';
 import { randomToken, sha256Hex } from '../common/random.js';
 import { AppConfig } from '../config/app-config.js';
@@ -24,9 +26,6 @@ export interface CreatedConnectSession {
   connectUrl: string;
   expiresAt: Date;
 }
-
-/** Connect session tokens carry their own prefix, recognised by log redaction. */
-const SESSION_TOKEN_PREFIX = 'tbcs_';
 
 export function hashSessionToken(token: string): string {
   return sha256Hex(token);
@@ -76,7 +75,7 @@ export class ConnectSessionsService {
         'returnTo does not match ALLOWED_RETURN_URLS',
       );
     }
-    const token = `${SESSION_TOKEN_PREFIX}${randomToken(32)}`;
+    const token = `${CONNECT_SESSION_TOKEN_PREFIX}${randomToken(32)}`;
     const id = randomUUID();
     const expiresAt = new Date(
       this.clock.now().getTime() + this.config.connect.sessionTtlSeconds * 1000,

@@ -3,17 +3,19 @@ import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { ConnectFlowService } from './connect-flow.service.js';
 import { ConnectGrants } from './connect-grants.service.js';
+import { ConnectSessionStatusService } from './connect-session-status.service.js';
 import { ConnectSessionsController } from './connect-sessions.controller.js';
 import { ConnectSessionsRepository } from './connect-sessions.repository.js';
 import { ConnectSessionsService } from './connect-sessions.service.js';
 import { ConnectController } from './connect.controller.js';
+import { SdkController } from './sdk.controller.js';
 import { FinalizeService } from './finalize.service.js';
 import { FlowStateStore } from './flow-state.store.js';
 import { OAuthCallbackService } from './oauth-callback.service.js';
 
 @Module({
   imports: [ConnectionsModule, OAuthModule],
-  controllers: [ConnectSessionsController, ConnectController],
+  controllers: [ConnectSessionsController, ConnectController, SdkController],
   providers: [
     ConnectSessionsRepository,
     ConnectSessionsService,
@@ -22,6 +24,7 @@ import { OAuthCallbackService } from './oauth-callback.service.js';
     OAuthCallbackService,
     ConnectGrants,
     FinalizeService,
+    ConnectSessionStatusService,
   ],
 })
 export class ConnectModule {}

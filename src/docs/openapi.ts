@@ -111,6 +111,22 @@ export function buildOpenApiDocument(publicUrl: string): Schema {
           responses: { '200': ok('{connectionId, status}') },
         }),
       },
+      '/v1/connect-sessions/{id}': {
+        get: service('connect', {
+          summary:
+            "A connect session's status: pending, completed (connectionId), awaiting_finalize, failed (error) or expired. Also readable with the session's own token (the frontend snippet's fallback when a popup lost its opener).",
+          parameters: [idParameter],
+          responses: {
+            '200': ok('{id, integration, tenantId, expiresAt, status, connectionId?, error?}'),
+          },
+        }),
+      },
+      '/sdk/connect.js': {
+        get: {
+          summary: 'The frontend connect snippet (an ES module)',
+          responses: { '200': { description: 'text/javascript' } },
+        },
+      },
       '/v1/connect': {
         get: {
           summary: 'Browser: start the authorization flow (302 to the provider)',

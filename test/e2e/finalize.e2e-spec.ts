@@ -56,6 +56,17 @@ describe('connect with requireFinalize', () => {
     expect(response.body.error.code).toBe('end_user_required');
   });
 
+  it('the session status says awaiting_finalize, then completed', async () => {
+    const { token, sessionId } = await parkedGrant();
+    const before = await s.api(`/v1/connect-sessions/${sessionId}`, { key });
+    expect(before.body.status).toBe('awaiting_finalize');
+    expect(JSON.stringify(before.body)).not.toContain(token);
+    const done = await finalize(sessionId, { finalizeToken: token, endUserId: 'user-1' });
+    expect(done.status).toBe(200);
+    const after = await s.api(`/v1/connect-sessions/${sessionId}`, { key });
+    expect(after.body).toMatchObject({ status: 'completed', connectionId: done.body.connectionId });
+  });
+
   it('the callback stores no connection; finalize by the same end user makes it active, once', async () => {
     const { tenantId, token, sessionId } = await parkedGrant();
     expect(await countRows('connections', 'tenant_id = $1', [tenantId])).toBe(0);
