@@ -37,7 +37,8 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: '(\\.repository\\.ts$|^src/infra/|\\.module\\.ts$|^src/cli/|^src/health/|^src/main\\.ts$)',
+        pathNot:
+          '(\\.repository\\.ts$|^src/infra/|\\.module\\.ts$|^src/cli/|^src/health/|^src/main\\.ts$)',
       },
       to: { path: '^src/infra/prisma/' },
     },
