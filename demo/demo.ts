@@ -1,210 +1,270 @@
 /**
  * `npm run demo`: the broker (built, in a child process) with the sandbox
- * authorization server and CRM, and a small app with a "Connect CRM" button.
- * Needs PostgreSQL and Redis like the tests; uses its own database and Redis
- * prefix, kept between runs.
+ * authorization server and CRM, and the demo app. Needs PostgreSQL and
+ * Redis; uses its own database and Redis prefix, and keeps its keys in
+ * .demo/ so a restart finds its connections again.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import {
+  createWriteStream,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startSandbox } from '../test/sandbox/sandbox.js';
+import { startSandbox } from '../sandbox/sandbox.js';
+import { startDemoApp } from './demo-app.js';
+import {
+  DEMO,
+  demoIntegrationsYaml,
+  demoServiceKey,
+  persistent,
+  seedDemoCrm,
+  waitForBroker,
+} from './demo-setup.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
-const stateDir = path.join(root, '.demo');
-const ports = {
-  broker: Number(process.env.DEMO_BROKER_PORT ?? 3000),
-  auth: Number(process.env.DEMO_AUTH_PORT ?? 4010),
-  crm: Number(process.env.DEMO_CRM_PORT ?? 4011),
-  app: Number(process.env.DEMO_APP_PORT ?? 5173),
+const env = process.env;
+const stateDir = path.resolve(env.DEMO_STATE_DIR ?? path.join(root, '.demo'));
+const port = (name: string, fallback: number) => {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) fail(`${name} must be a port number`);
+  return value;
 };
+const ports = {
+  app: port('DEMO_APP_PORT', 5173),
+  broker: port('DEMO_BROKER_PORT', 3000),
+  auth: port('DEMO_AUTH_PORT', 4010),
+  crm: port('DEMO_CRM_PORT', 4011),
+};
+const databaseUrl = env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/token_broker_demo';
 const adminUrl =
-  process.env.DEMO_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const databaseUrl = process.env.DATABASE_URL ?? adminUrl.replace(/\/[^/]*$/, '/token_broker_demo');
-const brokerUrl = `http://127.0.0.1:${ports.broker}`;
-const appUrl = `http://127.0.0.1:${ports.app}`;
-const integration = 'sandbox-crm';
-const tenantId = 'demo-tenant';
+  env.DEMO_POSTGRES_ADMIN_URL ??
+  (() => {
+    const url = new URL(databaseUrl);
+    url.pathname = '/postgres';
+    return url.toString();
+  })();
+const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisPrefix = env.REDIS_PREFIX ?? 'tb-demo:';
+const host = '127.0.0.1';
+const brokerUrl = `http://${host}:${ports.broker}`;
 
-/** Demo-only state that must survive restarts: the database's encryption key and the client secret. */
-function persistent(name: string, make: () => string): string {
-  mkdirSync(stateDir, { recursive: true });
-  const file = path.join(stateDir, name);
-  if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
+let step = 0;
+const STEPS = 7;
+function progress(message: string): void {
+  step += 1;
+  process.stdout.write(`[${step}/${STEPS}] ${message}\n`);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`\nThe demo cannot start: ${message}\n`);
+  process.exit(1);
+}
+
+const where = (url: string) => {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || (u.protocol.startsWith('redis') ? 6379 : 5432)}`;
+};
+
+/** dist/ is current when nothing under src/ is newer than its entry point. */
+function buildIsCurrent(): boolean {
+  const entry = path.join(root, 'dist/main.js');
+  if (!existsSync(entry)) return false;
+  const built = statSync(entry).mtimeMs;
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((item) => {
+      const full = path.join(dir, item.name);
+      return item.isDirectory() ? newer(full) : statSync(full).mtimeMs > built;
+    });
+  return !newer(path.join(root, 'src'));
+}
+
+async function build(): Promise<void> {
+  if (buildIsCurrent()) return progress('broker build is current (dist/)');
+  progress('building the broker (nest build, ~10 s)…');
+  await run(process.execPath, [path.join(root, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], {
+    cwd: root,
+  }).catch((error: { stderr?: string; stdout?: string }) =>
+    fail(`the build failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`),
+  );
 }
 
 async function prepareDatabase(): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (!rowCount) await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
+  progress(`PostgreSQL at ${where(databaseUrl)}: database and migrations…`);
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    fail(
+      `PostgreSQL is not reachable at ${where(adminUrl)} (${(error as { code?: string }).code ?? (error as Error).message}).\n` +
+        'Start it, or point DATABASE_URL (and DEMO_POSTGRES_ADMIN_URL, to create the database) at one that runs.',
+    );
+  }
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await admin.end();
+  }
   await run(process.execPath, ['prisma/migrate.mjs', 'deploy'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    env: { ...env, DATABASE_URL: databaseUrl },
+  }).catch((error: Error & { stderr?: string }) =>
+    fail(`migrations failed: ${error.stderr || error.message}`),
+  );
+}
+
+async function checkRedis(): Promise<void> {
+  progress(`Redis at ${where(redisUrl)}…`);
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
   });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    fail(
+      `Redis is not reachable at ${where(redisUrl)} (${(error as Error).message}).\n` +
+        'Start it (redis-server), or point REDIS_URL at one that runs.',
+    );
+  } finally {
+    redis.disconnect();
+  }
 }
 
 async function main(): Promise<void> {
+  process.stdout.write('Token Broker demo: the broker, a sandbox CRM and a demo app.\n\n');
+  await build();
+  await checkRedis();
   await prepareDatabase();
-  const clientSecret = persistent('client-secret', () => randomBytes(24).toString('hex'));
+
+  progress(`sandbox authorization server (:${ports.auth}) and CRM (:${ports.crm})…`);
+  const clientSecret = persistent(stateDir, 'sandbox-client-secret', () =>
+    randomBytes(24).toString('hex'),
+  );
   const encryptionKeys = persistent(
+    stateDir,
     'encryption-keys',
     () => `demo:${randomBytes(32).toString('base64')}`,
   );
   const sandbox = await startSandbox({
-    redirectUris: [`${brokerUrl}/v1/oauth/callback/${integration}`],
+    redirectUris: [`${brokerUrl}/v1/oauth/callback/${DEMO.integration}`],
     clientSecret,
     authPort: ports.auth,
     crmPort: ports.crm,
     interactive: true,
+    // Short tokens, so the page shows the broker refreshing them.
     accessTokenTtlSeconds: 300,
-  });
-  sandbox.crm.seed('contacts', 25);
-  sandbox.crm.seed('companies', 5);
+  }).catch((error: Error) =>
+    fail(`the sandbox could not listen (${error.message}); set DEMO_AUTH_PORT / DEMO_CRM_PORT`),
+  );
+  seedDemoCrm(sandbox);
+  // Pages take a moment, so a sync's progress is visible.
+  sandbox.crm.pageDelayMs = 250;
 
   const integrationsFile = path.join(stateDir, 'integrations.yaml');
-  writeFileSync(
-    integrationsFile,
-    `integrations:
-  - key: ${integration}
-    provider: oidc
-    issuer: ${sandbox.auth.issuer}
-    clientId: token-broker-sandbox
-    clientSecret: \${DEMO_CLIENT_SECRET}
-    scopes: [openid, offline_access, email, profile, contacts.read]
-    authorizationParams: { prompt: consent }
-    api:
-      baseUrl: ${sandbox.crm.baseUrl}
-      models:
-        contacts:
-          path: /v1/contacts
-          itemsPath: data
-          idField: id
-          updatedAtField: updated_at
-          deletedField: archived
-          updatedSinceParam: updated_since
-          pagination: { type: cursor, cursorParam: cursor, nextCursorPath: next_cursor, limitParam: limit, limit: 100 }
-    sync: { models: [contacts], every: 15m }
-`,
-  );
-  const env = {
-    ...process.env,
+  writeFileSync(integrationsFile, demoIntegrationsYaml(sandbox.auth.issuer, sandbox.crm.baseUrl));
+  const appOrigins = [`http://localhost:${ports.app}`, `http://127.0.0.1:${ports.app}`];
+  const brokerEnv = {
+    ...env,
     DATABASE_URL: databaseUrl,
-    REDIS_PREFIX: 'tb-demo:',
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: redisPrefix,
     PUBLIC_URL: brokerUrl,
-    HOST: '127.0.0.1',
+    HOST: host,
     PORT: String(ports.broker),
     ENCRYPTION_KEYS: encryptionKeys,
     INTEGRATIONS_FILE: integrationsFile,
-    ALLOWED_RETURN_URLS: `${appUrl}/connected`,
+    ALLOWED_RETURN_URLS: appOrigins.map((origin) => `${origin}/`).join(','),
     ALLOW_INSECURE_LOOPBACK_PROVIDERS: 'true',
-    DEMO_CLIENT_SECRET: clientSecret,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    SANDBOX_CLIENT_SECRET: clientSecret,
+    LOG_LEVEL: env.LOG_LEVEL ?? 'info',
   };
-  const { stdout } = await run(
-    process.execPath,
-    ['dist/cli/main.js', 'keys', 'create', '--name', 'demo-app'],
-    { cwd: root, env },
+
+  progress(
+    `broker on :${ports.broker} (log: ${path.relative(process.cwd(), path.join(stateDir, 'broker.log')) || 'broker.log'})…`,
   );
-  const serviceKey = stdout.trim();
+  const logFile = path.join(stateDir, 'broker.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
   const broker = spawn(process.execPath, ['dist/main.js'], {
     cwd: root,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: brokerEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  broker.on('exit', (code) => {
-    console.error(`broker exited (${code})`);
-    process.exit(1);
+  broker.stdout.pipe(log);
+  broker.stderr.pipe(log);
+  let stopping = false;
+  const brokerExited = new Promise<number | null>((resolve) => broker.on('exit', resolve));
+  void brokerExited.then(async (code) => {
+    if (stopping) return;
+    await sandbox.stop();
+    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
+    fail(`the broker exited (code ${code}). The end of ${logFile}:\n${tail}`);
   });
+  await Promise.race([waitForBroker(brokerUrl), brokerExited.then(() => new Promise(() => {}))]);
 
-  const call = async (pathname: string, init: RequestInit = {}) => {
-    const response = await fetch(`${brokerUrl}${pathname}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${serviceKey}`,
-        'content-type': 'application/json',
-        ...init.headers,
-      },
-    });
-    return { status: response.status, body: (await response.json().catch(() => null)) as any };
-  };
-
-  const app = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', appUrl);
-    const html = (body: string) => {
-      res.setHeader('content-type', 'text/html; charset=utf-8');
-      res.end(
-        `<!doctype html><meta charset="utf-8"><title>Demo app</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style>${body}`,
+  progress('service key for the demo app…');
+  const { key: serviceKey, reused } = await demoServiceKey({
+    stateDir,
+    brokerUrl,
+    mint: async () => {
+      const { stdout } = await run(
+        process.execPath,
+        ['dist/cli/main.js', 'keys', 'create', '--name', DEMO.serviceKeyName],
+        { cwd: root, env: brokerEnv },
       );
-    };
-    void (async () => {
-      if (req.method === 'POST' && url.pathname === '/connect') {
-        // The app's backend creates the session; the browser only ever sees the connect URL.
-        const { status, body } = await call('/v1/connect-sessions', {
-          method: 'POST',
-          body: JSON.stringify({
-            integration,
-            tenantId,
-            endUserId: 'demo-user',
-            returnTo: `${appUrl}/connected`,
-          }),
-        });
-        if (status !== 201)
-          return html(`<p>Could not start: ${status} ${escape(JSON.stringify(body))}</p>`);
-        res.statusCode = 303;
-        res.setHeader('location', body.connectUrl);
-        return res.end();
-      }
-      if (url.pathname === '/connected') {
-        const id = url.searchParams.get('connection_id');
-        if (!id)
-          return html(
-            `<p>Connection failed: <code>${escape(url.searchParams.get('error') ?? 'unknown')}</code></p><p><a href="/">Back</a></p>`,
-          );
-        // Start syncing the CRM's contacts into the broker (GET …/records/contacts reads them).
-        const sync = await call(`/v1/connections/${id}/syncs`, {
-          method: 'POST',
-          body: JSON.stringify({ model: 'contacts' }),
-        });
-        const token = await call(`/v1/connections/${id}/token`);
-        const contacts = await fetch(`${sandbox.crm.baseUrl}/v1/contacts?limit=10`, {
-          headers: { authorization: `Bearer ${token.body.accessToken}` },
-        }).then((r) => r.json() as Promise<{ data: Array<{ name: string; email: string }> }>);
-        return html(`<h1>Connected</h1><p>Connection <code>${escape(id)}</code>. The first contacts, fetched with a token from the broker:</p>
-<ul>${contacts.data.map((c) => `<li>${escape(c.name)} — ${escape(c.email)}</li>`).join('')}</ul>
-<p>Sync started: run <code>${escape(String(sync.body?.syncRunIds?.[0] ?? sync.status))}</code>.</p><p><a href="/">Back</a></p>`);
-      }
-      const list = await call(`/v1/connections?tenantId=${tenantId}`);
-      return html(`<h1>Demo app</h1><form method="post" action="/connect"><button>Connect CRM</button></form>
-<h2>Connections</h2><ul>${(list.body?.data ?? []).map((c: any) => `<li><code>${escape(c.id)}</code> ${escape(c.status)} — ${escape(c.account.email ?? c.account.id)}</li>`).join('') || '<li>none yet</li>'}</ul>`);
-    })().catch((error: unknown) => html(`<p>Error: ${escape(String(error))}</p>`));
+      return stdout.trim();
+    },
   });
-  app.listen(ports.app, '127.0.0.1', () => {
-    console.log(
-      `\nDemo ready: open ${appUrl} and press "Connect CRM".\nBroker ${brokerUrl}, sandbox authorization server ${sandbox.auth.issuer}, sandbox CRM ${sandbox.crm.baseUrl}.\n`,
-    );
-  });
-  const stop = () => {
-    broker.removeAllListeners('exit');
+
+  progress(`demo app on :${ports.app}…`);
+  const app = await startDemoApp({
+    port: ports.app,
+    host,
+    brokerUrl,
+    brokerPublicUrl: brokerUrl,
+    serviceKey,
+    revokeAtCrm: () => sandbox.auth.revokeAllGrants(),
+  }).catch((error: Error) =>
+    fail(`the demo app could not listen (${error.message}); set DEMO_APP_PORT`),
+  );
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping the demo app, the broker and the sandbox…\n');
+    const killer = setTimeout(() => broker.kill('SIGKILL'), 10_000);
     broker.kill('SIGTERM');
-    void sandbox.stop().finally(() => process.exit(0));
+    await Promise.allSettled([app.stop(), sandbox.stop(), brokerExited]);
+    clearTimeout(killer);
+    log.end();
+    process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  process.stdout.write(`
+Broker API   ${brokerUrl}  (OpenAPI: ${brokerUrl}/docs)
+Service key  ${serviceKey}  (${reused ? 'reused from' : 'stored in'} ${path.join(stateDir, 'service-key')})
+             curl -H "Authorization: Bearer ${serviceKey}" ${brokerUrl}/v1/connections
+Ctrl-C stops everything.
+
+  Demo ready: open ${app.url}  and press "Connect CRM".
+
+`);
 }
 
-function escape(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

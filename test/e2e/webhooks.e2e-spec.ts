@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ReceiverFault, WebhookReceiver } from '../sandbox/webhook-receiver.js';
+import { type ReceiverFault, WebhookReceiver } from '../../sandbox/webhook-receiver.js';
 import { withDb } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { type Scenario, startScenario } from '../support/scenario.js';

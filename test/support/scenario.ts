@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { runCli } from '../../src/cli/run-cli.js';
-import { startSandbox, SANDBOX_CLIENT_ID, type Sandbox } from '../sandbox/sandbox.js';
+import { startSandbox, SANDBOX_CLIENT_ID, type Sandbox } from '../../sandbox/sandbox.js';
 import { TestBrowser } from './browser.js';
 import { freePort, startBroker, type TestBroker } from './broker.js';
 import { TestClock } from './test-clock.js';

@@ -62,12 +62,13 @@ export class SandboxCrmApi {
 
   constructor(private readonly verify: TokenVerifier) {}
 
-  static async start(verify: TokenVerifier, port = 0): Promise<SandboxCrmApi> {
+  /** Listens on `host` (loopback by default), port 0 = any free port. */
+  static async start(verify: TokenVerifier, port = 0, host = '127.0.0.1'): Promise<SandboxCrmApi> {
     const api = new SandboxCrmApi(verify);
     const server = createServer((req, res) => {
       api.handle(req, res).catch(() => send(res, 500, { error: 'sandbox_failure' }));
     });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, host, resolve));
     api.server = server;
     api.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return api;

@@ -30,6 +30,9 @@ export async function startSandbox(options: {
   authPort?: number;
   crmPort?: number;
   interactive?: boolean;
+  /** Where to listen (default 127.0.0.1) and the host name in the issuer (default 127.0.0.1). */
+  host?: string;
+  publicHost?: string;
 }): Promise<Sandbox> {
   const auth = await SandboxAuthorizationServer.start(
     {
@@ -42,7 +45,9 @@ export async function startSandbox(options: {
       interactive: options.interactive,
     },
     options.authPort,
+    { host: options.host, publicHost: options.publicHost },
   );
+  // Only the broker calls the CRM, so it stays on loopback.
   const crm = await SandboxCrmApi.start((token) => auth.findAccessToken(token), options.crmPort);
   return {
     auth,

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { consentPage } from './consent-page.js';
 import { MemoryAdapter } from './memory-adapter.js';
 
 /**
@@ -69,6 +70,7 @@ export class SandboxAuthorizationServer {
     retryAfter?: string;
   }> = [];
   private port = 0;
+  private host = '127.0.0.1';
   readonly issuedSecrets = new Set<string>();
   private pendingDecision?: ConsentPolicy;
 
@@ -83,15 +85,25 @@ export class SandboxAuthorizationServer {
     this.instrument();
   }
 
-  /** Starts on 127.0.0.1 (port 0 = any free port). */
+  /**
+   * Starts on `listen.host` (127.0.0.1 by default; port 0 = any free port).
+   * The issuer is `http://<publicHost>:<port>`: browsers and the broker must
+   * reach it under that one name (in Docker, `localhost` on a shared network namespace).
+   */
   static async start(
     options: AuthorizationServerOptions,
     port = 0,
+    listen: { host?: string; publicHost?: string } = {},
   ): Promise<SandboxAuthorizationServer> {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const host = listen.host ?? '127.0.0.1';
+    await new Promise<void>((resolve) => server.listen(port, host, resolve));
     const { port: actual } = server.address() as AddressInfo;
-    const sandbox = new SandboxAuthorizationServer(`http://127.0.0.1:${actual}`, options);
+    const sandbox = new SandboxAuthorizationServer(
+      `http://${listen.publicHost ?? '127.0.0.1'}:${actual}`,
+      options,
+    );
+    sandbox.host = host;
     sandbox.server = server;
     sandbox.port = actual;
     const callback = sandbox.provider.callback();
@@ -117,7 +129,7 @@ export class SandboxAuthorizationServer {
 
   /** Back up on the same port, with every grant and token it had (an outage, not a reset). */
   async restart(): Promise<void> {
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(this.port, this.host, resolve));
   }
 
   /** Every access token issued so far stops working (grants and refresh tokens live on). */
@@ -269,7 +281,8 @@ export class SandboxAuthorizationServer {
         return;
       } else {
         policy = await readConsentForm(req);
-        this.pendingDecision = policy;
+        // Only a login answer carries over (to the consent prompt that follows it).
+        if (details.prompt.name === 'login') this.pendingDecision = policy;
       }
     }
     if (policy.deny) {
@@ -321,29 +334,13 @@ export class SandboxAuthorizationServer {
   }
 }
 
-function consentPage(
-  uid: string,
-  params: Record<string, unknown>,
-  accounts: SandboxAccount[],
-): string {
-  const escape = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const scopes = (typeof params.scope === 'string' ? params.scope : '').split(' ').filter(Boolean);
-  return `<!doctype html><meta charset="utf-8"><title>Sandbox CRM — sign in</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem}</style>
-<h1>Sandbox CRM</h1><p><b>${escape(String(params.client_id))}</b> wants access to your CRM.</p>
-<form method="post" action="/interaction/${escape(uid)}">
-<p><label>Sign in as <select name="account">${accounts.map((a) => `<option value="${escape(a.id)}">${escape(a.name)} (${escape(a.email)})</option>`).join('')}</select></label></p>
-<fieldset><legend>Grant</legend>${scopes.map((s) => `<label><input type="checkbox" name="scope" value="${escape(s)}" checked> ${escape(s)}</label><br>`).join('')}</fieldset>
-<p><button name="decision" value="approve">Approve</button> <button name="decision" value="deny">Deny</button></p></form>`;
-}
-
 async function readConsentForm(req: IncomingMessage): Promise<ConsentPolicy> {
   let body = '';
   for await (const chunk of req) body += String(chunk);
   const form = new URLSearchParams(body);
   return {
     accountId: form.get('account') ?? '',
-    deny: form.get('decision') !== 'approve',
+    deny: form.get('decision') !== 'allow',
     grantOnly: form.getAll('scope'),
   };
 }

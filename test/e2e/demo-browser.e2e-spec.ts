@@ -1,0 +1,120 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { createScratchDatabase } from '../support/db.js';
+import { type DemoProcess, startDemoProcess } from '../support/demo-process.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// The flags this machine needs: no sandbox as root, and no calls home on a closed network.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SCREENSHOT = path.resolve('docs/demo.png');
+
+/**
+ * The demo as a person uses it, in a real browser: `npm run demo`, then
+ * Connect CRM (popup) → Allow → active → Sync now → contacts → revoked at the
+ * CRM → needs_reauth → Reconnect → Disconnect → Connect in this tab. Ctrl-C
+ * stops everything the demo started.
+ */
+describe('the demo in Chromium', () => {
+  let database: { url: string; drop(): Promise<void> };
+  let demo: DemoProcess;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+    database = await createScratchDatabase('demo', { migrate: false });
+    demo = await startDemoProcess(database.url);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(20_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (demo && demo.child.exitCode === null) {
+      demo.child.kill('SIGKILL');
+      await demo.exited;
+    }
+    await database?.drop();
+  });
+
+  const status = () => page.locator('#status');
+
+  async function allowInPopup(click: () => Promise<void>) {
+    const [popup] = await Promise.all([page.waitForEvent('popup'), click()]);
+    await popup.getByRole('button', { name: 'Allow' }).click();
+    await popup.waitForEvent('close');
+  }
+
+  it('prints its URL last, and the page offers "Connect CRM"', async () => {
+    expect(demo.output().trim().split('\n').at(-1)).toMatch(/Demo ready: open http:\/\/\S+/);
+    await page.goto(demo.appUrl);
+    await expect(page.getByRole('button', { name: 'Connect CRM' }).isVisible()).resolves.toBe(true);
+  }, 30_000);
+
+  it('Connect CRM → Allow in the popup → active, with account, scopes and token times', async () => {
+    await allowInPopup(() => page.getByRole('button', { name: 'Connect CRM' }).click());
+    await page.locator('#status', { hasText: 'active' }).waitFor();
+    expect(await status().textContent()).toBe('active');
+    expect(await page.locator('#account').textContent()).toContain('Ada Lovelace');
+    expect(await page.locator('#scopes').textContent()).toContain('contacts.read');
+    expect(await page.locator('#expiry').textContent()).toMatch(/expires in \d+:\d\d/);
+    expect(await page.locator('#next-refresh').textContent()).toMatch(/in \d+:\d\d|due/);
+  }, 40_000);
+
+  it('Sync now → the run succeeds and the contacts table fills from the records API', async () => {
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.locator('#sync-status', { hasText: 'succeeded' }).waitFor({ timeout: 30_000 });
+    await page.locator('#contacts tbody tr').nth(24).waitFor();
+    expect(await page.locator('#contacts tbody tr').count()).toBe(25);
+    expect(await page.locator('#sync-summary').textContent()).toContain('25 fetched');
+    expect(await page.locator('#contacts').textContent()).toContain('grace.hopper@example.test');
+    expect(await page.locator('#calls').textContent()).toContain('/records/contacts');
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  }, 60_000);
+
+  it('revoked at the CRM → needs_reauth and Reconnect → active again, same connection', async () => {
+    const before = await page.locator('#connection-id').textContent();
+    await page.locator('.sandbox-tools summary').click();
+    await page.getByRole('button', { name: 'Revoke access in the CRM' }).click();
+    await page.locator('#status', { hasText: 'needs_reauth' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Reconnect' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Sync now' }).isVisible()).toBe(false);
+    await allowInPopup(() => page.getByRole('button', { name: 'Reconnect' }).click());
+    await page.locator('#status', { hasText: 'active' }).waitFor();
+    expect(await page.locator('#connection-id').textContent()).toBe(before);
+  }, 40_000);
+
+  it('Disconnect → back to "Connect CRM"; the redirect variant connects in this tab', async () => {
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('button', { name: 'Connect CRM' }).waitFor();
+    expect(await page.locator('#notice').textContent()).toContain('Disconnected');
+    await page.getByRole('button', { name: 'Connect in this tab instead' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((url) => url.href.startsWith(demo.appUrl));
+    await page.locator('#status', { hasText: 'active' }).waitFor();
+    // The finalize token and connection id do not stay in the address bar.
+    expect(page.url()).not.toMatch(/finalize=|connection_id=/);
+  }, 40_000);
+
+  it('Ctrl-C stops the demo and the broker it started', async () => {
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    await expect(fetch(`${demo.brokerUrl}/health/live`)).rejects.toThrow();
+  }, 30_000);
+});
