@@ -41,7 +41,14 @@ export default tseslint.config(
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {
-    files: ['test/**/*.ts', 'sandbox/**/*.ts', 'src/**/*.spec.ts', 'bench/**/*.ts', 'demo/**/*.ts', 'scripts/**/*.ts'],
+    files: [
+      'test/**/*.ts',
+      'sandbox/**/*.ts',
+      'src/**/*.spec.ts',
+      'bench/**/*.ts',
+      'demo/**/*.ts',
+      'scripts/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
