@@ -5,7 +5,7 @@ import { describe, expect, it } from '@jest/globals';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { buildOpenApiDocument } from '../docs/openapi.js';
-import { ACCESS_METADATA } from './auth.decorators.js';
+import { ACCESS_METADATA, type AccessRule } from './auth.decorators.js';
 
 const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -82,5 +82,28 @@ describe('route access rules', () => {
       return !documented?.[r.method.toLowerCase()];
     });
     expect(missing.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
+  it("documents each route's access rule as the guard enforces it", async () => {
+    const paths = buildOpenApiDocument('https://broker.example').paths as Record<
+      string,
+      Record<string, { 'x-required-action'?: string }>
+    >;
+    const wrong = (await routes()).flatMap((r) => {
+      const rule = (Reflect.getMetadata(ACCESS_METADATA, r.handler as object) ??
+        Reflect.getMetadata(ACCESS_METADATA, r.controller as object)) as AccessRule;
+      const expected =
+        rule.type === 'public'
+          ? 'public'
+          : rule.orConnectSessionToken
+            ? 'connect-or-session'
+            : (rule.action ?? 'any');
+      const documented =
+        paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()]?.[
+          'x-required-action'
+        ];
+      return documented === expected ? [] : [`${r.method} ${r.path}: ${documented} ≠ ${expected}`];
+    });
+    expect(wrong).toEqual([]);
   });
 });

@@ -5,7 +5,10 @@ import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
 import { ZodPipe } from '../common/validation/zod.pipe.js';
 import {
+  type ConnectSessionCreatedDto,
+  type ConnectSessionStatusDto,
   type CreateConnectSessionBody,
+  type FinalizeResultDto,
   createConnectSessionSchema,
   type FinalizeConnectSessionBody,
   finalizeConnectSessionSchema,
@@ -28,7 +31,7 @@ export class ConnectSessionsController {
   async create(
     @CurrentCaller() caller: Caller,
     @Body(new ZodPipe(createConnectSessionSchema)) body: CreateConnectSessionBody,
-  ) {
+  ): Promise<ConnectSessionCreatedDto> {
     const session = await this.sessions.create(caller, body);
     return {
       id: session.id,
@@ -46,7 +49,7 @@ export class ConnectSessionsController {
     @CurrentCaller() caller: Caller,
     @Param('id') id: string,
     @Body(new ZodPipe(finalizeConnectSessionSchema)) body: FinalizeConnectSessionBody,
-  ) {
+  ): Promise<FinalizeResultDto> {
     const { connectionId } = await this.finalizer.finalize(caller, id, body);
     return { connectionId, status: 'active' };
   }
@@ -54,7 +57,10 @@ export class ConnectSessionsController {
   /** The fallback for a popup whose opener was cut: the app's backend, or the browser with the session token. */
   @Get(':id')
   @RequireServiceOrConnectSession('connect')
-  async status(@Req() request: AuthenticatedRequest, @Param('id') id: string) {
+  async status(
+    @Req() request: AuthenticatedRequest,
+    @Param('id') id: string,
+  ): Promise<ConnectSessionStatusDto> {
     const reader = request.caller
       ? { caller: request.caller }
       : { sessionToken: request.connectSessionToken! };

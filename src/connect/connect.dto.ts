@@ -31,3 +31,36 @@ export const finalizeConnectSessionSchema = z.strictObject({
 });
 
 export type FinalizeConnectSessionBody = z.infer<typeof finalizeConnectSessionSchema>;
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const connectSessionCreatedSchema = z
+  .object({
+    id: z.uuid(),
+    token: z
+      .string()
+      .describe("The session's own token (in connectUrl): the browser may read the status with it"),
+    connectUrl: z.url().describe('Where the "Connect CRM" button sends the browser'),
+    expiresAt: timestamp,
+  })
+  .meta({ id: 'ConnectSessionCreated' });
+
+export const connectSessionStatusSchema = z
+  .object({
+    id: z.uuid(),
+    integration: z.string(),
+    tenantId: z.string(),
+    expiresAt: timestamp,
+    status: z.enum(['pending', 'completed', 'awaiting_finalize', 'failed', 'expired']),
+    connectionId: z.uuid().optional().describe('With completed'),
+    error: z.string().optional().describe('With failed: a fixed code such as access_denied'),
+  })
+  .meta({ id: 'ConnectSessionStatus' });
+
+export const finalizeResultSchema = z
+  .object({ connectionId: z.uuid(), status: z.literal('active') })
+  .meta({ id: 'FinalizeResult' });
+
+export type ConnectSessionCreatedDto = z.infer<typeof connectSessionCreatedSchema>;
+export type ConnectSessionStatusDto = z.infer<typeof connectSessionStatusSchema>;
+export type FinalizeResultDto = z.infer<typeof finalizeResultSchema>;

@@ -1,67 +1,85 @@
 import { z } from 'zod';
 import {
+  connectSessionCreatedSchema,
+  connectSessionStatusSchema,
   createConnectSessionSchema,
   finalizeConnectSessionSchema,
+  finalizeResultSchema,
 } from '../connect/connect.dto.js';
+import { errorEnvelopeSchema } from '../common/errors/error-envelope.schema.js';
+import { livenessSchema, readinessSchema } from '../health/health.dto.js';
 import { listConnectionsQuerySchema, tokenQuerySchema } from '../internal-api/connections.dto.js';
+import {
+  connectionListSchema,
+  connectionSchema,
+  integrationListSchema,
+  integrationSchema,
+  providerListSchema,
+  providerSchema,
+  recordPageSchema,
+  syncedRecordSchema,
+  syncRunListSchema,
+  syncRunSchema,
+  syncsTriggeredSchema,
+  tokenSchema,
+} from '../internal-api/responses.schema.js';
 import {
   listSyncsQuerySchema,
   recordsQuerySchema,
   triggerSyncSchema,
 } from '../internal-api/syncs.dto.js';
+import { componentSchemas, operation } from './openapi-builder.js';
+import { examples } from './openapi-examples.js';
 
 /**
- * The OpenAPI description of the HTTP contract. Request bodies and query
- * parameters are generated from the same zod schemas that validate them, so
- * they cannot drift; a test checks that every route is listed here.
+ * The OpenAPI description of the HTTP contract. Request and response bodies
+ * come from the zod schemas that validate requests and type the views, so
+ * they cannot drift; a test checks every route is here with its access rule.
  */
-type Schema = Record<string, unknown>;
+const connectionId = { name: 'id', description: 'The connection id', uuid: true };
+const sessionId = { name: 'id', description: 'The connect session id', uuid: true };
 
-const json = (schema: z.ZodType): Schema =>
-  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+export const RESPONSE_SCHEMAS = [
+  errorEnvelopeSchema,
+  connectSessionCreatedSchema,
+  connectSessionStatusSchema,
+  finalizeResultSchema,
+  providerSchema,
+  providerListSchema,
+  integrationSchema,
+  integrationListSchema,
+  connectionSchema,
+  connectionListSchema,
+  tokenSchema,
+  syncsTriggeredSchema,
+  syncRunSchema,
+  syncRunListSchema,
+  syncedRecordSchema,
+  recordPageSchema,
+  livenessSchema,
+  readinessSchema,
+];
 
-function queryParameters(schema: z.ZodObject): Schema[] {
-  const shape = json(schema) as { properties?: Record<string, Schema>; required?: string[] };
-  return Object.entries(shape.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: shape.required?.includes(name) ?? false,
-    schema: property,
-  }));
-}
-
-const idParameter = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
-};
-const errorResponse = {
-  description: 'Error',
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-};
-const ok = (description: string, schema: Schema = { type: 'object' }) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const service = (action: string | undefined, operation: Schema): Schema => ({
-  security: [{ serviceKey: [] }],
-  'x-required-action': action ?? 'any',
-  ...operation,
-  responses: { ...(operation.responses as Schema), '4XX': errorResponse, '5XX': errorResponse },
-});
-
-export function buildOpenApiDocument(publicUrl: string): Schema {
+export function buildOpenApiDocument(publicUrl: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
       title: 'Token Broker',
       version: '1',
       description:
-        'Connect third-party accounts over OAuth2, keep their tokens encrypted and fresh, and sync their data. Internal endpoints take `Authorization: Bearer <service key>`.',
-      license: { name: 'MIT' },
+        'Connect third-party accounts over OAuth2, keep their tokens encrypted and fresh, and sync their data. ' +
+        'Internal endpoints take `Authorization: Bearer <service key>` (`npm run cli -- keys create`). ' +
+        'Every error is `{"error":{"code","message","requestId"}}` with a stable `code`.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: publicUrl }],
+    tags: [
+      { name: 'Connect', description: 'Connect sessions and the browser flow' },
+      { name: 'Connections', description: 'Connections and their tokens' },
+      { name: 'Sync', description: 'Sync runs and synced records' },
+      { name: 'Catalogue', description: 'Providers and configured integrations' },
+      { name: 'Operations', description: 'Health, metrics, documentation, frontend snippet' },
+    ],
     components: {
       securitySchemes: {
         serviceKey: {
@@ -70,188 +88,328 @@ export function buildOpenApiDocument(publicUrl: string): Schema {
           description: 'A service key from `npm run cli -- keys create`',
         },
       },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message', 'requestId'],
-              properties: {
-                code: { type: 'string' },
-                message: { type: 'string' },
-                requestId: { type: 'string' },
-              },
-            },
-          },
-        },
-      },
+      schemas: componentSchemas(RESPONSE_SCHEMAS),
     },
     paths: {
       '/v1/connect-sessions': {
-        post: service('connect', {
+        post: operation({
+          operationId: 'createConnectSession',
+          tag: 'Connect',
           summary: 'Create a connect session for one end user',
-          requestBody: {
+          description:
+            'Your backend calls this when the user presses "Connect CRM" and hands the browser `connectUrl` (or the whole answer, for the frontend snippet). Without `returnTo` the flow ends on a result page that posts the result to the opener (popup mode).',
+          access: 'connect',
+          body: {
+            schema: createConnectSessionSchema,
             required: true,
-            content: { 'application/json': { schema: json(createConnectSessionSchema) } },
+            example: {
+              integration: 'hubspot-prod',
+              tenantId: 'acme',
+              endUserId: 'user-42',
+              returnTo: 'https://app.example.com/settings/crm',
+            },
           },
-          responses: { '201': ok('{id, token, connectUrl, expiresAt}') },
-        }),
-      },
-      '/v1/connect-sessions/{id}/finalize': {
-        post: service('connect', {
-          summary:
-            'requireFinalize integrations: confirm the end user; a match stores the grant, a mismatch revokes it (403 end_user_mismatch)',
-          parameters: [idParameter],
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: json(finalizeConnectSessionSchema) } },
+          responses: {
+            '201': {
+              description: 'Created',
+              schema: connectSessionCreatedSchema,
+              example: examples.connectSessionCreated,
+            },
           },
-          responses: { '200': ok('{connectionId, status}') },
         }),
       },
       '/v1/connect-sessions/{id}': {
-        get: service('connect', {
-          summary:
-            "A connect session's status: pending, completed (connectionId), awaiting_finalize, failed (error) or expired. Also readable with the session's own token (the frontend snippet's fallback when a popup lost its opener).",
-          parameters: [idParameter],
+        get: operation({
+          operationId: 'getConnectSession',
+          tag: 'Connect',
+          summary: 'How a connect session ended',
+          description:
+            '`pending`, `completed` (with `connectionId`), `awaiting_finalize`, `failed` (with the fixed `error` code) or `expired`. The frontend snippet polls it with the session token when a provider cut the popup off from its opener (Cross-Origin-Opener-Policy); CORS allows the origins of ALLOWED_RETURN_URLS.',
+          access: 'connect-or-session',
+          pathParams: [sessionId],
           responses: {
-            '200': ok('{id, integration, tenantId, expiresAt, status, connectionId?, error?}'),
+            '200': {
+              description: 'The status',
+              schema: connectSessionStatusSchema,
+              example: examples.connectSessionStatus,
+            },
           },
         }),
       },
-      '/sdk/connect.js': {
-        get: {
-          summary: 'The frontend connect snippet (an ES module)',
-          responses: { '200': { description: 'text/javascript' } },
-        },
+      '/v1/connect-sessions/{id}/finalize': {
+        post: operation({
+          operationId: 'finalizeConnectSession',
+          tag: 'Connect',
+          summary: 'Confirm the end user of a parked grant (requireFinalize)',
+          description:
+            'The callback parked the grant and sent the browser back with `finalize=<token>&connect_session_id=<id>`; your backend, which knows who is logged in, confirms. A different end user → 403 `end_user_mismatch` and the grant is discarded.',
+          access: 'connect',
+          pathParams: [sessionId],
+          body: {
+            schema: finalizeConnectSessionSchema,
+            required: true,
+            example: { finalizeToken: 'tbfz_…', endUserId: 'user-42' },
+          },
+          responses: {
+            '200': {
+              description: 'Stored',
+              schema: finalizeResultSchema,
+              example: examples.finalizeResult,
+            },
+          },
+        }),
       },
       '/v1/connect': {
-        get: {
-          summary: 'Browser: start the authorization flow (302 to the provider)',
-          parameters: [
-            { name: 'session', in: 'query', required: true, schema: { type: 'string' } },
-          ],
-          responses: {
-            '302': { description: 'Redirect to the provider' },
-            '404': errorResponse,
-            '409': errorResponse,
-            '410': errorResponse,
-          },
-        },
+        get: operation({
+          operationId: 'startConnectFlow',
+          tag: 'Connect',
+          summary: 'Browser: start the authorization flow',
+          description:
+            'Binds the flow to this browser with a cookie and redirects to the provider.',
+          access: 'public',
+          responses: { '302': { description: 'To the provider’s authorization page' } },
+        }),
       },
       '/v1/oauth/callback/{integrationKey}': {
-        get: {
-          summary:
-            'Provider redirect: end the flow (303 to returnTo with connection_id or error, or a result page)',
-          parameters: [
-            { name: 'integrationKey', in: 'path', required: true, schema: { type: 'string' } },
-          ],
+        get: operation({
+          operationId: 'oauthCallback',
+          tag: 'Connect',
+          summary: 'Provider redirect: end the flow',
+          description:
+            '303 to `returnTo` with `connection_id`, `finalize` and `connect_session_id`, or `error` (a fixed code); without `returnTo`, a result page that posts `{type: "token-broker:connect-result", …}` to the allowed opener origins.',
+          access: 'public',
+          pathParams: [{ name: 'integrationKey', description: 'The integration' }],
           responses: {
-            '303': { description: 'Redirect to the return URL' },
-            '200': { description: 'Result page' },
-            '400': errorResponse,
+            '303': { description: 'To the return URL' },
+            '200': { description: 'Result page (popup mode)', contentType: 'text/html' },
           },
-        },
+        }),
       },
       '/v1/providers': {
-        get: service(undefined, {
-          summary: 'The built-in provider catalogue',
-          responses: { '200': ok('{data}') },
+        get: operation({
+          operationId: 'listProviders',
+          tag: 'Catalogue',
+          summary: 'The built-in provider catalogue (no secrets)',
+          access: 'any',
+          responses: { '200': { description: 'Providers', schema: providerListSchema } },
         }),
       },
       '/v1/integrations': {
-        get: service(undefined, {
-          summary: 'Configured integrations (no secrets)',
-          responses: { '200': ok('{data}') },
+        get: operation({
+          operationId: 'listIntegrations',
+          tag: 'Catalogue',
+          summary: 'The integrations this key may use (no secrets)',
+          access: 'any',
+          responses: {
+            '200': {
+              description: 'Integrations',
+              schema: integrationListSchema,
+              example: { data: [examples.integration] },
+            },
+          },
         }),
       },
       '/v1/connections': {
-        get: service('manage', {
-          summary: 'List connections, newest first',
-          parameters: queryParameters(listConnectionsQuerySchema),
-          responses: { '200': ok('{data, nextCursor}') },
+        get: operation({
+          operationId: 'listConnections',
+          tag: 'Connections',
+          summary: 'Connections, newest first, paginated',
+          access: 'manage',
+          query: listConnectionsQuerySchema,
+          responses: {
+            '200': {
+              description: 'A page',
+              schema: connectionListSchema,
+              example: { data: [examples.connection], nextCursor: null },
+            },
+          },
         }),
       },
       '/v1/connections/{id}': {
-        get: service('manage', {
+        get: operation({
+          operationId: 'getConnection',
+          tag: 'Connections',
           summary: 'One connection (no secrets)',
-          parameters: [idParameter],
-          responses: { '200': ok('Connection') },
+          access: 'manage',
+          pathParams: [connectionId],
+          responses: {
+            '200': {
+              description: 'The connection',
+              schema: connectionSchema,
+              example: examples.connection,
+            },
+          },
         }),
-        delete: service('manage', {
+        delete: operation({
+          operationId: 'disconnect',
+          tag: 'Connections',
           summary: 'Disconnect: delete the credentials, revoke at the provider',
-          parameters: [idParameter],
+          access: 'manage',
+          pathParams: [connectionId],
           responses: { '204': { description: 'Disconnected' } },
         }),
       },
       '/v1/connections/{id}/token': {
-        get: service('token', {
-          summary: 'A currently valid access token (refreshed first when needed)',
-          parameters: [idParameter, ...queryParameters(tokenQuerySchema)],
-          responses: { '200': ok('{accessToken, tokenType, expiresAt, scopes, extras}') },
+        get: operation({
+          operationId: 'getAccessToken',
+          tag: 'Connections',
+          summary: 'A currently valid access token',
+          description:
+            'Refreshed first when it would expire within `minValiditySeconds` (one refresh per connection across replicas). 409 `needs_reauth` once the provider refused the grant; every read is audited.',
+          access: 'token',
+          pathParams: [connectionId],
+          query: tokenQuerySchema,
+          responses: {
+            '200': {
+              description: 'The token (Cache-Control: no-store)',
+              schema: tokenSchema,
+              example: examples.token,
+            },
+            '409': {
+              description: 'The user must reconnect (`needs_reauth`)',
+              schema: errorEnvelopeSchema,
+              example: examples.error,
+            },
+          },
         }),
       },
       '/v1/connections/{id}/refresh': {
-        post: service('token', {
-          summary: 'Refresh now (with a cooldown)',
-          parameters: [idParameter],
-          responses: { '200': ok('Connection') },
+        post: operation({
+          operationId: 'refreshConnection',
+          tag: 'Connections',
+          summary: 'Refresh now (single-flight, with a cooldown)',
+          access: 'token',
+          pathParams: [connectionId],
+          responses: {
+            '200': {
+              description: 'Refreshed',
+              schema: connectionSchema,
+              example: examples.connection,
+            },
+          },
         }),
       },
       '/v1/connections/{id}/syncs': {
-        post: service('sync', {
-          summary: 'Start sync runs (all synced models, or one)',
-          parameters: [idParameter],
-          requestBody: {
-            required: false,
-            content: { 'application/json': { schema: json(triggerSyncSchema) } },
+        post: operation({
+          operationId: 'startSync',
+          tag: 'Sync',
+          summary: 'Start sync runs (every synced model, or one)',
+          access: 'sync',
+          pathParams: [connectionId],
+          body: { schema: triggerSyncSchema, required: false, example: { model: 'contacts' } },
+          responses: {
+            '202': {
+              description: 'Queued',
+              schema: syncsTriggeredSchema,
+              example: examples.syncsTriggered,
+            },
           },
-          responses: { '202': ok('{syncRunIds}') },
         }),
-        get: service('sync', {
+        get: operation({
+          operationId: 'listSyncRuns',
+          tag: 'Sync',
           summary: 'Sync runs, newest first',
-          parameters: [idParameter, ...queryParameters(listSyncsQuerySchema)],
-          responses: { '200': ok('{data}') },
+          access: 'sync',
+          pathParams: [connectionId],
+          query: listSyncsQuerySchema,
+          responses: {
+            '200': {
+              description: 'Runs',
+              schema: syncRunListSchema,
+              example: { data: [examples.syncRun] },
+            },
+          },
         }),
       },
       '/v1/connections/{id}/records/{model}': {
-        get: service('sync', {
+        get: operation({
+          operationId: 'listRecords',
+          tag: 'Sync',
           summary: 'Synced records in a stable order; deleted ones carry deletedAt',
-          parameters: [
-            idParameter,
-            { name: 'model', in: 'path', required: true, schema: { type: 'string' } },
-            ...queryParameters(recordsQuerySchema),
-          ],
-          responses: { '200': ok('{data, nextCursor}') },
+          access: 'sync',
+          pathParams: [connectionId, { name: 'model', description: 'A model, e.g. contacts' }],
+          query: recordsQuerySchema,
+          responses: {
+            '200': {
+              description: 'A page',
+              schema: recordPageSchema,
+              example: { data: [examples.record], nextCursor: null },
+            },
+          },
         }),
       },
-      '/health/live': { get: { summary: 'Liveness', responses: { '200': ok('{status}') } } },
+      '/health/live': {
+        get: operation({
+          operationId: 'liveness',
+          tag: 'Operations',
+          summary: 'The process is up',
+          access: 'public',
+          responses: {
+            '200': { description: 'Up', schema: livenessSchema, example: { status: 'ok' } },
+          },
+        }),
+      },
       '/health/ready': {
-        get: {
-          summary: 'Readiness (PostgreSQL, Redis)',
-          responses: { '200': ok('{status, checks}'), '503': ok('{status, checks}') },
-        },
+        get: operation({
+          operationId: 'readiness',
+          tag: 'Operations',
+          summary: 'Ready to serve (PostgreSQL and Redis answer)',
+          access: 'public',
+          responses: {
+            '200': {
+              description: 'Ready',
+              schema: readinessSchema,
+              example: { status: 'ok', checks: { database: 'ok', redis: 'ok' } },
+            },
+            '503': { description: 'Not ready, or shutting down', schema: readinessSchema },
+          },
+        }),
       },
       '/metrics': {
-        get: {
+        get: operation({
+          operationId: 'metrics',
+          tag: 'Operations',
           summary: 'Prometheus metrics',
-          responses: { '200': { description: 'text/plain exposition format' } },
-        },
+          access: 'public',
+          responses: { '200': { description: 'Exposition format', contentType: 'text/plain' } },
+        }),
       },
       '/docs': {
-        get: { summary: 'This document, rendered', responses: { '200': { description: 'HTML' } } },
+        get: operation({
+          operationId: 'docsPage',
+          tag: 'Operations',
+          summary: 'This document, rendered (Swagger UI, served offline)',
+          access: 'public',
+          responses: { '200': { description: 'HTML', contentType: 'text/html' } },
+        }),
       },
       '/docs/openapi.json': {
-        get: { summary: 'This document', responses: { '200': ok('OpenAPI 3.1') } },
+        get: operation({
+          operationId: 'openApiDocument',
+          tag: 'Operations',
+          summary: 'This document',
+          access: 'public',
+          responses: { '200': { description: 'OpenAPI 3.1', contentType: 'application/json' } },
+        }),
       },
       '/docs/assets/{file}': {
-        get: {
+        get: operation({
+          operationId: 'docsAsset',
+          tag: 'Operations',
           summary: 'Assets of the rendered document',
-          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: 'CSS or JavaScript' } },
-        },
+          access: 'public',
+          pathParams: [{ name: 'file', description: 'An asset name' }],
+          responses: { '200': { description: 'CSS or JavaScript', contentType: 'text/plain' } },
+        }),
+      },
+      '/sdk/connect.js': {
+        get: operation({
+          operationId: 'connectSnippet',
+          tag: 'Operations',
+          summary: 'The frontend connect snippet (a dependency-free ES module)',
+          access: 'public',
+          responses: { '200': { description: 'JavaScript', contentType: 'text/javascript' } },
+        }),
       },
     },
   };

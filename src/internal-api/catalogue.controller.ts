@@ -6,6 +6,7 @@ import { CurrentCaller } from '../auth/current-caller.decorator.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { ProviderCatalogue } from '../providers/provider-catalogue.js';
 import { providerView } from './provider.view.js';
+import type { IntegrationDto } from './responses.schema.js';
 
 /** What can be connected: the built-in providers and this deployment's integrations. No secrets. */
 @Controller('v1')
@@ -28,11 +29,11 @@ export class CatalogueController {
       data: this.integrations
         .list()
         .filter((i) => canUseIntegration(caller, i.key))
-        .map((i) => ({
+        .map((i): IntegrationDto => ({
           key: i.key,
           provider: i.provider.name,
-          scopes: i.scopes,
-          requiredScopes: i.requiredScopes,
+          scopes: [...i.scopes],
+          requiredScopes: [...i.requiredScopes],
           requireFinalize: i.requireFinalize,
           models: Object.keys(i.api?.models ?? {}),
         })),

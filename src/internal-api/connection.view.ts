@@ -1,11 +1,12 @@
 import type { Connection } from '../connections/connection.js';
 import { nextRefreshAt, type ProactiveSettings } from '../refresh/refresh-policy.js';
 import type { IssuedToken } from '../refresh/token.service.js';
+import type { ConnectionDto, TokenDto } from './responses.schema.js';
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 
 /** The public shape of a connection: never a token, never a raw row. */
-export function connectionView(connection: Connection, settings: ProactiveSettings) {
+export function connectionView(connection: Connection, settings: ProactiveSettings): ConnectionDto {
   return {
     id: connection.id,
     tenantId: connection.tenantId,
@@ -26,7 +27,7 @@ export function connectionView(connection: Connection, settings: ProactiveSettin
 }
 
 /** The token API's answer; the refresh token never leaves the broker. */
-export function tokenView({ tokens }: IssuedToken) {
+export function tokenView({ tokens }: IssuedToken): TokenDto {
   return {
     accessToken: tokens.accessToken,
     tokenType: tokens.tokenType,

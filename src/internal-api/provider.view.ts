@@ -1,8 +1,9 @@
 import { isIncremental } from '../providers/api-model.schema.js';
 import type { ProviderDefinition } from '../providers/provider-definition.js';
+import type { ProviderDto } from './responses.schema.js';
 
 /** A catalogue entry as `GET /v1/providers` shows it (the catalogue holds no secrets). */
-export function providerView(p: ProviderDefinition) {
+export function providerView(p: ProviderDefinition): ProviderDto {
   return {
     name: p.name,
     displayName: p.displayName,

@@ -1,9 +1,10 @@
 import type { MappedRecord } from '../sync/sync.service.js';
 import type { SyncRun } from '../sync/sync-run.js';
+import type { SyncedRecordDto, SyncRunDto } from './responses.schema.js';
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 
-export function syncRunView(run: SyncRun) {
+export function syncRunView(run: SyncRun): SyncRunDto {
   return {
     id: run.id,
     model: run.model,
@@ -24,7 +25,7 @@ export function syncRunView(run: SyncRun) {
 }
 
 /** `fields`: the record in our shape, where the model maps one; `data`: the provider's item as it came. */
-export function recordView(record: MappedRecord) {
+export function recordView(record: MappedRecord): SyncedRecordDto {
   return {
     id: record.externalId,
     fields: record.fields ?? null,

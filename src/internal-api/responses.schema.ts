@@ -1,0 +1,165 @@
+import { z } from 'zod';
+
+/**
+ * The internal API's response bodies. Views are typed by these (a view that
+ * drifts does not compile) and the OpenAPI document is generated from them.
+ */
+const timestamp = z.iso.datetime({ offset: true });
+const id = z.uuid();
+
+export const connectionSchema = z
+  .object({
+    id,
+    tenantId: z.string(),
+    integration: z.string(),
+    provider: z.string(),
+    status: z.enum(['pending', 'active', 'needs_reauth', 'revoked']),
+    scopes: z.array(z.string()),
+    account: z.object({
+      id: z.string(),
+      email: z.string().optional(),
+      name: z.string().optional(),
+    }),
+    endUserId: z.string().nullable(),
+    expiresAt: timestamp.nullable().describe('When the current access token expires'),
+    lastRefreshedAt: timestamp.nullable(),
+    nextRefreshAt: timestamp
+      .nullable()
+      .describe('When the proactive sweep will refresh it; null unless active'),
+    refreshFailures: z.number().int(),
+    lastRefreshError: z.string().nullable(),
+    lastSyncAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Connection' });
+
+export const connectionListSchema = z
+  .object({ data: z.array(connectionSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'ConnectionList' });
+
+export const tokenSchema = z
+  .object({
+    accessToken: z.string(),
+    tokenType: z.string(),
+    expiresAt: timestamp,
+    scopes: z.array(z.string()),
+    extras: z
+      .record(z.string(), z.string())
+      .describe('Provider values kept from the token response (instanceUrl, apiDomain, hubId…)'),
+  })
+  .meta({ id: 'AccessToken' });
+
+export const syncRunSchema = z
+  .object({
+    id,
+    model: z.string(),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    trigger: z.enum(['manual', 'scheduled']),
+    full: z.boolean(),
+    createdAt: timestamp,
+    startedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+    recordsFetched: z.number().int(),
+    recordsUpserted: z.number().int(),
+    recordsDeleted: z.number().int(),
+    pages: z.number().int(),
+    executions: z.number().int(),
+    attemptsMade: z.number().int(),
+    error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+  })
+  .meta({ id: 'SyncRun' });
+
+export const syncRunListSchema = z
+  .object({ data: z.array(syncRunSchema) })
+  .meta({ id: 'SyncRunList' });
+
+export const syncsTriggeredSchema = z
+  .object({ syncRunIds: z.array(id) })
+  .meta({ id: 'SyncsTriggered' });
+
+export const syncedRecordSchema = z
+  .object({
+    id: z.string().describe("The provider's id of the record"),
+    fields: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe("The record in the model's own field names, where it maps them"),
+    data: z.unknown().describe("The provider's item as it came"),
+    providerUpdatedAt: timestamp.nullable(),
+    modifiedAt: timestamp.describe('When the broker last stored a change to it'),
+    deletedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'SyncedRecord' });
+
+export const recordPageSchema = z
+  .object({ data: z.array(syncedRecordSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'RecordPage' });
+
+export const providerSchema = z
+  .object({
+    name: z.string(),
+    displayName: z.string(),
+    kind: z.enum(['oauth2', 'oidc']),
+    docsUrl: z.string(),
+    authorizationHost: z.string().nullable(),
+    authorizationUrl: z.string().nullable(),
+    issuer: z.string().nullable(),
+    tokenUrl: z.string().nullable(),
+    revocationUrl: z.string().nullable(),
+    scopeSeparator: z.string(),
+    tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post']),
+    pkce: z.boolean(),
+    defaultTokenLifetimeSeconds: z.number().int(),
+    refreshTokenIdleDays: z.number().int().nullable(),
+    tokenExtras: z.array(z.string()),
+    account: z.string(),
+    api: z
+      .object({
+        baseUrl: z.string().nullable(),
+        baseUrlFromExtra: z.string().nullable(),
+        allowedHosts: z.array(z.string()),
+        models: z.array(
+          z.object({
+            name: z.string(),
+            incremental: z.boolean(),
+            tombstones: z.boolean(),
+            fields: z.array(z.string()),
+          }),
+        ),
+      })
+      .nullable(),
+    apiVariants: z.array(z.string()),
+    settings: z.record(
+      z.string(),
+      z.object({ default: z.string().nullable(), description: z.string() }),
+    ),
+    requiredIntegrationFields: z.array(z.string()),
+    quirks: z.array(z.string()),
+  })
+  .meta({ id: 'Provider' });
+
+export const providerListSchema = z
+  .object({ data: z.array(providerSchema) })
+  .meta({ id: 'ProviderList' });
+
+export const integrationSchema = z
+  .object({
+    key: z.string(),
+    provider: z.string(),
+    scopes: z.array(z.string()),
+    requiredScopes: z.array(z.string()),
+    requireFinalize: z.boolean(),
+    models: z.array(z.string()),
+  })
+  .meta({ id: 'Integration' });
+
+export const integrationListSchema = z
+  .object({ data: z.array(integrationSchema) })
+  .meta({ id: 'IntegrationList' });
+
+export type ConnectionDto = z.infer<typeof connectionSchema>;
+export type TokenDto = z.infer<typeof tokenSchema>;
+export type SyncRunDto = z.infer<typeof syncRunSchema>;
+export type SyncedRecordDto = z.infer<typeof syncedRecordSchema>;
+export type ProviderDto = z.infer<typeof providerSchema>;
+export type IntegrationDto = z.infer<typeof integrationSchema>;
