@@ -167,6 +167,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           description:
             'Binds the flow to this browser with a cookie and redirects to the provider.',
           access: 'public',
+          query: z.object({ session: z.string().describe('The connect session token') }),
           responses: { '302': { description: 'To the provider’s authorization page' } },
         }),
       },
