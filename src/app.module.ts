@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConnectModule } from './connect/connect.module.js';
@@ -33,7 +34,9 @@ export class AppModule {
         LocksModule,
         MetricsModule,
         QueueModule,
-        ...(http ? [AuthModule, ConnectModule, InternalApiModule, HealthModule, DocsModule] : []),
+        ...(http
+          ? [AuthModule, ConnectModule, InternalApiModule, HealthModule, DocsModule, AdminModule]
+          : []),
         ...(worker ? [WorkerModule] : []),
       ],
     };

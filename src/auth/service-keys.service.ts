@@ -58,7 +58,11 @@ export class ServiceKeysService {
         'Send a service key as "Authorization: Bearer <key>"',
       );
     if (!isWellFormedServiceKey(presented)) throw invalidKey();
-    const hash = hashServiceKey(presented);
+    return this.authenticateHash(hashServiceKey(presented));
+  }
+
+  /** The caller of a key known only by its hash (an operator's dashboard session keeps no key). */
+  async authenticateHash(hash: string): Promise<Caller> {
     const now = this.clock.now().getTime();
     const cached = this.cache.get(hash);
     if (cached && cached.until > now) return cached.caller;
@@ -70,6 +74,11 @@ export class ServiceKeysService {
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(hash, { caller, until: now + CACHE_TTL_MS });
     return caller;
+  }
+
+  /** The hash a session may keep in place of the key itself. */
+  hashOf(presented: string): string {
+    return hashServiceKey(presented);
   }
 
   async revoke(id: string): Promise<boolean> {

@@ -403,6 +403,44 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           responses: { '200': { description: 'CSS or JavaScript', contentType: 'text/plain' } },
         }),
       },
+      '/admin/queues': {
+        get: operation({
+          operationId: 'queueDashboard',
+          tag: 'Operations',
+          summary: 'The queue dashboard (Bull Board); its API lives under /admin/queues/api',
+          description:
+            'Needs a `manage` service key: as a bearer header, or from a browser by signing in at /admin/login (an 8-hour session cookie, checked against the key on every request).',
+          access: 'manage',
+          responses: { '200': { description: 'The dashboard', contentType: 'text/html' } },
+        }),
+      },
+      '/admin/login': {
+        get: operation({
+          operationId: 'adminLoginPage',
+          tag: 'Operations',
+          summary: 'Sign-in form for the queue dashboard',
+          access: 'public',
+          responses: { '200': { description: 'HTML', contentType: 'text/html' } },
+        }),
+        post: operation({
+          operationId: 'adminLogin',
+          tag: 'Operations',
+          summary: 'Sign in with a manage service key (form post); sets the session cookie',
+          access: 'public',
+          responses: {
+            '303': { description: 'To the dashboard, or back to the form with a notice' },
+          },
+        }),
+      },
+      '/admin/logout': {
+        post: operation({
+          operationId: 'adminLogout',
+          tag: 'Operations',
+          summary: 'End the dashboard session',
+          access: 'public',
+          responses: { '303': { description: 'To the sign-in form' } },
+        }),
+      },
       '/sdk/connect.js': {
         get: operation({
           operationId: 'connectSnippet',

@@ -43,7 +43,7 @@ const JSON_SECRET = new RegExp(
   'g',
 );
 /** Our own credential formats, recognisable wherever they end up. */
-const OWN_SECRET = /\b(tbk|tbcs|tbfz)_[A-Za-z0-9_-]{16,}/g;
+const OWN_SECRET = /\b(tbk|tbcs|tbfz|tbad)_[A-Za-z0-9_-]{16,}/g;
 
 function normaliseKey(key: string): string {
   return key.toLowerCase().replace(/[-_]/g, '');

@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { canPerform } from '../auth/caller.js';
+import type { ServiceKeysService } from '../auth/service-keys.service.js';
+import type { AdminSessionsStore } from './admin-sessions.store.js';
+
+export const ADMIN_QUEUES_PATH = '/admin/queues';
+export const ADMIN_COOKIE = 'tb_admin';
+
+/**
+ * The dashboard is closed unless the request carries a `manage` service key:
+ * as a bearer header (scripts) or through a session cookie made at
+ * /admin/login (browsers, which cannot send a header). Bull Board's routes
+ * are a Fastify plugin, outside Nest's guard, so this hook is their guard;
+ * it fails closed on any error.
+ */
+export function registerAdminGate(
+  fastify: FastifyInstance,
+  deps: { keys: ServiceKeysService; sessions: AdminSessionsStore },
+): void {
+  fastify.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    if (path !== ADMIN_QUEUES_PATH && !path.startsWith(`${ADMIN_QUEUES_PATH}/`)) return;
+    const verdict = await admit(request, deps).catch(() => 'unauthenticated' as const);
+    if (verdict === 'ok') return;
+    return refuse(request, reply, verdict);
+  });
+}
+
+async function admit(
+  request: FastifyRequest,
+  { keys, sessions }: { keys: ServiceKeysService; sessions: AdminSessionsStore },
+): Promise<'ok' | 'unauthenticated' | 'forbidden'> {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+  const cookie = request.cookies[ADMIN_COOKIE];
+  const hash = bearer
+    ? keys.hashOf(bearer)
+    : cookie
+      ? await sessions.serviceKeyHash(cookie)
+      : undefined;
+  if (!hash) return 'unauthenticated';
+  // Checked on every request: a revoked key closes its sessions within the key cache's 30 s.
+  const caller = await keys.authenticateHash(hash);
+  return canPerform(caller, 'manage') ? 'ok' : 'forbidden';
+}
+
+function refuse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  verdict: 'unauthenticated' | 'forbidden',
+): FastifyReply {
+  const wantsPage = request.method === 'GET' && /text\/html/.test(request.headers.accept ?? '');
+  if (wantsPage && verdict === 'unauthenticated') {
+    const next = encodeURIComponent(request.url);
+    return reply.redirect(`/admin/login?next=${next}`, 303);
+  }
+  const [status, code, message] =
+    verdict === 'forbidden'
+      ? [403, 'action_not_granted', 'The queue dashboard needs a service key with "manage"']
+      : [401, 'admin_login_required', 'Sign in at /admin/login with a "manage" service key'];
+  return reply
+    .status(status)
+    .header('cache-control', 'no-store')
+    .send({ error: { code, message, requestId: request.id } });
+}
