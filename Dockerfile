@@ -3,7 +3,12 @@
 #   runtime (default)  the broker: production dependencies and the compiled service only
 #   tools              migrations (prisma/migrate.mjs), the CLI, the sandbox CRM and the demo app
 ARG NODE_IMAGE=node:24-bookworm-slim
-ARG RUNTIME_IMAGE=node:24-alpine
+# The runtime takes only the node binary from the official Alpine image, onto
+# the same Alpine release (musl must match): no npm, yarn or C headers.
+ARG NODE_ALPINE_IMAGE=node:24-alpine3.22
+ARG ALPINE_IMAGE=alpine:3.22
+
+FROM ${NODE_ALPINE_IMAGE} AS node-binary
 
 # ---- build: every dependency, the Prisma client, the compiled service ----
 FROM ${NODE_IMAGE} AS build
@@ -34,11 +39,11 @@ COPY docker/prune-runtime.sh ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && sh prune-runtime.sh
 
 # ---- runtime: what serves, nothing else ----
-FROM ${RUNTIME_IMAGE} AS runtime
-# npm, corepack and yarn are not used at run time.
-RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
-    /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
+FROM ${ALPINE_IMAGE} AS runtime
+RUN apk add --no-cache libstdc++ \
+  && addgroup -g 1000 node && adduser -u 1000 -G node -s /bin/sh -D node \
   && mkdir -p /demo-state && chown node:node /demo-state
+COPY --from=node-binary /usr/local/bin/node /usr/local/bin/node
 ENV NODE_ENV=production PORT=3000
 WORKDIR /app
 COPY --from=runtime-deps --chown=node:node /app/node_modules ./node_modules

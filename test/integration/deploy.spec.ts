@@ -148,7 +148,11 @@ describe('Dockerfile', () => {
   });
 
   it('serves from a Node 24 image without the migration tooling, with a readiness healthcheck', () => {
-    expect(dockerfile).toMatch(/ARG RUNTIME_IMAGE=node:24-/);
+    expect(dockerfile).toMatch(/ARG NODE_ALPINE_IMAGE=node:24-alpine(3\.\d+)\n/);
+    const alpine = /ARG NODE_ALPINE_IMAGE=node:24-alpine(3\.\d+)/.exec(dockerfile)![1];
+    // musl binaries run on the Alpine release they were built for.
+    expect(dockerfile).toContain(`ARG ALPINE_IMAGE=alpine:${alpine}`);
+    expect(dockerfile).toMatch(/COPY --from=node-binary \/usr\/local\/bin\/node /);
     expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/health\/ready/);
     expect(existsSync(path.join(root, 'docker/prune-runtime.sh'))).toBe(true);
