@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createScratchDatabase } from '../support/db.js';
 import { type DemoProcess, startDemoProcess } from '../support/demo-process.js';
+import { testEnv } from '../support/test-env.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The flags this machine needs: no sandbox as root, and no calls home on a closed network.
@@ -117,4 +118,33 @@ describe('the demo in Chromium', () => {
     expect(await demo.exited).toBe(0);
     await expect(fetch(`${demo.brokerUrl}/health/live`)).rejects.toThrow();
   }, 30_000);
+});
+
+/** `npm run demo` with a dependency down: one plain sentence and exit code 1, no stack. */
+describe('the demo without its dependencies', () => {
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['Redis', { REDIS_URL: 'redis://127.0.0.1:1' }, /Redis is not reachable at 127\.0\.0\.1:1/],
+    [
+      'PostgreSQL',
+      { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/tb_test_demo_down' },
+      /PostgreSQL is not reachable at 127\.0\.0\.1:1 \(ECONNREFUSED\)/,
+    ],
+  ])(
+    'says plainly that %s is down',
+    async (_what, env, message) => {
+      const started = startDemoProcess(
+        env.DATABASE_URL ?? 'postgresql://unused@127.0.0.1:1/x',
+        env,
+      );
+      const error = await started.then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/^demo exited \(1\)/);
+      expect(error?.message).toMatch(message);
+      expect(error?.message).toMatch(/The demo cannot start/);
+      expect(error?.message).not.toMatch(/\n\s+at /);
+    },
+    60_000,
+  );
 });

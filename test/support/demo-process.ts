@@ -26,7 +26,10 @@ export interface DemoProcess {
 }
 
 /** `npm run demo` as a user runs it (node --import tsx demo/demo.ts), on free ports, with the run's Redis prefix. */
-export async function startDemoProcess(databaseUrl: string): Promise<DemoProcess> {
+export async function startDemoProcess(
+  databaseUrl: string,
+  overrides: Record<string, string> = {},
+): Promise<DemoProcess> {
   const ports = {
     DEMO_APP_PORT: await freePort(),
     DEMO_BROKER_PORT: await freePort(),
@@ -43,6 +46,7 @@ export async function startDemoProcess(databaseUrl: string): Promise<DemoProcess
       REDIS_PREFIX: `${redisPrefix}demo:`,
       DEMO_STATE_DIR: mkdtempSync(path.join(tmpdir(), 'tb-demo-')),
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      ...overrides,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
