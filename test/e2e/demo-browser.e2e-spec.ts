@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createScratchDatabase } from '../support/db.js';
 import { type DemoProcess, startDemoProcess } from '../support/demo-process.js';
-import { testEnv } from '../support/test-env.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The flags this machine needs: no sandbox as root, and no calls home on a closed network.
