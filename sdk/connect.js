@@ -43,7 +43,9 @@ export function openConnectWindow(name = 'token-broker-connect') {
 /**
  * Runs the connect flow of one session. mode 'redirect' leaves this page
  * (read the result on your return page with readRedirectResult); mode
- * 'popup' (the default) resolves with the result.
+ * 'popup' (the default) resolves with the result. Options: popup (a window
+ * from openConnectWindow), signal (an AbortSignal), pollIntervalMs (1500),
+ * fallbackToRedirect (when the popup is blocked and the session has a returnTo).
  */
 export function connect(session, options = {}) {
   if (!session || typeof session.connectUrl !== 'string' || typeof session.id !== 'string') {
@@ -57,7 +59,8 @@ export function connect(session, options = {}) {
   }
   const popup = options.popup && !options.popup.closed ? options.popup : openConnectWindow();
   if (!popup) {
-    if (options.fallbackToRedirect !== false) {
+    // Only when the session was made with a returnTo: else the flow would end on the result page.
+    if (options.fallbackToRedirect) {
       window.location.assign(session.connectUrl);
       return new Promise(() => {});
     }

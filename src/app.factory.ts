@@ -6,9 +6,6 @@ import type { IncomingMessage } from 'node:http';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AppModule } from './app.module.js';
 import { Metrics } from './infra/metrics/metrics.js';
-import { registerAdminGate } from './admin/admin-gate.js';
-import { AdminSessionsStore } from './admin/admin-sessions.store.js';
-import { ServiceKeysService } from './auth/service-keys.service.js';
 import { registerConnectSessionCors } from './connect/connect-session-cors.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { NestPinoLogger } from './common/logging/nest-logger.js';
@@ -39,10 +36,6 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   await app.register(fastifyCookie);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
-  registerAdminGate(fastify, {
-    keys: app.get(ServiceKeysService),
-    sessions: app.get(AdminSessionsStore),
-  });
   registerConnectSessionCors(fastify, [
     ...new Set(options.config.allowedReturnUrls.map((url) => url.origin)),
   ]);

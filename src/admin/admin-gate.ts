@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { canPerform } from '../auth/caller.js';
 import type { ServiceKeysService } from '../auth/service-keys.service.js';
 import type { AdminSessionsStore } from './admin-sessions.store.js';
@@ -10,20 +10,19 @@ export const ADMIN_COOKIE = 'tb_admin';
  * The dashboard is closed unless the request carries a `manage` service key:
  * as a bearer header (scripts) or through a session cookie made at
  * /admin/login (browsers, which cannot send a header). Bull Board's routes
- * are a Fastify plugin, outside Nest's guard, so this hook is their guard;
- * it fails closed on any error.
+ * are a Fastify plugin, outside Nest's guard: this hook is registered inside
+ * that plugin's scope, so it sees every one of its routes however the URL is
+ * spelled, and it fails closed on any error.
  */
-export function registerAdminGate(
-  fastify: FastifyInstance,
-  deps: { keys: ServiceKeysService; sessions: AdminSessionsStore },
-): void {
-  fastify.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0]!;
-    if (path !== ADMIN_QUEUES_PATH && !path.startsWith(`${ADMIN_QUEUES_PATH}/`)) return;
+export function adminGate(deps: {
+  keys: ServiceKeysService;
+  sessions: AdminSessionsStore;
+}): onRequestAsyncHookHandler {
+  return async (request, reply) => {
     const verdict = await admit(request, deps).catch(() => 'unauthenticated' as const);
     if (verdict === 'ok') return;
     return refuse(request, reply, verdict);
-  });
+  };
 }
 
 async function admit(

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { AuthModule } from '../auth/auth.module.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import { JOBS } from '../infra/queue/jobs.js';
-import { ADMIN_QUEUES_PATH } from './admin-gate.js';
+import { ServiceKeysService } from '../auth/service-keys.service.js';
+import { ADMIN_QUEUES_PATH, adminGate } from './admin-gate.js';
 import { AdminSessionController } from './admin-session.controller.js';
 import { AdminSessionsStore } from './admin-sessions.store.js';
 
@@ -15,7 +16,7 @@ const QUEUE_NAMES = [...new Set(Object.values(JOBS).map((job) => job.queue))];
 
 /**
  * The queue dashboard (Bull Board, its Fastify adapter) at /admin/queues over
- * the broker's own BullMQ queues; access is decided by the admin gate.
+ * the broker's own BullMQ queues, behind the admin gate.
  *
  * Why not @bull-board/nestjs: it is CommonJS that require()s Nest 12's
  * ESM-only packages, which Jest's ESM runtime refuses; its work is the two
@@ -31,6 +32,8 @@ export class AdminModule implements OnModuleInit {
   constructor(
     private readonly host: HttpAdapterHost,
     private readonly queues: JobQueue,
+    private readonly keys: ServiceKeysService,
+    private readonly sessions: AdminSessionsStore,
   ) {}
 
   onModuleInit(): void {
@@ -43,6 +46,14 @@ export class AdminModule implements OnModuleInit {
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'Token Broker' } },
     });
-    void fastify.register(board.registerPlugin(), { prefix: ADMIN_QUEUES_PATH });
+    const gate = adminGate({ keys: this.keys, sessions: this.sessions });
+    // The gate inside the board's own scope: it guards exactly the board's routes.
+    void fastify.register(
+      async (scope) => {
+        scope.addHook('onRequest', gate);
+        await scope.register(board.registerPlugin());
+      },
+      { prefix: ADMIN_QUEUES_PATH },
+    );
   }
 }

@@ -40,6 +40,20 @@ describe('queue dashboard at /admin/queues', () => {
     expect(await form.text()).toContain('name="serviceKey"');
   });
 
+  it('however the URL is spelled, no board route answers without a key', async () => {
+    for (const path of [
+      '/admin/%71ueues/api/queues',
+      '/admin/queues/api/queues?x=1',
+      '/admin/queues/api/queues/',
+      '//admin/queues/api/queues',
+      '/admin/queues/./api/queues',
+      '/admin/queues/static/../api/queues',
+    ]) {
+      const response = await get(path);
+      expect({ path, open: response.status === 200 }).toEqual({ path, open: false });
+    }
+  });
+
   it('a manage key as a bearer opens it; a key without manage is 403', async () => {
     const allowed = await get('/admin/queues/api/queues', { authorization: `Bearer ${manageKey}` });
     expect(allowed.status).toBe(200);
