@@ -8,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { Metrics } from './infra/metrics/metrics.js';
 import { registerConnectSessionCors } from './connect/connect-session-cors.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { clientErrorHandler, frameworkErrorHandler } from './common/errors/framework-errors.js';
 import { NestPinoLogger } from './common/logging/nest-logger.js';
 import type { CoreOptions } from './config/core.module.js';
 
@@ -19,6 +20,9 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   const adapter = new FastifyAdapter({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorHandler(options.logger),
+    clientErrorHandler: clientErrorHandler(options.logger),
     // A caller's request id is kept when it is harmless, for tracing across services.
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createHttpApp, createWorkerContext } from './app.factory.js';
 import { createLogger } from './common/logging/logger.js';
 import { ConfigError } from './config/config-error.js';
-import { loadConfig } from './config/load-config.js';
+import { dropParsedSecrets, loadConfig } from './config/load-config.js';
 import { assertDatabaseReady, DatabaseNotReadyError } from './infra/prisma/database-readiness.js';
 import { loadIntegrationsFile } from './integrations/load-integrations.js';
 import { ProviderCatalogue } from './providers/provider-catalogue.js';
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     catalogue,
     allowInsecureLoopbackProviders: config.allowInsecureLoopbackProviders,
   });
+  dropParsedSecrets(process.env);
   await assertDatabaseReady(config.databaseUrl);
   const options = { config, integrations, catalogue, logger };
   if (config.role === 'worker') {

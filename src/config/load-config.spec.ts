@@ -5,7 +5,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from './config-error.js';
-import { loadConfig } from './load-config.js';
+import { dropParsedSecrets, loadConfig } from './load-config.js';
 
 const key = () => `k1:${randomBytes(32).toString('base64')}`;
 const valid = (): NodeJS.ProcessEnv => ({
@@ -123,5 +123,19 @@ describe('loadConfig', () => {
     ])('stops on %s', (_what, extra, message) => {
       expect(() => loadConfig({ ...valid(), ...extra() })).toThrow(message);
     });
+  });
+
+  it('drops the parsed keys from the environment, keeping what the config holds', () => {
+    const env: NodeJS.ProcessEnv = {
+      ...valid(),
+      WEBHOOK_URL: 'https://hooks.example.com',
+      WEBHOOK_SECRET: 'x'.repeat(20),
+    };
+    const config = loadConfig(env);
+    dropParsedSecrets(env);
+    expect(env.ENCRYPTION_KEYS).toBeUndefined();
+    expect(env.WEBHOOK_SECRET).toBeUndefined();
+    expect(config.encryptionKeys).toHaveLength(1);
+    expect(config.webhook?.secret.reveal()).toBe('x'.repeat(20));
   });
 });

@@ -66,3 +66,12 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
     },
   };
 }
+
+/**
+ * Once parsed into the config (where they are `Secret`s), the keys leave the
+ * environment: nothing later that dumps or inherits `process.env` (a crash
+ * reporter, a child process) can carry them.
+ */
+export function dropParsedSecrets(env: NodeJS.ProcessEnv): void {
+  for (const name of ['ENCRYPTION_KEYS', 'WEBHOOK_SECRET']) delete env[name];
+}

@@ -13,18 +13,22 @@ const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
 };
-const INIT = `window.ui = SwaggerUIBundle({ url: 'docs/openapi.json', dom_id: '#docs' });`;
 
 /** The OpenAPI document, and Swagger UI to read it, served offline from the package. */
 @Controller('docs')
 export class DocsController {
   private readonly document: unknown;
+  /** Absolute paths under PUBLIC_URL's path: the page works at /docs and /docs/ alike. */
+  private readonly base: string;
+  private readonly init: string;
   private readonly assetsDir = path.dirname(
     createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'),
   );
 
   constructor(config: AppConfig) {
     this.document = buildOpenApiDocument(config.http.publicUrl);
+    this.base = `${new URL(config.http.publicUrl).pathname.replace(/\/$/, '')}/docs`;
+    this.init = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(`${this.base}/openapi.json`)}, dom_id: '#docs' });`;
   }
 
   @Get()
@@ -38,8 +42,8 @@ export class DocsController {
       .type('text/html; charset=utf-8')
       .send(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Token Broker API</title>' +
-          '<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head><body><div id="docs"></div>' +
-          '<script src="docs/assets/swagger-ui-bundle.js"></script><script src="docs/assets/init.js"></script></body></html>',
+          `<link rel="stylesheet" href="${this.base}/assets/swagger-ui.css"></head><body><div id="docs"></div>` +
+          `<script src="${this.base}/assets/swagger-ui-bundle.js"></script><script src="${this.base}/assets/init.js"></script></body></html>`,
       );
   }
 
@@ -54,7 +58,7 @@ export class DocsController {
   @Header('cache-control', 'public, max-age=86400')
   async asset(@Param('file') file: string, @Res() reply: FastifyReply): Promise<void> {
     if (file === 'init.js') {
-      reply.type('application/javascript; charset=utf-8').send(INIT);
+      reply.type('application/javascript; charset=utf-8').send(this.init);
       return;
     }
     const type = ASSETS[file];
