@@ -354,7 +354,8 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         get: operation({
           operationId: 'readiness',
           tag: 'Operations',
-          summary: 'Ready to serve (PostgreSQL and Redis answer)',
+          summary:
+            'Ready to serve tokens: PostgreSQL answers (Redis down is `degraded`, still 200)',
           access: 'public',
           responses: {
             '200': {

@@ -15,13 +15,13 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready to serve: PostgreSQL and Redis answer. */
+  /** Ready to serve tokens: PostgreSQL answers (Redis down is `degraded`, still 200); 503 while stopping. */
   @Get('ready')
   @Public()
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const checks = await this.health.check();
-    const ok = Object.values(checks).every((c) => c === 'ok');
-    reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'unavailable', checks };
+    const readiness = await this.health.readiness();
+    const serving = readiness.status === 'ok' || readiness.status === 'degraded';
+    reply.status(serving ? 200 : 503).header('cache-control', 'no-store');
+    return readiness;
   }
 }
