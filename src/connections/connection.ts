@@ -1,5 +1,3 @@
-import type { TokenResult } from '../oauth/token-result.js';
-
 export type ConnectionStatus = 'pending' | 'active' | 'needs_reauth' | 'revoked';
 
 /** A connection as the rest of the service sees it: no credentials. */
@@ -24,17 +22,8 @@ export interface Connection {
   updatedAt: Date;
 }
 
-declare const decrypted: unique symbol;
-
-/**
- * A decrypted token set. Only the connections repository makes these (the
- * one encryption boundary); the brand keeps anything else from passing a
- * hand-built object where a stored credential is expected.
- */
-export type TokenSet = Tokens & { readonly [decrypted]: true };
-
-/** The fields of a token set, as they arrive from a provider before storage. */
-export type Tokens = Omit<TokenResult, 'idTokenClaims' | 'responseFields'>;
+export type { Tokens, TokenSet } from '../crypto/token-set.js';
+import type { TokenSet } from '../crypto/token-set.js';
 
 /** A connection with its credentials and the version they were read at. */
 export interface ConnectionWithTokens {

@@ -3,7 +3,6 @@ import { OAuthModule } from '../oauth/oauth.module.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsService } from './connections.service.js';
 import { CredentialKeysCheck } from './credential-keys.check.js';
-import { CredentialSealer } from './credential-sealer.js';
 import { CredentialsRepository } from './credentials.repository.js';
 import { KeyRotationRepository } from './key-rotation.repository.js';
 import { KeyRotationService } from './key-rotation.service.js';
@@ -15,7 +14,6 @@ import { RevocationsRepository } from './revocations.repository.js';
 @Module({
   imports: [OAuthModule],
   providers: [
-    CredentialSealer,
     ConnectionsRepository,
     CredentialsRepository,
     RevocationsRepository,

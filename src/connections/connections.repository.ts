@@ -12,7 +12,7 @@ import type {
 } from './connection.js';
 import { connectionEvent } from './connection-events.js';
 import { toConnection } from './connection.mapper.js';
-import { CredentialSealer } from './credential-sealer.js';
+import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 export interface NewGrant {
   tenantId: string;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import type { Connection, Tokens, TokenSet } from './connection.js';
 import { connectionEvent } from './connection-events.js';
-import { CredentialSealer } from './credential-sealer.js';
+import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 /**
  * The writes of a refresh. Correctness across replicas comes from here, not

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Sealed } from '../crypto/token-cipher.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { CredentialOwner } from './credential-sealer.js';
+import type { CredentialOwner } from '../crypto/credential-sealer.js';
 
 /** A ciphertext sealed under a key other than the active one. */
 export interface StaleSealed {

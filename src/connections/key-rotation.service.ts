@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DecryptionError } from '../crypto/token-cipher.js';
-import { CredentialSealer } from './credential-sealer.js';
+import { CredentialSealer } from '../crypto/credential-sealer.js';
 import { KeyRotationRepository, type StaleSealed } from './key-rotation.repository.js';
 
 const BATCH = 200;

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error.js';
 import { RedisService } from '../infra/redis/redis.service.js';
 import type { Connection, Tokens, TokenSet } from './connection.js';
-import { CredentialSealer } from './credential-sealer.js';
+import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 const TTL_SECONDS = 7 * 24 * 3600;
 

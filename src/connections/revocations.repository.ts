@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import type { TokenSet } from './connection.js';
-import { CredentialSealer } from './credential-sealer.js';
+import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 export interface PendingRevocation {
   id: string;

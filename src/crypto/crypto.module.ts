@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { CredentialSealer } from './credential-sealer.js';
 import { TokenCipher } from './token-cipher.js';
 
 @Global()
@@ -10,7 +11,8 @@ import { TokenCipher } from './token-cipher.js';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => TokenCipher.create(config.encryptionKeys),
     },
+    CredentialSealer,
   ],
-  exports: [TokenCipher],
+  exports: [TokenCipher, CredentialSealer],
 })
 export class CryptoModule {}

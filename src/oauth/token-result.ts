@@ -1,14 +1,7 @@
-/** A token endpoint answer, normalised; what the connection stores (encrypted). */
-export interface TokenResult {
-  accessToken: string;
-  /** Absent when the provider issued none or (on refresh) kept the old one. */
-  refreshToken?: string;
-  tokenType: string;
-  expiresAt: Date;
-  /** Granted scopes: the `scope` field, or the requested ones when it is omitted (RFC 6749 §5.1). */
-  scopes: string[];
-  /** Non-secret provider extras passed to callers, e.g. Salesforce's instance URL. */
-  extras: Record<string, string>;
+import type { Tokens } from '../crypto/token-set.js';
+
+/** A token endpoint answer, normalised; its `Tokens` are what the connection stores (encrypted). */
+export interface TokenResult extends Tokens {
   idTokenClaims?: IdTokenClaims;
   /**
    * The token response's fields other than tokens (Salesforce `id`, HubSpot

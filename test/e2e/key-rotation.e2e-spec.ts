@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CredentialSealer } from '../../src/connections/credential-sealer.js';
+import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
 import { KeyRotationRepository } from '../../src/connections/key-rotation.repository.js';
 import { KeyRotationSweep } from '../../src/connections/key-rotation.sweep.js';
 import { RevocationsRepository } from '../../src/connections/revocations.repository.js';

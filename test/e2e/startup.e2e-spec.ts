@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { ConnectionsRepository } from '../../src/connections/connections.repository.js';
-import { CredentialSealer } from '../../src/connections/credential-sealer.js';
+import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
 import { spawnBrokerProcess } from '../support/broker-process.js';
 import { createScratchDatabase } from '../support/db.js';
 import { runCipher, testPrisma } from '../support/infra.js';

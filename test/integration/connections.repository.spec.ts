@@ -7,7 +7,7 @@ import {
   type NewGrant,
 } from '../../src/connections/connections.repository.js';
 import { CredentialKeysCheck } from '../../src/connections/credential-keys.check.js';
-import { CredentialSealer } from '../../src/connections/credential-sealer.js';
+import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
 import { PendingGrantsRepository } from '../../src/connections/pending-grants.repository.js';
 import { RevocationsRepository } from '../../src/connections/revocations.repository.js';
 import { CredentialsRepository } from '../../src/connections/credentials.repository.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Connection } from '../../src/connections/connection.js';
-import { CredentialSealer } from '../../src/connections/credential-sealer.js';
+import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
 import { PendingCredentialsStore } from '../../src/connections/pending-credentials.store.js';
 import type { RedisService } from '../../src/infra/redis/redis.service.js';
 import { otherCipher, runCipher, testRedis } from '../support/infra.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnavailableError } from '../common/errors/app-error.js';
-import { DecryptionError, type Sealed, TokenCipher } from '../crypto/token-cipher.js';
-import type { Tokens, TokenSet } from './connection.js';
+import { DecryptionError, type Sealed, TokenCipher } from './token-cipher.js';
+import type { Tokens, TokenSet } from './token-set.js';
 import { decodeTokenSet, encodeTokenSet } from './token-set.codec.js';
 
 export interface CredentialOwner {
@@ -10,10 +10,10 @@ export interface CredentialOwner {
 }
 
 /**
- * The encryption boundary of the connections module: token sets become
- * ciphertext bound to their connection here and nowhere else. Repositories
- * use it on the way to and from storage; everything above them only ever
- * sees TokenSet.
+ * The encryption boundary: token sets become ciphertext bound to their
+ * connection here and nowhere else. Repositories (connections, parked grants,
+ * pending revocations) use it on the way to and from storage; everything
+ * above them only ever sees TokenSet.
  */
 @Injectable()
 export class CredentialSealer {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Tokens, TokenSet } from './connection.js';
+import type { Tokens, TokenSet } from './token-set.js';
 
 /** The plaintext inside a credential's AEAD message (format version 1). */
 const payloadSchema = z.object({
