@@ -32,6 +32,14 @@ module.exports = {
       },
     },
     {
+      name: 'a-repository-belongs-to-its-feature',
+      comment:
+        "Another feature's repository is reached through that feature's façade service, never directly (the CLI and main.ts compose by hand).",
+      severity: 'error',
+      from: { path: '^src/([^/]+)/', pathNot: '^src/cli/' },
+      to: { path: '\\.repository\\.ts$', pathNot: '^src/$1/' },
+    },
+    {
       name: 'prisma-only-in-repositories',
       comment: 'Only repositories (and infra) touch the database client.',
       severity: 'error',

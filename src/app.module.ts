@@ -13,6 +13,7 @@ import { LocksModule } from './infra/locks/locks.module.js';
 import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { QueueModule } from './infra/queue/queue.module.js';
 import { InternalApiModule } from './internal-api/internal-api.module.js';
+import { KeyRotationModule } from './key-rotation/key-rotation.module.js';
 import { RefreshModule } from './refresh/refresh.module.js';
 import { WorkerModule } from './worker/worker.module.js';
 
@@ -30,6 +31,8 @@ export class AppModule {
         CryptoModule,
         AuditModule,
         ConnectionsModule,
+        // Both roles: its start-up check refuses keys that cannot read what is stored.
+        KeyRotationModule,
         RefreshModule,
         LocksModule,
         MetricsModule,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import type { Connection, Tokens } from '../connections/connection.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
@@ -22,7 +22,7 @@ export class ConnectGrants {
   private readonly logger = new Logger(ConnectGrants.name);
 
   constructor(
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionStore,
     private readonly oauth: OAuthClient,
     private readonly audit: AuditLog,
     private readonly clock: Clock,

@@ -4,7 +4,7 @@ import { NotFoundError } from '../common/errors/app-error.js';
 import { constantTimeEqual } from '../common/random.js';
 import { isUuid } from '../common/uuid.js';
 import { AppConfig } from '../config/app-config.js';
-import { PendingGrantsRepository } from '../connections/pending-grants.repository.js';
+import { ParkedGrants } from '../parked-grants/parked-grants.service.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { ConnectSessionState } from './connect-session.js';
 import { hashSessionToken } from './connect-sessions.service.js';
@@ -40,7 +40,7 @@ export class ConnectSessionStatusService {
   constructor(
     private readonly config: AppConfig,
     private readonly sessions: ConnectSessionsRepository,
-    private readonly pendingGrants: PendingGrantsRepository,
+    private readonly pendingGrants: ParkedGrants,
     private readonly clock: Clock,
   ) {}
 

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
+import { ParkedGrantsModule } from '../parked-grants/parked-grants.module.js';
+import { RevocationModule } from '../revocation/revocation.module.js';
 import { ConnectFlowService } from './connect-flow.service.js';
 import { ConnectGrants } from './connect-grants.service.js';
 import { ConnectSessionStatusService } from './connect-session-status.service.js';
@@ -14,7 +16,7 @@ import { FlowStateStore } from './flow-state.store.js';
 import { OAuthCallbackService } from './oauth-callback.service.js';
 
 @Module({
-  imports: [ConnectionsModule, OAuthModule],
+  imports: [ConnectionsModule, OAuthModule, ParkedGrantsModule, RevocationModule],
   controllers: [ConnectSessionsController, ConnectController, SdkController],
   providers: [
     ConnectSessionsRepository,

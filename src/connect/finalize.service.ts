@@ -9,11 +9,8 @@ import {
 } from '../common/errors/app-error.js';
 import { constantTimeEqual, sha256Hex } from '../common/random.js';
 import { isUuid } from '../common/uuid.js';
-import {
-  type PendingGrant,
-  PendingGrantsRepository,
-} from '../connections/pending-grants.repository.js';
-import { revocable, RevocationService } from '../connections/revocation.service.js';
+import { ParkedGrants, type PendingGrant } from '../parked-grants/parked-grants.service.js';
+import { revocable, RevocationService } from '../revocation/revocation.service.js';
 import { Clock } from '../infra/clock/clock.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { ConnectGrants } from './connect-grants.service.js';
@@ -41,7 +38,7 @@ export class FinalizeService {
 
   constructor(
     private readonly sessions: ConnectSessionsRepository,
-    private readonly pendingGrants: PendingGrantsRepository,
+    private readonly pendingGrants: ParkedGrants,
     private readonly grants: ConnectGrants,
     private readonly revocations: RevocationService,
     private readonly integrations: IntegrationRegistry,

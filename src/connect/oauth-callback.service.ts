@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ValidationError } from '../common/errors/app-error.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../common/random.js';
 import { AppConfig } from '../config/app-config.js';
-import { PendingGrantsRepository } from '../connections/pending-grants.repository.js';
+import { ParkedGrants } from '../parked-grants/parked-grants.service.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
 import { ApiHostRefusedError, resolveApiBase } from '../integrations/api-base.js';
@@ -61,7 +61,7 @@ export class OAuthCallbackService {
     private readonly oauth: OAuthClient,
     private readonly accounts: AccountLookupClient,
     private readonly grants: ConnectGrants,
-    private readonly pendingGrants: PendingGrantsRepository,
+    private readonly pendingGrants: ParkedGrants,
     private readonly clock: Clock,
   ) {}
 

@@ -1,39 +1,26 @@
 import { Module } from '@nestjs/common';
-import { OAuthModule } from '../oauth/oauth.module.js';
+import { RevocationModule } from '../revocation/revocation.module.js';
+import { ConnectionStore, CredentialStore } from './connection-store.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsService } from './connections.service.js';
-import { CredentialKeysCheck } from './credential-keys.check.js';
 import { CredentialsRepository } from './credentials.repository.js';
-import { KeyRotationRepository } from './key-rotation.repository.js';
-import { KeyRotationService } from './key-rotation.service.js';
 import { PendingCredentialsStore } from './pending-credentials.store.js';
-import { PendingGrantsRepository } from './pending-grants.repository.js';
-import { RevocationService } from './revocation.service.js';
-import { RevocationsRepository } from './revocations.repository.js';
 
+/**
+ * Connections and their sealed credentials. Other features use the façades:
+ * ConnectionsService (callers with a service key), ConnectionStore and
+ * CredentialStore (internal), PendingCredentialsStore (refresh's safety net).
+ */
 @Module({
-  imports: [OAuthModule],
+  imports: [RevocationModule],
   providers: [
     ConnectionsRepository,
     CredentialsRepository,
-    RevocationsRepository,
     PendingCredentialsStore,
-    PendingGrantsRepository,
     ConnectionsService,
-    RevocationService,
-    CredentialKeysCheck,
-    KeyRotationRepository,
-    KeyRotationService,
+    ConnectionStore,
+    CredentialStore,
   ],
-  exports: [
-    ConnectionsRepository,
-    CredentialsRepository,
-    RevocationsRepository,
-    PendingCredentialsStore,
-    PendingGrantsRepository,
-    ConnectionsService,
-    RevocationService,
-    KeyRotationService,
-  ],
+  exports: [ConnectionsService, ConnectionStore, CredentialStore, PendingCredentialsStore],
 })
 export class ConnectionsModule {}

@@ -6,7 +6,7 @@ import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import type { Connection, ConnectionStatus } from './connection.js';
 import { assertCallerMayUse } from './connection-access.js';
 import { ConnectionsRepository } from './connections.repository.js';
-import { RevocationService } from './revocation.service.js';
+import { RevocationService } from '../revocation/revocation.service.js';
 
 export interface ListConnectionsQuery {
   tenantId?: string;

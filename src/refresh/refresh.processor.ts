@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ConflictError, NotFoundError, ProviderError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobWorkers, RetryLater } from '../infra/queue/job-workers.js';
 import { proactiveFreshness } from './refresh-policy.js';
@@ -16,7 +16,7 @@ export class RefreshProcessor implements OnModuleInit {
   constructor(
     private readonly config: AppConfig,
     private readonly workers: JobWorkers,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionStore,
     private readonly refresher: RefreshService,
     private readonly clock: Clock,
   ) {}

@@ -5,8 +5,8 @@ import { ConflictError, ProviderError, UnavailableError } from '../common/errors
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, ConnectionWithTokens, TokenSet } from '../connections/connection.js';
 import { connectionNotFound } from '../connections/connection-access.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
-import { CredentialsRepository } from '../connections/credentials.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
+import { CredentialStore } from '../connections/connection-store.js';
 import { PendingCredentialsStore } from '../connections/pending-credentials.store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RedisLock } from '../infra/locks/redis-lock.js';
@@ -60,8 +60,8 @@ export class RefreshService {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly connections: ConnectionsRepository,
-    private readonly credentials: CredentialsRepository,
+    private readonly connections: ConnectionStore,
+    private readonly credentials: CredentialStore,
     private readonly pending: PendingCredentialsStore,
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
@@ -225,7 +225,7 @@ export class RefreshService {
   private async store(
     connection: Connection,
     version: number,
-    fresh: Parameters<CredentialsRepository['replaceTokens']>[2],
+    fresh: Parameters<CredentialStore['replaceTokens']>[2],
   ): Promise<TokenSet> {
     let written: TokenSet | undefined;
     try {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Integration } from '../integrations/integration.js';
@@ -30,7 +30,7 @@ export class RefreshSweep {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionStore,
     private readonly integrations: IntegrationRegistry,
     private readonly queue: JobQueue,
     private readonly health: IntegrationHealth,

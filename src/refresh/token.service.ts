@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, RateLimitedError } from '../common/errors
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, TokenSet } from '../connections/connection.js';
 import { assertCallerMayUse, connectionNotFound } from '../connections/connection-access.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { workValiditySeconds } from './refresh-policy.js';
@@ -30,7 +30,7 @@ export interface IssuedToken {
 @Injectable()
 export class TokenService {
   constructor(
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionStore,
     private readonly refresher: RefreshService,
     private readonly audit: AuditLog,
     private readonly cooldown: RefreshCooldown,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError, retryAfterOf } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { RetryLater } from '../infra/queue/job-workers.js';
@@ -51,7 +51,7 @@ export class SyncRunner {
     private readonly config: AppConfig,
     private readonly runs: SyncRunsRepository,
     private readonly records: RecordsRepository,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionStore,
     private readonly integrations: IntegrationRegistry,
     private readonly tokens: TokenService,
     private readonly fetcher: PageFetcher,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { syncedModels } from './adapters/adapter-for.js';
@@ -19,7 +19,7 @@ export class SyncSchedules {
   private readonly logger = new Logger(SyncSchedules.name);
 
   constructor(
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionStore,
     private readonly integrations: IntegrationRegistry,
     private readonly queue: JobQueue,
   ) {}

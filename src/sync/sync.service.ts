@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection } from '../connections/connection.js';
 import { assertCallerMayUse } from '../connections/connection-access.js';
-import { ConnectionsRepository } from '../connections/connections.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Integration } from '../integrations/integration.js';
@@ -34,7 +34,7 @@ export function syncJobId(connectionId: string, model: string): string {
 export class SyncService {
   constructor(
     private readonly config: AppConfig,
-    private readonly connections: ConnectionsRepository,
+    private readonly connections: ConnectionStore,
     private readonly integrations: IntegrationRegistry,
     private readonly runs: SyncRunsRepository,
     private readonly records: RecordsRepository,

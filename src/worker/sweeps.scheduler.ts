@@ -2,9 +2,9 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config.js';
 import { EventRetentionSweep } from '../events/event-retention.sweep.js';
-import { KeyRotationSweep } from '../connections/key-rotation.sweep.js';
-import { PendingGrantsSweep } from '../connections/pending-grants.sweep.js';
-import { RevocationSweep } from '../connections/revocation.sweep.js';
+import { KeyRotationSweep } from '../key-rotation/key-rotation.sweep.js';
+import { PendingGrantsSweep } from '../parked-grants/pending-grants.sweep.js';
+import { RevocationSweep } from '../revocation/revocation.sweep.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
 import { SyncRecoverySweep } from '../sync/sync-recovery.sweep.js';
 import { SyncSchedules } from '../sync/sync-schedules.js';

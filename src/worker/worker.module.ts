@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ConnectionsModule } from '../connections/connections.module.js';
-import { KeyRotationProcessor } from '../connections/key-rotation.processor.js';
-import { KeyRotationSweep } from '../connections/key-rotation.sweep.js';
-import { PendingGrantsSweep } from '../connections/pending-grants.sweep.js';
-import { RevocationProcessor } from '../connections/revocation.processor.js';
-import { RevocationSweep } from '../connections/revocation.sweep.js';
+import { KeyRotationProcessor } from '../key-rotation/key-rotation.processor.js';
+import { KeyRotationSweep } from '../key-rotation/key-rotation.sweep.js';
+import { PendingGrantsSweep } from '../parked-grants/pending-grants.sweep.js';
+import { RevocationProcessor } from '../revocation/revocation.processor.js';
+import { RevocationSweep } from '../revocation/revocation.sweep.js';
 import { EventsModule } from '../events/events.module.js';
+import { KeyRotationModule } from '../key-rotation/key-rotation.module.js';
+import { ParkedGrantsModule } from '../parked-grants/parked-grants.module.js';
+import { RevocationModule } from '../revocation/revocation.module.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
 import { RefreshProcessor } from '../refresh/refresh.processor.js';
 import { RefreshSweep } from '../refresh/refresh.sweep.js';
@@ -16,7 +19,16 @@ import { SweepsScheduler } from './sweeps.scheduler.js';
 
 /** The `worker` role: job processors and the sweeps that feed them. */
 @Module({
-  imports: [ScheduleModule.forRoot(), ConnectionsModule, EventsModule, RefreshModule, SyncModule],
+  imports: [
+    ScheduleModule.forRoot(),
+    ConnectionsModule,
+    EventsModule,
+    KeyRotationModule,
+    ParkedGrantsModule,
+    RefreshModule,
+    RevocationModule,
+    SyncModule,
+  ],
   providers: [
     KeyRotationProcessor,
     KeyRotationSweep,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PendingGrantsSweep } from '../../src/connections/pending-grants.sweep.js';
+import { PendingGrantsSweep } from '../../src/parked-grants/pending-grants.sweep.js';
 import { countRows } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { type Scenario, startScenario } from '../support/scenario.js';

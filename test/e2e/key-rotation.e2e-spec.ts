@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
-import { KeyRotationRepository } from '../../src/connections/key-rotation.repository.js';
-import { KeyRotationSweep } from '../../src/connections/key-rotation.sweep.js';
-import { RevocationsRepository } from '../../src/connections/revocations.repository.js';
+import { KeyRotationRepository } from '../../src/key-rotation/key-rotation.repository.js';
+import { KeyRotationSweep } from '../../src/key-rotation/key-rotation.sweep.js';
+import { RevocationsRepository } from '../../src/revocation/revocations.repository.js';
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { spawnBrokerProcess } from '../support/broker-process.js';
 import { createScratchDatabase, withDb } from '../support/db.js';

@@ -6,10 +6,10 @@ import {
   ConnectionsRepository,
   type NewGrant,
 } from '../../src/connections/connections.repository.js';
-import { CredentialKeysCheck } from '../../src/connections/credential-keys.check.js';
+import { CredentialKeysCheck } from '../../src/key-rotation/credential-keys.check.js';
 import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
-import { PendingGrantsRepository } from '../../src/connections/pending-grants.repository.js';
-import { RevocationsRepository } from '../../src/connections/revocations.repository.js';
+import { PendingGrantsRepository } from '../../src/parked-grants/pending-grants.repository.js';
+import { RevocationsRepository } from '../../src/revocation/revocations.repository.js';
 import { CredentialsRepository } from '../../src/connections/credentials.repository.js';
 import type { PrismaService } from '../../src/infra/prisma/prisma.service.js';
 import { otherCipher, runCipher, testPrisma } from '../support/infra.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { TokenSet } from './connection.js';
+import type { TokenSet } from '../connections/connection.js';
 import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 export interface PendingRevocation {

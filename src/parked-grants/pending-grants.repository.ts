@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { Connection, Tokens, TokenSet } from './connection.js';
+import type { Connection, Tokens, TokenSet } from '../connections/connection.js';
 import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 /** A validated grant waiting for the app's backend to confirm its end user (requireFinalize). */

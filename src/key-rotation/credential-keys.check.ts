@@ -1,9 +1,9 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigError } from '../config/config-error.js';
 import { TokenCipher } from '../crypto/token-cipher.js';
-import { ConnectionsRepository } from './connections.repository.js';
-import { PendingGrantsRepository } from './pending-grants.repository.js';
-import { RevocationsRepository } from './revocations.repository.js';
+import { ConnectionStore } from '../connections/connection-store.js';
+import { ParkedGrants } from '../parked-grants/parked-grants.service.js';
+import { RevocationService } from '../revocation/revocation.service.js';
 
 /**
  * Refuses to start when the configured keys cannot read what is stored: a
@@ -13,9 +13,10 @@ import { RevocationsRepository } from './revocations.repository.js';
 @Injectable()
 export class CredentialKeysCheck implements OnModuleInit {
   constructor(
-    private readonly repository: ConnectionsRepository,
-    private readonly revocations: RevocationsRepository,
-    private readonly pendingGrants: PendingGrantsRepository,
+    @Inject(ConnectionStore)
+    private readonly repository: Pick<ConnectionStore, 'credentialKeySamples' | 'canOpen'>,
+    @Inject(RevocationService) private readonly revocations: Pick<RevocationService, 'keyIds'>,
+    @Inject(ParkedGrants) private readonly pendingGrants: Pick<ParkedGrants, 'keyIds'>,
     private readonly cipher: TokenCipher,
   ) {}
 

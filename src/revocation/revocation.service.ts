@@ -35,6 +35,24 @@ export class RevocationService {
     private readonly queue: JobQueue,
   ) {}
 
+  /** Key ids of the tokens waiting here (the key check refuses to start without them). */
+  keyIds(): Promise<string[]> {
+    return this.revocations.keyIds();
+  }
+
+  /** Re-queues revocations still pending in PostgreSQL (e.g. queued while Redis was down). */
+  async requeuePending(limit = 1_000): Promise<number> {
+    const ids = await this.revocations.pendingIds(limit);
+    for (const revocationId of ids) {
+      await this.queue.enqueue(
+        'revocation.deliver',
+        { revocationId },
+        { jobId: `revoke-${revocationId}` },
+      );
+    }
+    return ids.length;
+  }
+
   /**
    * Tries at once (the usual case: the provider is up), and hands a failure
    * to the queue, which retries with backoff. If even the queue is down,

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { ConnectionsRepository } from './connections.repository.js';
+import { CredentialsRepository } from './credentials.repository.js';
+
+type Args<K extends keyof ConnectionsRepository> = Parameters<ConnectionsRepository[K]>;
+type CredentialArgs<K extends keyof CredentialsRepository> = Parameters<CredentialsRepository[K]>;
+
+/**
+ * The connections module's façade for other features (refresh, connect,
+ * sync, key rotation): what they may read and write of a connection, without
+ * its repository. Callers with a service key go through ConnectionsService.
+ */
+@Injectable()
+export class ConnectionStore {
+  constructor(private readonly repository: ConnectionsRepository) {}
+
+  readonly findById = (...args: Args<'findById'>) => this.repository.findById(...args);
+  /** The token hot path: the connection, its decrypted tokens and their version, in one query. */
+  readonly findWithTokens = (...args: Args<'findWithTokens'>) =>
+    this.repository.findWithTokens(...args);
+  readonly saveGrant = (...args: Args<'saveGrant'>) => this.repository.saveGrant(...args);
+  readonly markNeedsReauth = (...args: Args<'markNeedsReauth'>) =>
+    this.repository.markNeedsReauth(...args);
+  readonly dueForRefresh = (...args: Args<'dueForRefresh'>) =>
+    this.repository.dueForRefresh(...args);
+  readonly activeIds = (...args: Args<'activeIds'>) => this.repository.activeIds(...args);
+  readonly credentialKeySamples = () => this.repository.credentialKeySamples();
+  readonly canOpen = (...args: Args<'canOpen'>) => this.repository.canOpen(...args);
+}
+
+/**
+ * The refresh protocol's writes (fence, compare-and-set, failure record):
+ * the one feature that changes stored credentials besides connect.
+ */
+@Injectable()
+export class CredentialStore {
+  constructor(private readonly credentials: CredentialsRepository) {}
+
+  readonly claimFence = (...args: CredentialArgs<'claimFence'>) =>
+    this.credentials.claimFence(...args);
+  readonly releaseFence = (...args: CredentialArgs<'releaseFence'>) =>
+    this.credentials.releaseFence(...args);
+  readonly replaceTokens = (...args: CredentialArgs<'replaceTokens'>) =>
+    this.credentials.replaceTokens(...args);
+  readonly recordRefreshFailure = (...args: CredentialArgs<'recordRefreshFailure'>) =>
+    this.credentials.recordRefreshFailure(...args);
+}
