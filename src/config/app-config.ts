@@ -33,6 +33,8 @@ export abstract class AppConfig {
     | undefined;
   /** Events (delivered or not) older than this are deleted. */
   abstract readonly eventRetentionDays: number;
+  /** The sweeps' base interval; 0 disables them (tests drive them by hand). */
+  abstract readonly sweepIntervalSeconds: number;
   abstract readonly logLevel: LogLevel;
   abstract readonly allowInsecureLoopbackProviders: boolean;
   abstract readonly connect: {
@@ -45,8 +47,6 @@ export abstract class AppConfig {
     readonly refreshMarginSeconds: number;
     /** Grants not refreshed for this long are refreshed anyway (keeps idle grants alive). */
     readonly idleRefreshSeconds: number;
-    /** 0 disables the sweep (tests drive it by hand). */
-    readonly sweepIntervalSeconds: number;
     readonly forcedRefreshCooldownSeconds: number;
     /** Lifetime of the cross-replica refresh lock. */
     readonly lockTtlMs: number;

@@ -91,7 +91,8 @@ export const envSchema = z
       .min(3600)
       .max(30 * 86_400)
       .default(86_400),
-    REFRESH_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    /** The worker's sweeps' base interval (refresh, revocations, schedules…); 0 turns them off. */
+    SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     REFRESH_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     SYNC_JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),

@@ -4,6 +4,11 @@ import { ConfigError } from './config-error.js';
 import { resolveEnvFiles } from './env-files.js';
 import { envSchema } from './env.schema.js';
 
+/** Variables that changed name: a deployment still setting the old one is told, not ignored. */
+const RENAMED: Record<string, string> = {
+  REFRESH_SWEEP_INTERVAL_SECONDS: 'SWEEP_INTERVAL_SECONDS (it paces every sweep, not only refresh)',
+};
+
 /** Secrets that may come from a file (`NAME_FILE`) instead of the environment. */
 const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'ENCRYPTION_KEYS', 'WEBHOOK_SECRET'] as const;
 
@@ -13,6 +18,9 @@ const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'ENCRYPTION_KEYS', 'WEBHOOK
  */
 export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
   const env = resolveEnvFiles(processEnv, FILE_VARIABLES);
+  for (const [old, now] of Object.entries(RENAMED)) {
+    if (env[old] !== undefined) throw new ConfigError(`${old}: was renamed ${now}`);
+  }
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -40,6 +48,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
           }
         : undefined,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
     allowInsecureLoopbackProviders: e.ALLOW_INSECURE_LOOPBACK_PROVIDERS,
     connect: { sessionTtlSeconds: e.CONNECT_SESSION_TTL_SECONDS, flowTtlSeconds: 600 },
@@ -47,7 +56,6 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
       defaultMinValiditySeconds: e.TOKEN_MIN_VALIDITY_SECONDS,
       refreshMarginSeconds: e.REFRESH_MARGIN_SECONDS,
       idleRefreshSeconds: e.REFRESH_IDLE_SECONDS,
-      sweepIntervalSeconds: e.REFRESH_SWEEP_INTERVAL_SECONDS,
       forcedRefreshCooldownSeconds: e.REFRESH_COOLDOWN_SECONDS,
       // A refresh is at most a discovery and a token request, each bounded by the provider timeout.
       lockTtlMs: e.REFRESH_LOCK_TTL_MS ?? 2 * e.PROVIDER_TIMEOUT_MS + 5_000,

@@ -11,14 +11,10 @@ export class KeyRotationProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.workers.register(
-      'credentials.reencrypt',
-      async (_payload, _job, shutdown) => {
-        const result = await this.rotation.rotateAll(shutdown);
-        if (!result.complete) throw new RetryLater(0);
-        return result;
-      },
-      1,
-    );
+    this.workers.register('credentials.reencrypt', async (_payload, _job, shutdown) => {
+      const result = await this.rotation.rotateAll(shutdown);
+      if (!result.complete) throw new RetryLater(0);
+      return result;
+    });
   }
 }

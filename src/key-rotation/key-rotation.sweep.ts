@@ -13,7 +13,7 @@ export class KeyRotationSweep {
   async sweep(): Promise<boolean> {
     if (!(await this.rotation.pending())) return false;
     // One job for the whole deployment: replicas sweeping at once queue it once.
-    await this.queue.enqueue('credentials.reencrypt', {}, { jobId: 'reencrypt-credentials' });
+    await this.queue.enqueue('credentials.reencrypt', {});
     return true;
   }
 }

@@ -43,11 +43,7 @@ export class ParkedGrants {
       const discarded = await this.grants.discard(id, (key) => revocable(this.integrations, key));
       const revocationId = discarded?.revocationId;
       if (revocationId) {
-        await this.queue.enqueue(
-          'revocation.deliver',
-          { revocationId },
-          { jobId: `revoke-${revocationId}` },
-        );
+        await this.queue.enqueue('revocation.deliver', { revocationId });
       }
     }
     if (expired.length) {

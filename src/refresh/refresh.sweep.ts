@@ -55,11 +55,7 @@ export class RefreshSweep {
       );
     }
     for (const connectionId of due) {
-      await this.queue.enqueue(
-        'refresh.connection',
-        { connectionId },
-        { jobId: `refresh-${connectionId}` },
-      );
+      await this.queue.enqueue('refresh.connection', { connectionId });
     }
     if (due.length) this.logger.log({ queued: due.length, msg: 'proactive refreshes queued' });
     return due.length;

@@ -44,11 +44,7 @@ export class RevocationService {
   async requeuePending(limit = 1_000): Promise<number> {
     const ids = await this.revocations.pendingIds(limit);
     for (const revocationId of ids) {
-      await this.queue.enqueue(
-        'revocation.deliver',
-        { revocationId },
-        { jobId: `revoke-${revocationId}` },
-      );
+      await this.queue.enqueue('revocation.deliver', { revocationId });
     }
     return ids.length;
   }
@@ -69,11 +65,7 @@ export class RevocationService {
         msg: 'revocation failed; retrying in the background',
       });
       await this.queue
-        .enqueue(
-          'revocation.deliver',
-          { revocationId },
-          { jobId: `revoke-${revocationId}`, delayMs: (retryAfter ?? 1) * 1000 },
-        )
+        .enqueue('revocation.deliver', { revocationId }, { delayMs: (retryAfter ?? 1) * 1000 })
         .catch((queueError: unknown) =>
           this.logger.error({ err: queueError, msg: 'could not queue the revocation' }),
         );

@@ -1,5 +1,4 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
 import { JobWorkers } from '../infra/queue/job-workers.js';
 import { SyncRunner } from './sync-runner.service.js';
 import { SyncService } from './sync.service.js';
@@ -8,26 +7,18 @@ import { SyncService } from './sync.service.js';
 @Injectable()
 export class SyncProcessor implements OnModuleInit {
   constructor(
-    private readonly config: AppConfig,
     private readonly workers: JobWorkers,
     private readonly runner: SyncRunner,
     private readonly syncs: SyncService,
   ) {}
 
   onModuleInit(): void {
-    const { concurrency, jobLockMs } = this.config.sync;
-    this.workers.register(
-      'sync.run',
-      (payload, job, shutdown) =>
-        this.runner.execute(payload.syncRunId, {
-          attemptsMade: job.attemptsMade,
-          finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-          shutdown,
-        }),
-      concurrency,
-      // A crashed worker's run is taken over after about one lock period; a
-      // run may crash many times and still resume from its checkpoint.
-      { lockDuration: jobLockMs, stalledInterval: jobLockMs, maxStalledCount: 100 },
+    this.workers.register('sync.run', (payload, job, shutdown) =>
+      this.runner.execute(payload.syncRunId, {
+        attemptsMade: job.attemptsMade,
+        finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+        shutdown,
+      }),
     );
     this.workers.register('sync.schedule', async ({ connectionId, model }) => {
       await this.syncs.triggerScheduled(connectionId, model);

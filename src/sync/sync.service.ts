@@ -19,8 +19,6 @@ import { mapFields } from './record-fields.js';
 import type { SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
 
-const JOB_ATTEMPTS = 5;
-
 /** A stored record with its fields in our shape (when the model maps them). */
 export type MappedRecord = StoredRecord & { fields?: Record<string, unknown> };
 
@@ -88,7 +86,7 @@ export class SyncService {
     await this.queue.enqueue(
       'sync.run',
       { syncRunId: run.id },
-      { jobId: syncJobId(run.connectionId, run.model), attempts: JOB_ATTEMPTS },
+      { jobId: syncJobId(run.connectionId, run.model) },
     );
   }
 

@@ -1,61 +1,59 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppConfig } from '../config/app-config.js';
-import { EventRetentionSweep } from '../events/event-retention.sweep.js';
-import { KeyRotationSweep } from '../key-rotation/key-rotation.sweep.js';
-import { PendingGrantsSweep } from '../parked-grants/pending-grants.sweep.js';
-import { RevocationSweep } from '../revocation/revocation.sweep.js';
-import { RefreshSweep } from '../refresh/refresh.sweep.js';
-import { SyncRecoverySweep } from '../sync/sync-recovery.sweep.js';
-import { SyncSchedules } from '../sync/sync-schedules.js';
+import { Metrics } from '../infra/metrics/metrics.js';
+import { type SweepDefinition, SweepRegistry } from './sweeps.js';
 
 /**
- * Runs the sweeps on an interval (every replica may run them: they only
- * enqueue, and job ids deduplicate). An interval of 0 turns them off.
+ * Runs each sweep on its own interval (every replica may run them: they
+ * only enqueue, and job ids deduplicate). An interval of 0 turns them off.
  */
 @Injectable()
 export class SweepsScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(SweepsScheduler.name);
-  private running = false;
+  private readonly running = new Set<string>();
 
   constructor(
     private readonly config: AppConfig,
     private readonly registry: SchedulerRegistry,
-    private readonly refresh: RefreshSweep,
-    private readonly revocations: RevocationSweep,
-    private readonly schedules: SyncSchedules,
-    private readonly syncRecovery: SyncRecoverySweep,
-    private readonly eventRetention: EventRetentionSweep,
-    private readonly keyRotation: KeyRotationSweep,
-    private readonly pendingGrants: PendingGrantsSweep,
+    private readonly sweeps: SweepRegistry,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
-    const seconds = this.config.tokens.sweepIntervalSeconds;
+    const seconds = this.config.sweepIntervalSeconds;
     if (seconds === 0) return;
-    this.registry.addInterval(
-      'sweeps',
-      setInterval(() => void this.tick(), seconds * 1000),
-    );
+    for (const sweep of this.sweeps.sweeps) {
+      this.registry.addInterval(
+        `sweep:${sweep.name}`,
+        setInterval(() => void this.run(sweep), seconds * sweep.everyIntervals * 1000),
+      );
+    }
   }
 
-  async tick(): Promise<void> {
-    // A slow sweep (database under load) is not overlapped by the next one.
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.refresh.sweep();
-      // Before the revocation sweep, which then finds what this one queued as pending rows.
-      await this.pendingGrants.sweep();
-      await this.revocations.sweep();
-      await this.schedules.reconcile();
-      await this.syncRecovery.sweep();
-      await this.eventRetention.sweep();
-      await this.keyRotation.sweep();
-    } catch (error) {
-      this.logger.error({ err: error, msg: 'sweep failed' });
-    } finally {
-      this.running = false;
+  /** One run of one sweep; never throws (a failure is logged and counted, the others go on). */
+  async run(sweep: SweepDefinition): Promise<void> {
+    // A slow run (database under load) is not overlapped by the next one.
+    if (this.running.has(sweep.name)) {
+      this.metrics.sweepRuns.inc({ sweep: sweep.name, outcome: 'skipped' });
+      return;
     }
+    this.running.add(sweep.name);
+    const stop = this.metrics.sweepDuration.startTimer({ sweep: sweep.name });
+    try {
+      await sweep.run();
+      this.metrics.sweepRuns.inc({ sweep: sweep.name, outcome: 'ok' });
+    } catch (error) {
+      this.metrics.sweepRuns.inc({ sweep: sweep.name, outcome: 'failed' });
+      this.logger.error({ err: error, sweep: sweep.name, msg: 'sweep failed' });
+    } finally {
+      stop();
+      this.running.delete(sweep.name);
+    }
+  }
+
+  /** Every sweep once, each on its own (tests and tools). */
+  async runAll(): Promise<void> {
+    await Promise.all(this.sweeps.sweeps.map((sweep) => this.run(sweep)));
   }
 }

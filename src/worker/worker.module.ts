@@ -16,6 +16,7 @@ import { RefreshSweep } from '../refresh/refresh.sweep.js';
 import { SyncModule } from '../sync/sync.module.js';
 import { SyncProcessor } from '../sync/sync.processor.js';
 import { SweepsScheduler } from './sweeps.scheduler.js';
+import { SweepRegistry } from './sweeps.js';
 
 /** The `worker` role: job processors and the sweeps that feed them. */
 @Module({
@@ -38,6 +39,7 @@ import { SweepsScheduler } from './sweeps.scheduler.js';
     RevocationProcessor,
     RevocationSweep,
     SyncProcessor,
+    SweepRegistry,
     SweepsScheduler,
   ],
   exports: [RefreshSweep, RevocationSweep, RefreshProcessor],

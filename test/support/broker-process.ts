@@ -37,7 +37,7 @@ export function spawnBrokerProcess(
         REDIS_URL: redisUrl,
         ENCRYPTION_KEYS: encryptionKeys,
         ALLOW_INSECURE_LOOPBACK_PROVIDERS: 'true',
-        REFRESH_SWEEP_INTERVAL_SECONDS: '0',
+        SWEEP_INTERVAL_SECONDS: '0',
         LOG_LEVEL: 'info',
         HOST: '127.0.0.1',
         PORT: '0',

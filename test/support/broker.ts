@@ -49,7 +49,7 @@ export async function startBroker(options: StartBrokerOptions): Promise<TestBrok
     REDIS_URL: redisUrl,
     REDIS_PREFIX: options.redisPrefix ?? `${redisPrefix}${randomBytes(4).toString('hex')}:`,
     // Tests run the sweeps by hand, on their own clock.
-    REFRESH_SWEEP_INTERVAL_SECONDS: '0',
+    SWEEP_INTERVAL_SECONDS: '0',
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     HOST: '127.0.0.1',
     PORT: String(port),

@@ -53,6 +53,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sweepRuns = new Counter({
+    name: 'tb_sweep_runs_total',
+    help: 'Background sweep runs by sweep and outcome (ok, failed, skipped: the previous run was still going)',
+    labelNames: ['sweep', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sweepDuration = new Histogram({
+    name: 'tb_sweep_duration_seconds',
+    help: 'How long each sweep run took',
+    labelNames: ['sweep'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tb_' });
   }

@@ -35,9 +35,9 @@ export class JobQueue implements OnApplicationShutdown {
     const job = JOBS[name];
     const data = job.payload.parse(payload);
     const opts: JobsOptions = {
-      jobId: options.jobId,
+      jobId: options.jobId ?? (job.jobId as ((p: unknown) => string) | undefined)?.(data),
       delay: options.delayMs,
-      attempts: options.attempts ?? 8,
+      attempts: options.attempts ?? job.attempts,
       backoff: { type: 'jitter' },
       removeOnComplete: true,
       // A failed job is removed so the next sweep may enqueue it afresh.

@@ -1,10 +1,22 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { fullJitterDelayMs } from '../../common/backoff.js';
 import { AppConfig } from '../../config/app-config.js';
 import { JobQueue } from './job-queue.js';
-import { JOBS, type JobName, type JobPayload, type QueueName } from './jobs.js';
+import {
+  JOBS,
+  type JobName,
+  type JobPayload,
+  missingHandlers,
+  type QueueName,
+  queueTuning,
+} from './jobs.js';
 
 /**
  * A job handler. `shutdown` aborts when the process is stopping: long jobs
@@ -23,13 +35,6 @@ export class RetryLater extends Error {
   }
 }
 
-/** How a queue's worker detects jobs of a crashed process (see BullMQ "stalled jobs"). */
-export interface WorkerTuning {
-  lockDuration?: number;
-  stalledInterval?: number;
-  maxStalledCount?: number;
-}
-
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_CAP_MS = 5 * 60_000;
 
@@ -39,7 +44,7 @@ const BACKOFF_CAP_MS = 5 * 60_000;
  * reaching a service.
  */
 @Injectable()
-export class JobWorkers implements OnModuleDestroy {
+export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(JobWorkers.name);
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly workers: Worker[] = [];
@@ -51,19 +56,22 @@ export class JobWorkers implements OnModuleDestroy {
     private readonly queue: JobQueue,
   ) {}
 
-  register<N extends JobName>(
-    name: N,
-    handler: JobHandler<N>,
-    concurrency = 8,
-    options: WorkerTuning = {},
-  ): void {
+  register<N extends JobName>(name: N, handler: JobHandler<N>): void {
     this.handlers.set(name, handler as JobHandler<JobName>);
     const queueName = JOBS[name].queue;
     if (this.workers.some((worker) => worker.name === queueName)) return;
-    this.start(queueName, concurrency, options);
+    this.start(queueName);
   }
 
-  private start(queueName: QueueName, concurrency: number, options: WorkerTuning): void {
+  /** A worker process that lacks a handler for a job would leave it queued forever: refuse to start. */
+  onApplicationBootstrap(): void {
+    if (this.config.role === 'api') return;
+    const missing = missingHandlers(new Set(this.handlers.keys()));
+    if (missing.length) throw new Error(`no handler registered for job(s) ${missing.join(', ')}`);
+  }
+
+  private start(queueName: QueueName): void {
+    const tuning = queueTuning(this.config)[queueName];
     // Workers block on their connection; BullMQ requires maxRetriesPerRequest null.
     const connection = new Redis(this.config.redis.url.reveal(), { maxRetriesPerRequest: null });
     connection.on('error', () => undefined);
@@ -71,8 +79,7 @@ export class JobWorkers implements OnModuleDestroy {
     const worker = new Worker(queueName, (job, token) => this.process(job, token), {
       connection,
       prefix: this.queue.prefix,
-      concurrency,
-      ...options,
+      ...tuning,
       settings: {
         backoffStrategy: (attemptsMade) =>
           fullJitterDelayMs(attemptsMade, BACKOFF_BASE_MS, BACKOFF_CAP_MS),
