@@ -3,7 +3,7 @@ import type { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { SweepsScheduler } from './sweeps.scheduler.js';
-import type { SweepDefinition, SweepRegistry } from './sweeps.js';
+import type { SweepDefinition } from './sweeps.js';
 
 const scheduler = (sweeps: SweepDefinition[], metrics = new Metrics()) =>
   new SweepsScheduler(
