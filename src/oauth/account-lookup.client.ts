@@ -1,3 +1,4 @@
+import { providerStatusError } from '../common/http/provider-outcome.js';
 import { Injectable } from '@nestjs/common';
 import { ProviderError } from '../common/errors/app-error.js';
 import { readStringPath } from '../common/json-path.js';
@@ -111,14 +112,14 @@ export class AccountLookupClient {
       throw classifyOAuthError(error, 'account lookup', this.clock.now());
     }
     if (!response.ok) {
-      throw new ProviderError(
-        'account_lookup_failed',
-        `The account lookup answered ${response.status}`,
-        {
-          providerStatus: response.status,
-          transient: response.status >= 500 || response.status === 429,
-        },
-      );
+      // Transient answers (408, 429, 5xx) stay retryable; a refusal is account_lookup_failed.
+      throw providerStatusError({
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        now: this.clock.now(),
+        message: `The account lookup answered ${response.status}`,
+        refusedCode: 'account_lookup_failed',
+      });
     }
     try {
       return await response.json();

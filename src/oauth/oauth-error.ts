@@ -1,6 +1,6 @@
+import { providerStatusError } from '../common/http/provider-outcome.js';
 import * as client from 'openid-client';
 import { ProviderError } from '../common/errors/app-error.js';
-import { parseRetryAfter } from '../common/http/retry-after.js';
 import { ResponseTooLargeError } from '../infra/http/guarded-fetch.js';
 import { meaningOf } from './token-endpoint-answer.js';
 
@@ -93,20 +93,14 @@ function fromStatus(
   providerError: string | undefined,
   cause: unknown,
 ): ProviderError {
-  const transient = status >= 500 || status === 429 || status === 408;
-  const retryAfterSeconds = parseRetryAfter(response?.headers.get('retry-after'), now);
-  const code =
-    status === 429
-      ? 'provider_rate_limited'
-      : transient
-        ? 'provider_unavailable'
-        : 'provider_error';
-  return new ProviderError(
-    code,
-    `The provider answered ${status} during ${operation}`,
-    { providerStatus: status, providerError, transient, retryAfterSeconds },
-    { cause },
-  );
+  return providerStatusError({
+    status,
+    retryAfter: response?.headers.get('retry-after'),
+    now,
+    message: `The provider answered ${status} during ${operation}`,
+    providerError,
+    cause,
+  });
 }
 
 /**

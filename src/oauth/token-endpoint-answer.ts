@@ -1,3 +1,4 @@
+import { isTransientStatus } from '../common/http/provider-outcome.js';
 import { ProviderError } from '../common/errors/app-error.js';
 import { readPath } from '../common/json-path.js';
 import { parseRetryAfter } from '../common/http/retry-after.js';
@@ -29,7 +30,7 @@ export function meaningOf(
   const code = typeof error === 'string' ? error : undefined;
   if (code === 'invalid_grant') return { meaning: 'dead_grant', providerError: code };
   if (code && CLIENT_ERRORS.has(code)) return { meaning: 'client_rejected', providerError: code };
-  if ((code && TRANSIENT_ERRORS.has(code)) || status >= 500 || status === 429 || status === 408)
+  if ((code && TRANSIENT_ERRORS.has(code)) || isTransientStatus(status))
     return { meaning: 'transient', providerError: code };
   return { meaning: 'other', providerError: code };
 }

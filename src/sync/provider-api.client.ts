@@ -1,6 +1,6 @@
+import { providerStatusError } from '../common/http/provider-outcome.js';
 import { Injectable } from '@nestjs/common';
 import { ProviderError } from '../common/errors/app-error.js';
-import { parseRetryAfter } from '../common/http/retry-after.js';
 import { AppConfig } from '../config/app-config.js';
 import type { TokenSet } from '../connections/connection.js';
 import { Clock } from '../infra/clock/clock.js';
@@ -85,21 +85,12 @@ export class ProviderApiClient {
     if (response.status === 401)
       throw new TokenRejectedError('the provider rejected the access token');
     if (!response.ok && response.status !== 304) {
-      const transient =
-        response.status >= 500 || response.status === 429 || response.status === 408;
-      throw new ProviderError(
-        response.status === 429
-          ? 'provider_rate_limited'
-          : transient
-            ? 'provider_unavailable'
-            : 'provider_error',
-        `The provider API answered ${response.status}`,
-        {
-          providerStatus: response.status,
-          transient,
-          retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), this.clock.now()),
-        },
-      );
+      throw providerStatusError({
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        now: this.clock.now(),
+        message: `The provider API answered ${response.status}`,
+      });
     }
     let body: unknown;
     try {
