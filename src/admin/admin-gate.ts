@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { canPerform } from '../auth/caller.js';
 import type { ServiceKeysService } from '../auth/service-keys.service.js';
+import type { ErrorCode } from '../common/errors/error-codes.js';
+import { errorEnvelope } from '../common/errors/error-envelope.js';
 import type { AdminSessionsStore } from './admin-sessions.store.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
@@ -52,12 +54,12 @@ function refuse(
     const next = encodeURIComponent(request.url);
     return reply.redirect(`/admin/login?next=${next}`, 303);
   }
-  const [status, code, message] =
+  const [status, code, message]: [number, ErrorCode, string] =
     verdict === 'forbidden'
       ? [403, 'action_not_granted', 'The queue dashboard needs a service key with "manage"']
       : [401, 'admin_login_required', 'Sign in at /admin/login with a "manage" service key'];
   return reply
     .status(status)
     .header('cache-control', 'no-store')
-    .send({ error: { code, message, requestId: request.id } });
+    .send(errorEnvelope(code, message, request.id));
 }

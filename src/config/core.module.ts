@@ -6,8 +6,6 @@ import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { ProviderCatalogue } from '../providers/provider-catalogue.js';
 import { AppConfig } from './app-config.js';
 
-export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
-
 export interface CoreOptions {
   config: AppConfig;
   integrations: readonly Integration[];
@@ -17,7 +15,7 @@ export interface CoreOptions {
   clock?: Clock;
 }
 
-/** What every part of the process shares: config, catalogue, integrations, clock, logger. */
+/** What every part of the process shares: config, catalogue, integrations, clock (the logger reaches Nest through NestPinoLogger). */
 @Global()
 @Module({})
 export class CoreModule {
@@ -29,9 +27,8 @@ export class CoreModule {
         { provide: ProviderCatalogue, useValue: options.catalogue },
         { provide: IntegrationRegistry, useValue: new IntegrationRegistry(options.integrations) },
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
-        { provide: ROOT_LOGGER, useValue: options.logger },
       ],
-      exports: [AppConfig, ProviderCatalogue, IntegrationRegistry, Clock, ROOT_LOGGER],
+      exports: [AppConfig, ProviderCatalogue, IntegrationRegistry, Clock],
     };
   }
 }

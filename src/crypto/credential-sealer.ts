@@ -43,10 +43,6 @@ export class CredentialSealer {
     }
   }
 
-  hasKey(keyId: string): boolean {
-    return this.cipher.hasKey(keyId);
-  }
-
   get activeKeyId(): string {
     return this.cipher.activeKeyId;
   }

@@ -8,12 +8,13 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderErrorPage } from '../http/result-page.js';
 import { AppError, ProviderError, retryAfterOf } from './app-error.js';
+import type { ErrorCode } from './error-codes.js';
 import { errorEnvelope } from './error-envelope.js';
 import { statusOfKind } from './error-status.js';
 
 interface Described {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -79,7 +80,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         };
       return {
         status,
-        code: status >= 500 ? 'internal_error' : `http_${status}`,
+        code: status >= 500 ? 'internal_error' : 'bad_request',
         message: exception.message,
       };
     }

@@ -1,24 +1,12 @@
-/**
- * The categories of failure the service distinguishes. The global exception
- * filter owns the only mapping from a kind to an HTTP status; services throw
- * these and never an HttpException.
- */
-export type ErrorKind =
-  | 'validation'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'gone'
-  | 'rate_limited'
-  | 'provider'
-  | 'unavailable';
+import type { ErrorCode, ErrorKind } from './error-codes.js';
 
-/** A failure with a stable snake_case code that callers can branch on. */
+export type { ErrorKind } from './error-codes.js';
+
+/** A failure with a stable snake_case code (from ERROR_CODES) that callers can branch on. */
 export class AppError extends Error {
   constructor(
     readonly kind: ErrorKind,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -28,37 +16,37 @@ export class AppError extends Error {
 }
 
 export class ValidationError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super('validation', code, message);
   }
 }
 
 export class AuthenticationError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super('unauthenticated', code, message);
   }
 }
 
 export class PermissionError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super('forbidden', code, message);
   }
 }
 
 export class NotFoundError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super('not_found', code, message);
   }
 }
 
 export class ConflictError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super('conflict', code, message);
   }
 }
 
 export class GoneError extends AppError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super('gone', code, message);
   }
 }
@@ -66,7 +54,7 @@ export class GoneError extends AppError {
 /** Too many requests of one kind; `retryAfterSeconds` becomes a Retry-After header. */
 export class RateLimitedError extends AppError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly retryAfterSeconds: number,
   ) {
@@ -81,7 +69,7 @@ export class RateLimitedError extends AppError {
  */
 export class ProviderError extends AppError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly detail: {
       providerStatus?: number;
@@ -99,7 +87,7 @@ export class ProviderError extends AppError {
 /** One of our own dependencies (database, Redis) is down or failed; worth retrying. */
 export class UnavailableError extends AppError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {

@@ -1,7 +1,9 @@
+import type { ErrorCode } from './error-codes.js';
+
 export interface ErrorEnvelope {
-  error: { code: string; message: string; requestId: string };
+  error: { code: ErrorCode; message: string; requestId: string };
 }
 
-export function errorEnvelope(code: string, message: string, requestId: string): ErrorEnvelope {
+export function errorEnvelope(code: ErrorCode, message: string, requestId: string): ErrorEnvelope {
   return { error: { code, message, requestId } };
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { ErrorCode } from './error-codes.js';
 import { errorEnvelope } from './error-envelope.js';
 
 /**
@@ -36,7 +37,7 @@ export function clientErrorHandler(logger: Logger) {
   return (error: Error & { code?: string }, socket: Socket) => {
     if (!socket.writable) return socket.destroy();
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const [status, text, code, message] = tooLarge
+    const [status, text, code, message]: [number, string, ErrorCode, string] = tooLarge
       ? [
           431,
           'Request Header Fields Too Large',

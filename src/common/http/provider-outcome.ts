@@ -1,4 +1,5 @@
 import { ProviderError } from '../errors/app-error.js';
+import type { ErrorCode } from '../errors/error-codes.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /**
@@ -37,7 +38,7 @@ export function providerStatusError(options: {
   now: Date;
   message: string;
   providerError?: string;
-  refusedCode?: string;
+  refusedCode?: ErrorCode;
   cause?: unknown;
 }): ProviderError {
   const outcome = classifyProviderStatus(options.status);
