@@ -322,6 +322,24 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           },
         }),
       },
+      '/v1/connections/{id}/syncs/{runId}/cancel': {
+        post: operation({
+          operationId: 'cancelSyncRun',
+          tag: 'Sync',
+          summary: 'Stop a queued or running run within one page (status cancelled)',
+          description:
+            'The run is `cancelled` at once; a running execution stops at its next commit and writes nothing more. 409 `sync_run_finished` when it already ended.',
+          access: 'sync',
+          pathParams: [connectionId, { name: 'runId', description: 'The sync run id', uuid: true }],
+          responses: {
+            '200': {
+              description: 'Cancelled',
+              schema: syncRunSchema,
+              example: { ...examples.syncRun, status: 'cancelled' },
+            },
+          },
+        }),
+      },
       '/v1/connections/{id}/records/{model}': {
         get: operation({
           operationId: 'listRecords',

@@ -53,7 +53,7 @@ export const syncRunSchema = z
   .object({
     id,
     model: z.string(),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
     trigger: z.enum(['manual', 'scheduled']),
     full: z.boolean(),
     createdAt: timestamp,

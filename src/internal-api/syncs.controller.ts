@@ -5,6 +5,7 @@ import { CurrentCaller } from '../auth/current-caller.decorator.js';
 import { ZodPipe } from '../common/validation/zod.pipe.js';
 import { SyncService } from '../sync/sync.service.js';
 import { decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
+import type { SyncRunDto } from './responses.schema.js';
 import { recordView, syncRunView } from './sync.view.js';
 import {
   type ListSyncsQuery,
@@ -39,6 +40,18 @@ export class SyncsController {
     @Query(new ZodPipe(listSyncsQuerySchema, 'query')) query: ListSyncsQuery,
   ) {
     return { data: (await this.syncs.listRuns(caller, id, query.limit)).map(syncRunView) };
+  }
+
+  /** Stops a run within one page (status `cancelled`); 409 sync_run_finished when it already ended. */
+  @Post('syncs/:runId/cancel')
+  @HttpCode(200)
+  @RequireService('sync')
+  async cancel(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Param('runId') runId: string,
+  ): Promise<SyncRunDto> {
+    return syncRunView(await this.syncs.cancel(caller, id, runId));
   }
 
   @Get('records/:model')

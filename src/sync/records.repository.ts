@@ -3,7 +3,7 @@ import { Prisma } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { contentHash } from './canonical-json.js';
 import { syncEvent } from './sync-events.js';
-import type { Checkpoint, FetchedRecord, SyncRun } from './sync-run.js';
+import { type Checkpoint, ExecutionStopped, type FetchedRecord, type SyncRun } from './sync-run.js';
 
 export interface StoredRecord {
   externalId: string;
@@ -43,6 +43,7 @@ export class RecordsRepository {
     const live = dedupe(records.filter((r) => !r.deleted));
     const gone = dedupe(records.filter((r) => r.deleted)).map((r) => r.externalId);
     return this.prisma.$transaction(async (tx) => {
+      await claimCommit(tx, run);
       let upserted = 0;
       if (live.length) {
         // Unchanged content (same hash, not deleted) is not rewritten; RETURNING lists what was.
@@ -101,6 +102,7 @@ export class RecordsRepository {
     at: Date,
   ): Promise<SyncRun> {
     return this.prisma.$transaction(async (tx) => {
+      await claimCommit(tx, run);
       let deleted = 0;
       if (run.full) {
         deleted = await tx.$executeRaw`
@@ -194,4 +196,20 @@ function seenBy(run: SyncRun): string | null {
 /** A provider may repeat an item within a page; the last copy wins. */
 function dedupe(records: FetchedRecord[]): FetchedRecord[] {
   return [...new Map(records.map((r) => [r.externalId, r])).values()];
+}
+
+/**
+ * The fence of every commit, first in its transaction: the run row is locked
+ * and must still be running under this execution, for an active connection.
+ * Otherwise the transaction rolls back, so a superseded execution (its job
+ * re-queued after Redis lost it), a cancelled run or a disconnected
+ * connection writes nothing, counts nothing and emits nothing.
+ */
+async function claimCommit(tx: Prisma.TransactionClient, run: SyncRun): Promise<void> {
+  const claimed = await tx.$queryRaw<Array<{ id: string }>>`
+    SELECT r.id FROM sync_runs r JOIN connections c ON c.id = r.connection_id
+    WHERE r.id = ${run.id}::uuid AND r.status = 'running' AND c.status = 'active'
+      AND r.execution_id IS NOT DISTINCT FROM ${run.executionId ?? null}::uuid
+    FOR UPDATE OF r`;
+  if (claimed.length !== 1) throw new ExecutionStopped(run.id);
 }

@@ -1,4 +1,4 @@
-export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Where a run is in the provider's pages; stored with every committed page. */
 export interface Checkpoint {
@@ -45,11 +45,25 @@ export interface SyncRun {
   pages: number;
   executions: number;
   attemptsMade: number;
+  /** The execution allowed to commit pages (the latest to start the run). */
+  executionId?: string;
   errorCode?: string;
   errorMessage?: string;
   createdAt: Date;
   startedAt?: Date;
   finishedAt?: Date;
+}
+
+/**
+ * This execution may no longer commit: another one took the run over (its
+ * job was re-queued after Redis lost it), the run was cancelled, or its
+ * connection stopped being active. The transaction that found out rolled
+ * back; nothing of this page was written.
+ */
+export class ExecutionStopped extends Error {
+  constructor(readonly runId: string) {
+    super('this execution of the run may no longer commit');
+  }
 }
 
 /** A record as a provider page delivers it, identified and dated by the model's fields. */

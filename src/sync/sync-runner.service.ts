@@ -18,7 +18,7 @@ import {
 } from './adapters/sync-adapter.js';
 import { PageFetcher } from './page-fetcher.js';
 import { RecordsRepository } from './records.repository.js';
-import type { Checkpoint, SyncRun } from './sync-run.js';
+import { type Checkpoint, ExecutionStopped, type SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
 import { RunFailure, stopIf, terminalFailure, watermarkOf } from './run-outcome.js';
 import { RunGuard } from './run-guard.js';
@@ -205,6 +205,42 @@ export class SyncRunner {
     this.metrics.syncRuns.inc({ model: run.model, status: 'succeeded' });
   }
 
+  /**
+   * A commit was refused: say why, and end this execution without a retry.
+   * Cancelled or taken over: the run is someone else's now. Its connection
+   * stopped being active (disconnected, needs_reauth): the run fails.
+   */
+  private async stopped(run: SyncRun, context: RunContext): Promise<RunOutcome> {
+    const current = await this.runs.find(run.id);
+    if (current?.status === 'running' && current.executionId === run.executionId) {
+      const connection = await this.connections.findById(run.connectionId);
+      const code = connection?.status === 'needs_reauth' ? 'needs_reauth' : 'connection_not_active';
+      await this.runs.fail(
+        run,
+        code,
+        'The connection is no longer active',
+        context.attemptsMade,
+        this.clock.now(),
+      );
+      this.logger.warn({
+        syncRunId: run.id,
+        errorCode: code,
+        msg: 'sync run stopped: connection not active',
+      });
+      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
+      return 'failed';
+    }
+    this.logger.log({
+      syncRunId: run.id,
+      status: current?.status,
+      msg:
+        current?.status === 'cancelled'
+          ? 'sync run cancelled; stopped after the page in hand'
+          : 'another execution took this run over; this one stops',
+    });
+    return 'skipped';
+  }
+
   /** A token about to expire is renewed before a page uses it (see workValiditySeconds). */
   private expiringSoon(auth: WorkerTokens): boolean {
     const left = auth.tokens.expiresAt.getTime() - this.clock.now().getTime();
@@ -213,6 +249,7 @@ export class SyncRunner {
 
   private async onError(run: SyncRun, error: unknown, context: RunContext): Promise<RunOutcome> {
     if (error instanceof RetryLater) throw error;
+    if (error instanceof ExecutionStopped) return this.stopped(run, context);
     // Honour Retry-After (a provider's 429, an integration or connection
     // holding its refreshes) without spending one of the job's attempts; the
     // run's time budget still ends it.

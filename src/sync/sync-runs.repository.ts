@@ -66,13 +66,40 @@ export class SyncRunsRepository {
     return rows.map(toRun);
   }
 
-  /** A worker starts (or resumes) the run; returns it as stored, with its checkpoint. */
+  /**
+   * A worker starts (or resumes) the run under a new execution id; returns
+   * it as stored, with its checkpoint. From now on only this execution may
+   * commit: an older one still going finds out at its next commit.
+   */
   async markRunning(id: string, at: Date): Promise<SyncRun | undefined> {
+    const executionId = randomUUID();
     const rows = await this.prisma.$queryRaw<SyncRunRow[]>`
-      UPDATE sync_runs SET status = 'running', executions = executions + 1, started_at = COALESCE(started_at, ${at})
+      UPDATE sync_runs SET status = 'running', executions = executions + 1,
+        started_at = COALESCE(started_at, ${at}), execution_id = ${executionId}::uuid
       WHERE id = ${id}::uuid AND status IN ('queued', 'running')
       RETURNING id`;
     return rows.length ? this.find(id) : undefined;
+  }
+
+  /**
+   * Stops a queued or running run at once: status `cancelled`. A running
+   * execution finds out at its next commit (within one page) and stops;
+   * the page it was reading is not written. Undefined: no such run.
+   */
+  async cancel(
+    connectionId: string,
+    id: string,
+    at: Date,
+  ): Promise<{ run: SyncRun; cancelled: boolean } | undefined> {
+    const { count } = await this.prisma.syncRun.updateMany({
+      where: { id, connectionId, status: { in: ['queued', 'running'] } },
+      data: {
+        status: 'cancelled',
+        finishedAt: at,
+      },
+    });
+    const run = await this.prisma.syncRun.findFirst({ where: { id, connectionId } });
+    return run ? { run: toRun(run), cancelled: count === 1 } : undefined;
   }
 
   /** The run turned out to need everything (its sync token expired): it also finds deletions now. */
@@ -80,7 +107,10 @@ export class SyncRunsRepository {
     await this.prisma.syncRun.update({ where: { id }, data: { full: true } });
   }
 
-  /** Ends a run as failed, with its sync.failed event; a run already ended is left alone. */
+  /**
+   * Ends a run as failed, with its sync.failed event; a run already ended,
+   * or taken over by another execution, is left alone.
+   */
   async fail(
     run: SyncRun,
     errorCode: string,
@@ -90,7 +120,11 @@ export class SyncRunsRepository {
   ): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.syncRun.updateMany({
-        where: { id: run.id, status: { in: ['queued', 'running'] } },
+        where: {
+          id: run.id,
+          status: { in: ['queued', 'running'] },
+          ...(run.executionId ? { executionId: run.executionId } : {}),
+        },
         data: { status: 'failed', errorCode, errorMessage, attemptsMade, finishedAt: at },
       });
       if (count !== 1) return;
@@ -132,6 +166,7 @@ function toRun(row: SyncRunRow): SyncRun {
     createdAt: row.createdAt,
   };
   if (row.checkpoint) run.checkpoint = row.checkpoint as Checkpoint;
+  if (row.executionId) run.executionId = row.executionId;
   if (row.errorCode) run.errorCode = row.errorCode;
   if (row.errorMessage) run.errorMessage = row.errorMessage;
   if (row.startedAt) run.startedAt = row.startedAt;

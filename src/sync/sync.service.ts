@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { Connection } from '../connections/connection.js';
 import { assertCallerMayUse } from '../connections/connection-access.js';
 import { ConnectionStore } from '../connections/connection-store.js';
+import { isUuid } from '../common/uuid.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Integration } from '../integrations/integration.js';
@@ -88,6 +89,26 @@ export class SyncService {
       { syncRunId: run.id },
       { jobId: syncJobId(run.connectionId, run.model) },
     );
+  }
+
+  /**
+   * Stops a queued or running run: `cancelled` at once; a running execution
+   * stops at its next commit (within one page), writing nothing more.
+   */
+  async cancel(caller: Caller, connectionId: string, runId: string): Promise<SyncRun> {
+    const connection = assertCallerMayUse(caller, await this.connections.findById(connectionId));
+    const result = isUuid(runId)
+      ? await this.runs.cancel(connection.id, runId, this.clock.now())
+      : undefined;
+    if (!result)
+      throw new NotFoundError('sync_run_not_found', 'No such sync run for this connection');
+    if (!result.cancelled && result.run.status !== 'cancelled') {
+      throw new ConflictError(
+        'sync_run_finished',
+        `The sync run already ended (${result.run.status})`,
+      );
+    }
+    return result.run;
   }
 
   async listRuns(caller: Caller, connectionId: string, limit: number): Promise<SyncRun[]> {

@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   ],
   // Sync
   sync_not_configured: ['conflict', 'The integration syncs no model'],
+  sync_run_not_found: ['not_found', 'No such sync run for this connection'],
+  sync_run_finished: ['conflict', 'The sync run already ended'],
   model_not_found: ['not_found', 'The integration has no such model'],
   // Providers
   provider_error: ['provider', 'The provider refused the request (502)'],
