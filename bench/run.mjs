@@ -55,7 +55,7 @@ async function seed(env) {
     dist('crypto/token-cipher.js'),
     dist('config/encryption-keys.js'),
     dist('connections/connections.repository.js'),
-    dist('connections/credential-sealer.js'),
+    dist('crypto/credential-sealer.js'),
     dist('auth/service-keys.repository.js'),
     dist('auth/service-keys.service.js'),
     dist('infra/clock/clock.js'),

@@ -2,6 +2,16 @@ import { AppError, ProviderError } from '../common/errors/app-error.js';
 import { PaginationLoopError, UnreadablePageError } from './adapters/sync-adapter.js';
 import type { RunStop } from './run-guard.js';
 
+export interface RunContext {
+  /** Failed attempts so far, and whether this is the last one BullMQ will make. */
+  attemptsMade: number;
+  finalAttempt: boolean;
+  /** Aborted when the process shuts down: the run stops after the current page. */
+  shutdown: AbortSignal;
+}
+
+export type RunOutcome = 'succeeded' | 'failed' | 'skipped';
+
 /** Why a run ends without retrying: the same request would fail the same way. */
 export class RunFailure extends Error {
   constructor(

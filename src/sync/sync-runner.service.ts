@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppError, retryAfterOf } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
@@ -17,21 +16,20 @@ import {
   SyncTokenExpiredError,
 } from './adapters/sync-adapter.js';
 import { PageFetcher } from './page-fetcher.js';
+import { RunEndings } from './run-endings.js';
 import { RecordsRepository } from './records.repository.js';
-import { type Checkpoint, ExecutionStopped, type SyncRun } from './sync-run.js';
+import type { Checkpoint, SyncRun } from './sync-run.js';
 import { SyncRunsRepository } from './sync-runs.repository.js';
-import { RunFailure, stopIf, terminalFailure, watermarkOf } from './run-outcome.js';
+import {
+  type RunContext,
+  RunFailure,
+  type RunOutcome,
+  stopIf,
+  watermarkOf,
+} from './run-outcome.js';
 import { RunGuard } from './run-guard.js';
 
-export interface RunContext {
-  /** Failed attempts so far, and whether this is the last one BullMQ will make. */
-  attemptsMade: number;
-  finalAttempt: boolean;
-  /** Aborted when the process shuts down: the run stops after the current page. */
-  shutdown: AbortSignal;
-}
-
-export type RunOutcome = 'succeeded' | 'failed' | 'skipped';
+export type { RunContext, RunOutcome } from './run-outcome.js';
 
 /** Times one execution reads a feed again after its stored position expired. */
 const MAX_FEED_RESTARTS = 3;
@@ -55,12 +53,18 @@ export class SyncRunner {
     private readonly integrations: IntegrationRegistry,
     private readonly tokens: TokenService,
     private readonly fetcher: PageFetcher,
+    private readonly endings: RunEndings,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
 
   async execute(runId: string, context: RunContext): Promise<RunOutcome> {
-    const run = await this.runs.markRunning(runId, this.clock.now());
+    let run: SyncRun | undefined;
+    try {
+      run = await this.runs.markRunning(runId, this.clock.now());
+    } catch (error) {
+      throw this.endings.waitForDatabase(error) ?? error;
+    }
     if (!run) return 'skipped';
     try {
       const { adapter, integration } = await this.prepare(run);
@@ -68,7 +72,7 @@ export class SyncRunner {
       await this.pages(run, integration, adapter, checkpoint, context);
       return 'succeeded';
     } catch (error) {
-      return this.onError(run, error, context);
+      return this.endings.onError(run, error, context);
     }
   }
 
@@ -205,101 +209,9 @@ export class SyncRunner {
     this.metrics.syncRuns.inc({ model: run.model, status: 'succeeded' });
   }
 
-  /**
-   * A commit was refused: say why, and end this execution without a retry.
-   * Cancelled or taken over: the run is someone else's now. Its connection
-   * stopped being active (disconnected, needs_reauth): the run fails.
-   */
-  private async stopped(run: SyncRun, context: RunContext): Promise<RunOutcome> {
-    const current = await this.runs.find(run.id);
-    if (current?.status === 'running' && current.executionId === run.executionId) {
-      const connection = await this.connections.findById(run.connectionId);
-      const code = connection?.status === 'needs_reauth' ? 'needs_reauth' : 'connection_not_active';
-      await this.runs.fail(
-        run,
-        code,
-        'The connection is no longer active',
-        context.attemptsMade,
-        this.clock.now(),
-      );
-      this.logger.warn({
-        syncRunId: run.id,
-        errorCode: code,
-        msg: 'sync run stopped: connection not active',
-      });
-      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
-      return 'failed';
-    }
-    this.logger.log({
-      syncRunId: run.id,
-      status: current?.status,
-      msg:
-        current?.status === 'cancelled'
-          ? 'sync run cancelled; stopped after the page in hand'
-          : 'another execution took this run over; this one stops',
-    });
-    return 'skipped';
-  }
-
   /** A token about to expire is renewed before a page uses it (see workValiditySeconds). */
   private expiringSoon(auth: WorkerTokens): boolean {
     const left = auth.tokens.expiresAt.getTime() - this.clock.now().getTime();
     return left < workValiditySeconds(auth.tokens.expiresAt, auth.obtainedAt) * 1000;
-  }
-
-  private async onError(run: SyncRun, error: unknown, context: RunContext): Promise<RunOutcome> {
-    if (error instanceof RetryLater) throw error;
-    if (error instanceof ExecutionStopped) return this.stopped(run, context);
-    // Honour Retry-After (a provider's 429, an integration or connection
-    // holding its refreshes) without spending one of the job's attempts; the
-    // run's time budget still ends it.
-    const waitSeconds = retryAfterOf(error);
-    if (waitSeconds !== undefined) {
-      this.logger.log({
-        syncRunId: run.id,
-        errorCode: error instanceof AppError ? error.code : undefined,
-        waitSeconds,
-        msg: 'waiting before the next attempt',
-      });
-      throw new RetryLater(waitSeconds * 1000);
-    }
-    const terminal = terminalFailure(error);
-    if (terminal) {
-      await this.runs.fail(
-        run,
-        terminal.code,
-        terminal.message,
-        context.attemptsMade,
-        this.clock.now(),
-      );
-      this.logger.warn({ syncRunId: run.id, errorCode: terminal.code, msg: 'sync run failed' });
-      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
-      return 'failed';
-    }
-    const code = error instanceof AppError ? error.code : 'sync_error';
-    if (context.finalAttempt) {
-      await this.runs.fail(
-        run,
-        code,
-        'Retries exhausted',
-        context.attemptsMade + 1,
-        this.clock.now(),
-      );
-      this.logger.warn({
-        syncRunId: run.id,
-        errorCode: code,
-        err: error,
-        msg: 'sync run failed after retries',
-      });
-      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
-      return 'failed';
-    }
-    this.logger.warn({
-      syncRunId: run.id,
-      errorCode: code,
-      err: error,
-      msg: 'sync attempt failed; BullMQ retries from the checkpoint',
-    });
-    throw error;
   }
 }

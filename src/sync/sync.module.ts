@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
 import { PageFetcher } from './page-fetcher.js';
+import { RunEndings } from './run-endings.js';
 import { ProviderApiClient } from './provider-api.client.js';
 import { RecordsRepository } from './records.repository.js';
 import { SyncRecoverySweep } from './sync-recovery.sweep.js';
@@ -19,6 +20,7 @@ import { SyncService } from './sync.service.js';
     RecordsRepository,
     ProviderApiClient,
     PageFetcher,
+    RunEndings,
     SyncSchedules,
     SyncRecoverySweep,
   ],

@@ -9,12 +9,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderErrorPage } from '../http/result-page.js';
 import { AppError, ProviderError, retryAfterOf } from './app-error.js';
 import type { ErrorCode } from './error-codes.js';
+import { ThrottledLog } from '../logging/throttled-log.js';
+import { isDatabaseUnavailable } from './dependency-errors.js';
 import { errorEnvelope } from './error-envelope.js';
 import { statusOfKind } from './error-status.js';
+
+/** What a caller is told to wait while a dependency is down. */
+const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
 
 interface Described {
   status: number;
   code: ErrorCode;
+  retryAfterSeconds?: number;
   message: string;
 }
 
@@ -26,13 +32,14 @@ interface Described {
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
+  private readonly databaseOutageLog = new ThrottledLog();
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const described = this.describe(exception, request);
     reply.header('cache-control', 'no-store');
-    const retryAfter = retryAfterOf(exception);
+    const retryAfter = retryAfterOf(exception) ?? described.retryAfterSeconds;
     if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, retryAfter)));
     if (wantsHtml(request)) {
       reply
@@ -86,6 +93,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const transport = fromFastifyError(exception);
     if (transport) return transport;
+    if (isDatabaseUnavailable(exception)) {
+      // An outage, not a bug: one line, then one per 30 s, never a stack per request.
+      this.databaseOutageLog.maybe((suppressed) =>
+        this.logger.error({
+          requestId: request.id,
+          errorCode: 'database_unavailable',
+          suppressed,
+          msg: 'PostgreSQL is unreachable; answering 503',
+        }),
+      );
+      return {
+        status: 503,
+        code: 'database_unavailable',
+        message: 'The database is unreachable; retry shortly',
+        retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
+      };
+    }
     this.logger.error({ requestId: request.id, err: exception, msg: 'unhandled error' });
     return {
       status: 500,

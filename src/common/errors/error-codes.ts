@@ -89,6 +89,8 @@ export const ERROR_CODES = {
   client_rejected: ['provider', 'The provider refused the client credentials'],
   account_lookup_failed: ['provider', 'The provider refused the account lookup'],
   api_host_not_allowed: ['provider', 'A token answer named an API host outside the provider’s'],
+  // Our own dependencies
+  database_unavailable: ['unavailable', 'PostgreSQL is unreachable; retry after Retry-After'],
   // Anything else
   internal_error: ['unavailable', 'Unexpected; quote the request id'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>;

@@ -1,0 +1,36 @@
+import { describe, expect, it } from '@jest/globals';
+import { ThrottledLog } from '../logging/throttled-log.js';
+import { isDatabaseUnavailable } from './dependency-errors.js';
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    // What Prisma 7's pg adapter throws with the server down (seen on this machine).
+    [
+      { code: 'P1001', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } },
+      true,
+    ],
+    [
+      { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } } },
+      true,
+    ],
+    [{ meta: { driverAdapterError: { cause: { originalCode: '57P01' } } } }, true],
+    [{ meta: { driverAdapterError: { cause: { originalCode: '08006' } } } }, true],
+    [new Error('Connection terminated unexpectedly'), true],
+    [new Error('outer', { cause: new Error('connect ECONNREFUSED 127.0.0.1:5432') }), true],
+    [{ code: 'P2002' }, false],
+    [{ meta: { driverAdapterError: { cause: { originalCode: '23505' } } } }, false],
+    [new Error('boom'), false],
+    [undefined, false],
+  ])('%j → %s', (error, expected) => {
+    expect(isDatabaseUnavailable(error)).toBe(expected);
+  });
+});
+
+describe('ThrottledLog', () => {
+  it('logs the first, then one per interval with what it suppressed', () => {
+    const lines: number[] = [];
+    const log = new ThrottledLog(1_000);
+    for (const at of [0, 100, 200, 900, 1_000, 1_500, 2_100]) log.maybe((n) => lines.push(n), at);
+    expect(lines).toEqual([0, 3, 1]);
+  });
+});
