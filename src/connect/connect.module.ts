@@ -14,6 +14,7 @@ import { SdkController } from './sdk.controller.js';
 import { FinalizeService } from './finalize.service.js';
 import { FlowStateStore } from './flow-state.store.js';
 import { OAuthCallbackService } from './oauth-callback.service.js';
+import { RequireFinalizeCheck } from './require-finalize.check.js';
 
 @Module({
   imports: [ConnectionsModule, OAuthModule, ParkedGrantsModule, RevocationModule],
@@ -27,6 +28,7 @@ import { OAuthCallbackService } from './oauth-callback.service.js';
     ConnectGrants,
     FinalizeService,
     ConnectSessionStatusService,
+    RequireFinalizeCheck,
   ],
 })
 export class ConnectModule {}

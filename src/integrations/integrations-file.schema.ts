@@ -55,7 +55,11 @@ export const integrationEntrySchema = z.strictObject({
   tokenErrors: z.array(tokenErrorRuleSchema).optional(),
   account: accountLookupSchema.optional(),
   revokeSupersededGrants: z.boolean().optional(),
-  requireFinalize: z.boolean().default(false),
+  /**
+   * On by default: without finalize, a connect link opened by someone else
+   * attaches their account to the link owner (SPEC "HTTP contract").
+   */
+  requireFinalize: z.boolean().default(true),
   /** Values of the provider's settings (Microsoft: `tenant`). */
   settings: z.record(z.string(), z.string().min(1)).optional(),
   api: apiSchema.optional(),

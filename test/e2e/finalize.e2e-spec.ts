@@ -5,16 +5,17 @@ import { eventually } from '../support/eventually.js';
 import { type Scenario, startScenario } from '../support/scenario.js';
 
 /**
- * requireFinalize: the callback parks the grant; only the app's backend,
- * which knows the logged-in user, turns it into a connection.
+ * requireFinalize, the default: the callback parks the grant; only the app's
+ * backend, which knows the logged-in user, turns it into a connection. The
+ * integration here does not mention requireFinalize at all.
  */
-describe('connect with requireFinalize', () => {
+describe('connect with requireFinalize (the default)', () => {
   let s: Scenario;
   let key: string;
   let tenant = 0;
 
   beforeAll(async () => {
-    s = await startScenario({ requireFinalize: true });
+    s = await startScenario({ requireFinalize: 'default' });
     key = await s.cliCreateKey(['--name', 'finalize']);
   });
 
@@ -45,6 +46,13 @@ describe('connect with requireFinalize', () => {
         headers: { authorization: `Bearer ${token}` },
       })
     ).status;
+
+  it('is on for an integration that does not mention it', async () => {
+    const list = await s.api('/v1/integrations', { key });
+    expect(list.body.data).toContainEqual(
+      expect.objectContaining({ key: s.integration, requireFinalize: true }),
+    );
+  });
 
   it('a connect session for it must name its end user', async () => {
     const response = await s.api('/v1/connect-sessions', {

@@ -48,8 +48,12 @@ export interface ScenarioOptions {
   brokers?: number;
   /** `sync.every` of the integration (default: no schedule). */
   syncEvery?: string;
-  /** `requireFinalize` of the integration (default false). */
-  requireFinalize?: boolean;
+  /**
+   * `requireFinalize` of the integration: false unless told (these suites are
+   * about other things and read `connection_id` off the callback); `'default'`
+   * leaves the line out, for the broker's own default (finalize).
+   */
+  requireFinalize?: boolean | 'default';
 }
 
 const CONTACTS_PAGE = 100;
@@ -58,7 +62,7 @@ const CONTACTS_PAGE = 100;
 function integrationsYaml(
   integration: string,
   syncEvery?: string,
-  requireFinalize = false,
+  requireFinalize: boolean | 'default' = false,
 ): string {
   const incremental =
     'updatedAtField: updated_at, deletedField: archived, updatedSinceParam: updated_since';
@@ -71,7 +75,7 @@ integrations:
     clientSecret: \${SANDBOX_CLIENT_SECRET}
     scopes: [openid, offline_access, email, profile, contacts.read, companies.read]
     authorizationParams: { prompt: consent }
-    requireFinalize: ${requireFinalize}
+    ${requireFinalize === 'default' ? '' : `requireFinalize: ${requireFinalize}`}
     api:
       baseUrl: \${SANDBOX_CRM}
       models:
