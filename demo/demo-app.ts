@@ -110,7 +110,9 @@ export async function startDemoApp(options: DemoAppOptions): Promise<{
         );
       }
       case 'POST /api/connect-sessions/:id/finalize': {
-        // This backend knows who is logged in: that is what finalize proves.
+        // The page forwards what the broker handed back (`finalize=…&connect_session_id=…` on
+        // the redirect, or the popup's message). This backend knows who is logged in: that is
+        // what finalize proves, so a link completed in someone else's browser attaches nothing.
         const { finalizeToken } = (await readJson(req)) as { finalizeToken?: string };
         return relay(
           await broker('POST', `/v1/connect-sessions/${id}/finalize`, {

@@ -25,7 +25,7 @@ integrations:
     clientSecret: \${SANDBOX_CLIENT_SECRET}
     scopes: [openid, offline_access, email, profile, contacts.read]
     authorizationParams: { prompt: consent }
-    requireFinalize: true
+    # requireFinalize is on (the default): the demo app's backend finalizes each connection.
     api:
       baseUrl: ${crmBaseUrl}
       models:

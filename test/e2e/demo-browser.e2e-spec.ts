@@ -74,6 +74,8 @@ describe('the demo in Chromium', () => {
     expect(await page.locator('#scopes').textContent()).toContain('contacts.read');
     expect(await page.locator('#expiry').textContent()).toMatch(/expires in \d+:\d\d/);
     expect(await page.locator('#next-refresh').textContent()).toMatch(/in \d+:\d\d|due/);
+    // The callback alone stores nothing: the app's backend finalized (requireFinalize, the default).
+    await page.locator('#calls', { hasText: '/finalize' }).waitFor();
   }, 40_000);
 
   it('Sync now → the run succeeds and the contacts table fills from the records API', async () => {
@@ -110,6 +112,7 @@ describe('the demo in Chromium', () => {
     await page.locator('#status', { hasText: 'active' }).waitFor();
     // The finalize token and connection id do not stay in the address bar.
     expect(page.url()).not.toMatch(/finalize=|connection_id=/);
+    expect(await page.locator('#notice').textContent()).toContain('Connected');
   }, 40_000);
 
   it('Ctrl-C stops the demo and the broker it started', async () => {
