@@ -97,7 +97,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           tag: 'Connect',
           summary: 'Create a connect session for one end user',
           description:
-            'Your backend calls this when the user presses "Connect CRM" and hands the browser `connectUrl` (or the whole answer, for the frontend snippet). Without `returnTo` the flow ends on a result page that posts the result to the opener (popup mode).',
+            'Your backend calls this when the user presses "Connect CRM" and hands the browser `connectUrl` (or the whole answer, for the frontend snippet). Without `returnTo` the flow ends on a result page that posts the result to the opener (popup mode). `endUserId`, the logged-in user, is required unless the integration sets `requireFinalize: false` (400 `end_user_required`): finalize checks it.',
           access: 'connect',
           body: {
             schema: createConnectSessionSchema,
@@ -140,9 +140,9 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
         post: operation({
           operationId: 'finalizeConnectSession',
           tag: 'Connect',
-          summary: 'Confirm the end user of a parked grant (requireFinalize)',
+          summary: 'Confirm the end user of a parked grant (requireFinalize, the default)',
           description:
-            'The callback parked the grant and sent the browser back with `finalize=<token>&connect_session_id=<id>`; your backend, which knows who is logged in, confirms. A different end user → 403 `end_user_mismatch` and the grant is discarded.',
+            'Every integration requires this unless it sets `requireFinalize: false`: a connect link opened by someone else must not attach their account to the link owner. The callback parked the grant and sent the browser back with `finalize=<token>&connect_session_id=<id>` (or posted both to the opener); your backend, which knows who is logged in, confirms with one request, and the connection is stored. A different end user → 403 `end_user_mismatch` and the grant is discarded.',
           access: 'connect',
           pathParams: [sessionId],
           body: {
@@ -177,7 +177,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           tag: 'Connect',
           summary: 'Provider redirect: end the flow',
           description:
-            '303 to `returnTo` with `connection_id`, `finalize` and `connect_session_id`, or `error` (a fixed code); without `returnTo`, a result page that posts `{type: "token-broker:connect-result", …}` to the allowed opener origins.',
+            '303 to `returnTo` with `finalize` and `connect_session_id` (for your backend to finalize; `connection_id` when the integration sets `requireFinalize: false`), or `error` (a fixed code); without `returnTo`, a result page that posts `{type: "token-broker:connect-result", …}` to the allowed opener origins.',
           access: 'public',
           pathParams: [{ name: 'integrationKey', description: 'The integration' }],
           responses: {

@@ -148,7 +148,11 @@ export const integrationSchema = z
     provider: z.string(),
     scopes: z.array(z.string()),
     requiredScopes: z.array(z.string()),
-    requireFinalize: z.boolean(),
+    requireFinalize: z
+      .boolean()
+      .describe(
+        'Connections are stored only when your backend finalizes (the default; false only when the integrations file says so)',
+      ),
     models: z.array(z.string()),
   })
   .meta({ id: 'Integration' });
