@@ -9,11 +9,14 @@
 //     const popup = openConnectWindow(); // optional: open before any await (popup blockers)
 //     const session = await fetch('/api/connect-session', { method: 'POST' }).then((r) => r.json());
 //     const result = await connect(session, { mode: 'popup', popup });
-//     if (result.status === 'completed') show(result.connectionId);
+//     // The default (requireFinalize): hand { connectSessionId, finalizeToken } to your
+//     // backend, which calls POST /v1/connect-sessions/:id/finalize for its logged-in
+//     // user; only then is there a connection.
+//     if (result.status === 'awaiting_finalize') await postToYourBackend('/api/finalize', result);
 //   };
 //
-// Results: { status: 'completed', connectionId }
-//          { status: 'awaiting_finalize', connectSessionId, finalizeToken? } (requireFinalize)
+// Results: { status: 'awaiting_finalize', connectSessionId, finalizeToken? } (requireFinalize, the default)
+//          { status: 'completed', connectionId } (requireFinalize: false)
 //          { status: 'failed', error }   a fixed code such as access_denied
 //          { status: 'expired' } | { status: 'cancelled' }
 //
