@@ -10,6 +10,7 @@ import { registerConnectSessionCors } from './connect/connect-session-cors.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { clientErrorHandler, frameworkErrorHandler } from './common/errors/framework-errors.js';
 import { NestPinoLogger } from './common/logging/nest-logger.js';
+import { attachInternalListener } from './common/http/listeners.js';
 import type { CoreOptions } from './config/core.module.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -40,6 +41,7 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   await app.register(fastifyCookie);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
+  if (options.config.http.internal) attachInternalListener(fastify);
   registerConnectSessionCors(fastify, [
     ...new Set(options.config.allowedReturnUrls.map((url) => url.origin)),
   ]);

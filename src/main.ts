@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createHttpApp, createWorkerContext } from './app.factory.js';
+import { startListeners } from './common/http/listeners.js';
 import { createLogger } from './common/logging/logger.js';
 import { ConfigError } from './config/config-error.js';
 import { dropParsedSecrets, loadConfig } from './config/load-config.js';
@@ -28,9 +29,14 @@ async function main(): Promise<void> {
     return;
   }
   const app = await createHttpApp(options);
-  await app.listen({ port: config.http.port, host: config.http.host });
+  const bound = await startListeners(app, config.http);
   logger.info(
-    { role: config.role, port: config.http.port, integrations: integrations.length },
+    {
+      role: config.role,
+      port: bound.public.port,
+      ...(bound.internal && { internalPort: bound.internal.port }),
+      integrations: integrations.length,
+    },
     'token broker listening',
   );
 }

@@ -3,6 +3,7 @@ import { canPerform } from '../auth/caller.js';
 import type { ServiceKeysService } from '../auth/service-keys.service.js';
 import type { ErrorCode } from '../common/errors/error-codes.js';
 import { errorEnvelope } from '../common/errors/error-envelope.js';
+import { listenerOf } from '../common/http/listeners.js';
 import type { AdminSessionsStore } from './admin-sessions.store.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
@@ -19,8 +20,16 @@ export const ADMIN_COOKIE = 'tb_admin';
 export function adminGate(deps: {
   keys: ServiceKeysService;
   sessions: AdminSessionsStore;
+  /** With an internal listener (INTERNAL_PORT) the dashboard answers only there. */
+  internalOnly: boolean;
 }): onRequestAsyncHookHandler {
   return async (request, reply) => {
+    if (deps.internalOnly && listenerOf(request.raw) !== 'internal') {
+      return reply
+        .status(404)
+        .header('cache-control', 'no-store')
+        .send(errorEnvelope('route_not_found', 'No such route', request.id));
+    }
     const verdict = await admit(request, deps).catch(() => 'unauthenticated' as const);
     if (verdict === 'ok') return;
     return refuse(request, reply, verdict);
@@ -33,14 +42,13 @@ async function admit(
 ): Promise<'ok' | 'unauthenticated' | 'forbidden'> {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
   const cookie = request.cookies[ADMIN_COOKIE];
-  const hash = bearer
-    ? keys.hashOf(bearer)
-    : cookie
-      ? await sessions.serviceKeyHash(cookie)
-      : undefined;
-  if (!hash) return 'unauthenticated';
-  // Checked on every request: a revoked key closes its sessions within the key cache's 30 s.
-  const caller = await keys.authenticateHash(hash);
+  // A bearer is checked like any presented key (format first, failures counted per address).
+  const hash = bearer ? undefined : cookie ? await sessions.serviceKeyHash(cookie) : undefined;
+  if (!bearer && !hash) return 'unauthenticated';
+  // Checked on every request: a revoked key closes its sessions within a second (broadcast).
+  const caller = bearer
+    ? await keys.authenticate(bearer, request.ip)
+    : await keys.authenticateHash(hash!);
   return canPerform(caller, 'manage') ? 'ok' : 'forbidden';
 }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/auth.decorators.js';
+import { Public, ServedOn } from '../auth/auth.decorators.js';
 import { canPerform } from '../auth/caller.js';
 import { ServiceKeysService } from '../auth/service-keys.service.js';
 import { AppConfig } from '../config/app-config.js';
@@ -14,7 +14,8 @@ const safeNext = (next: unknown) =>
     ? next
     : ADMIN_QUEUES_PATH;
 
-/** Browser sign-in for the queue dashboard with a `manage` service key. */
+/** Browser sign-in for the queue dashboard with a `manage` service key (an operator's page: internal listener). */
+@ServedOn('internal')
 @Controller('admin')
 export class AdminSessionController {
   private readonly secureCookie: boolean;
@@ -42,11 +43,15 @@ export class AdminSessionController {
 
   @Post('login')
   @Public()
-  async login(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+  async login(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const form = (body ?? {}) as { serviceKey?: unknown; next?: unknown };
     const next = safeNext(form.next);
     const presented = typeof form.serviceKey === 'string' ? form.serviceKey.trim() : '';
-    const caller = await this.keys.authenticate(presented).catch(() => undefined);
+    const caller = await this.keys.authenticate(presented, request.ip).catch(() => undefined);
     if (!caller || !canPerform(caller, 'manage')) {
       const notice = caller ? 'not_manage' : 'invalid_key';
       return void reply.redirect(

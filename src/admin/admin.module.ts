@@ -5,6 +5,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { AuthModule } from '../auth/auth.module.js';
+import { AppConfig } from '../config/app-config.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import { JOBS } from '../infra/queue/jobs.js';
 import { ServiceKeysService } from '../auth/service-keys.service.js';
@@ -34,6 +35,7 @@ export class AdminModule implements OnModuleInit {
     private readonly queues: JobQueue,
     private readonly keys: ServiceKeysService,
     private readonly sessions: AdminSessionsStore,
+    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -46,7 +48,11 @@ export class AdminModule implements OnModuleInit {
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'Token Broker' } },
     });
-    const gate = adminGate({ keys: this.keys, sessions: this.sessions });
+    const gate = adminGate({
+      keys: this.keys,
+      sessions: this.sessions,
+      internalOnly: this.config.http.internal !== undefined,
+    });
     // The gate inside the board's own scope: it guards exactly the board's routes.
     void fastify.register(
       async (scope) => {

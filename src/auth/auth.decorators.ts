@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import type { Listener } from '../common/http/listeners.js';
 import type { Action } from './caller.js';
 
 export const ACCESS_METADATA = 'token-broker:access';
@@ -27,3 +28,12 @@ export const RequireServiceOrConnectSession = (action: Action) =>
     action,
     orConnectSessionToken: true,
   } satisfies AccessRule);
+
+export const LISTENER_METADATA = 'token-broker:listener';
+
+/**
+ * Pins a route to one listener when INTERNAL_PORT splits them (see
+ * `listenersOf`): browser flows to the public one, operator surfaces
+ * (metrics, dashboard) to the internal one.
+ */
+export const ServedOn = (listener: Listener) => SetMetadata(LISTENER_METADATA, listener);

@@ -5,7 +5,8 @@ import { describe, expect, it } from '@jest/globals';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { buildOpenApiDocument } from '../docs/openapi.js';
-import { ACCESS_METADATA, type AccessRule } from './auth.decorators.js';
+import { ACCESS_METADATA, type AccessRule, LISTENER_METADATA } from './auth.decorators.js';
+import { listenersOf } from './route-listeners.js';
 
 const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -105,5 +106,41 @@ describe('route access rules', () => {
       return documented === expected ? [] : [`${r.method} ${r.path}: ${documented} ≠ ${expected}`];
     });
     expect(wrong).toEqual([]);
+  });
+
+  it('with an internal listener, serves service keys only there and browser flows only on the public one', async () => {
+    const placement: Record<string, string> = {};
+    for (const r of await routes()) {
+      const rule = (Reflect.getMetadata(ACCESS_METADATA, r.handler as object) ??
+        Reflect.getMetadata(ACCESS_METADATA, r.controller as object)) as AccessRule;
+      const pinned = (Reflect.getMetadata(LISTENER_METADATA, r.handler as object) ??
+        Reflect.getMetadata(LISTENER_METADATA, r.controller as object)) as
+        'public' | 'internal' | undefined;
+      const where = listenersOf(rule, pinned);
+      placement[`${r.method} ${r.path}`] = where.length === 2 ? 'both' : where[0]!;
+      // A route that takes a service key alone is never on the public listener.
+      if (rule.type === 'service' && !rule.orConnectSessionToken)
+        expect(where).toEqual(['internal']);
+    }
+    expect(
+      Object.entries(placement)
+        .filter(([, where]) => where !== 'internal')
+        .map(([route, where]) => `${route}: ${where}`)
+        .sort(),
+    ).toEqual(
+      [
+        'GET /v1/connect: public',
+        'GET /v1/oauth/callback/:integrationKey: public',
+        'GET /sdk/connect.js: public',
+        'GET /v1/connect-sessions/:id: both',
+        'GET /health/live: both',
+        'GET /health/ready: both',
+        'GET /docs: both',
+        'GET /docs/openapi.json: both',
+        'GET /docs/assets/:file: both',
+      ].sort(),
+    );
+    expect(placement['GET /metrics']).toBe('internal');
+    expect(placement['POST /admin/login']).toBe('internal');
   });
 });

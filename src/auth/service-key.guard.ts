@@ -1,9 +1,12 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { AppError, PermissionError } from '../common/errors/app-error.js';
-import { ACCESS_METADATA, type AccessRule } from './auth.decorators.js';
+import { AppError, NotFoundError, PermissionError } from '../common/errors/app-error.js';
+import { type Listener, listenerOf } from '../common/http/listeners.js';
+import { AppConfig } from '../config/app-config.js';
+import { ACCESS_METADATA, type AccessRule, LISTENER_METADATA } from './auth.decorators.js';
 import { type Caller, canPerform } from './caller.js';
+import { listenersOf } from './route-listeners.js';
 import { ServiceKeysService } from './service-keys.service.js';
 
 export type AuthenticatedRequest = FastifyRequest & {
@@ -16,13 +19,16 @@ export const CONNECT_SESSION_TOKEN_PREFIX = 'tbcs_';
 
 /**
  * Default deny: every route must declare its access rule. A route that
- * forgot is refused, never silently public (fails closed).
+ * forgot is refused, never silently public (fails closed). With an
+ * internal listener (INTERNAL_PORT), a route on the listener that does not
+ * serve it is a 404 before any key is looked at (`listenersOf`).
  */
 @Injectable()
 export class ServiceKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ServiceKeysService,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -32,14 +38,25 @@ export class ServiceKeyGuard implements CanActivate {
     ]);
     if (!rule)
       throw new AppError('forbidden', 'route_not_guarded', 'This route declares no access rule');
-    if (rule.type === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const split = this.config.http.internal !== undefined;
+    const listener = listenerOf(request.raw);
+    if (split) {
+      const pinned = this.reflector.getAllAndOverride<Listener | undefined>(LISTENER_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]);
+      if (!listenersOf(rule, pinned).includes(listener)) throw notOnThisListener(request);
+    }
+    if (rule.type === 'public') return true;
     const token = bearer(request.headers.authorization);
     if (rule.orConnectSessionToken && token?.startsWith(CONNECT_SESSION_TOKEN_PREFIX)) {
       request.connectSessionToken = token;
       return true;
     }
-    const caller = await this.keys.authenticate(token);
+    // With two listeners, service keys are taken on the internal one only.
+    if (split && listener !== 'internal') throw notOnThisListener(request);
+    const caller = await this.keys.authenticate(token, request.ip);
     if (rule.action && !canPerform(caller, rule.action)) {
       throw new PermissionError(
         'action_not_granted',
@@ -49,6 +66,14 @@ export class ServiceKeyGuard implements CanActivate {
     request.caller = caller;
     return true;
   }
+}
+
+/** The answer for a route this listener does not serve: the same as a route that does not exist. */
+function notOnThisListener(request: FastifyRequest): NotFoundError {
+  return new NotFoundError(
+    'route_not_found',
+    `No route ${request.method} ${request.url.split('?')[0]}`,
+  );
 }
 
 function bearer(header: string | undefined): string | undefined {

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { AuthenticationError } from '../common/errors/app-error.js';
+import { Injectable, Optional } from '@nestjs/common';
+import { AuthenticationError, RateLimitedError } from '../common/errors/app-error.js';
 import { Clock } from '../infra/clock/clock.js';
 import { type Action, ACTIONS, type Caller } from './caller.js';
+import { FailedAttemptsLimiter } from './failed-attempts.limiter.js';
+import { KeyRevocationsPublisher } from './key-revocations.js';
 import {
   displayPrefix,
   generateServiceKey,
   hashServiceKey,
   isWellFormedServiceKey,
 } from './service-key-format.js';
+import { ServiceKeyCache } from './service-key-cache.js';
 import { ServiceKeysRepository } from './service-keys.repository.js';
 
 export interface CreateServiceKeyInput {
@@ -19,20 +22,27 @@ export interface CreateServiceKeyInput {
 }
 
 /**
- * How long a verified key is trusted without asking the database again. A
- * revoked key stops working within this window on every replica; in exchange
- * the token hot path does not pay a query per request for authentication.
+ * Authentication of service keys, and their lifecycle. Keys are checked
+ * against a per-replica cache (ServiceKeyCache) so the token hot path does
+ * not pay a query per request; a revocation evicts the key here at once and
+ * is broadcast so every other replica evicts it within a second (the cache
+ * TTL is the fallback when the broadcast is missed). Invalid keys are
+ * counted per client address (FailedAttemptsLimiter): a malformed key is
+ * refused before any lookup, an unknown one is remembered briefly, and an
+ * address past its budget is answered 429 without a query. Keys this replica
+ * has already verified keep working from such an address, so callers behind
+ * a shared NAT or proxy are not locked out by someone else's bad key.
  */
-const CACHE_TTL_MS = 30_000;
-const CACHE_MAX = 1_000;
-
 @Injectable()
 export class ServiceKeysService {
-  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  private readonly cache = new ServiceKeyCache();
+  private readonly failures = new FailedAttemptsLimiter();
 
   constructor(
     private readonly repository: ServiceKeysRepository,
     private readonly clock: Clock,
+    // Absent in tools that only create keys (the benchmark's set-up).
+    @Optional() private readonly revocations?: KeyRevocationsPublisher,
   ) {}
 
   /** Creates a key; the plaintext is returned once and never stored. */
@@ -51,28 +61,56 @@ export class ServiceKeysService {
     return { id, key };
   }
 
-  async authenticate(presented: string | undefined): Promise<Caller> {
+  /**
+   * The caller of a presented key. `clientAddress` (the peer's address)
+   * counts failures against it; without it (an operator's own session) none
+   * are counted.
+   */
+  async authenticate(presented: string | undefined, clientAddress?: string): Promise<Caller> {
     if (!presented)
       throw new AuthenticationError(
         'missing_service_key',
         'Send a service key as "Authorization: Bearer <key>"',
       );
-    if (!isWellFormedServiceKey(presented)) throw invalidKey();
-    return this.authenticateHash(hashServiceKey(presented));
+    const now = this.clock.now().getTime();
+    const hash = isWellFormedServiceKey(presented) ? hashServiceKey(presented) : undefined;
+    const cached = hash === undefined ? undefined : this.cache.lookup(hash, now);
+    if (cached !== undefined && cached !== 'unknown') return cached;
+    if (clientAddress !== undefined) {
+      const wait = this.failures.retryAfterSeconds(clientAddress, now);
+      if (wait !== undefined) {
+        throw new RateLimitedError(
+          'too_many_failed_attempts',
+          'Too many invalid service keys from this address; retry later',
+          wait,
+        );
+      }
+    }
+    try {
+      if (hash === undefined || cached === 'unknown') throw invalidKey();
+      return await this.lookup(hash, now);
+    } catch (error) {
+      if (error instanceof AuthenticationError && clientAddress !== undefined)
+        this.failures.recordFailure(clientAddress, now);
+      throw error;
+    }
   }
 
   /** The caller of a key known only by its hash (an operator's dashboard session keeps no key). */
   async authenticateHash(hash: string): Promise<Caller> {
     const now = this.clock.now().getTime();
-    const cached = this.cache.get(hash);
-    if (cached && cached.until > now) return cached.caller;
+    const cached = this.cache.lookup(hash, now);
+    if (cached === 'unknown') throw invalidKey();
+    return cached ?? this.lookup(hash, now);
+  }
+
+  private async lookup(hash: string, now: number): Promise<Caller> {
     const caller = await this.repository.findActiveByHash(hash);
     if (!caller) {
-      this.cache.delete(hash);
+      this.cache.rememberUnknown(hash, now);
       throw invalidKey();
     }
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(hash, { caller, until: now + CACHE_TTL_MS });
+    this.cache.rememberKnown(hash, caller, now);
     return caller;
   }
 
@@ -81,9 +119,26 @@ export class ServiceKeysService {
     return hashServiceKey(presented);
   }
 
-  async revoke(id: string): Promise<boolean> {
-    this.cache.clear();
-    return this.repository.revoke(id);
+  /**
+   * Revokes in PostgreSQL (the truth), evicts here, and broadcasts. The
+   * broadcast goes out even when the key was already revoked: repeating a
+   * revoke is how an operator retries one whose broadcast failed.
+   */
+  async revoke(id: string): Promise<{ revoked: boolean; broadcast: boolean }> {
+    const revoked = await this.repository.revoke(id);
+    this.cache.forgetKey(id);
+    const broadcast = (await this.revocations?.publish(id)) ?? false;
+    return { revoked, broadcast };
+  }
+
+  /** A revocation broadcast by another replica (or the command line). */
+  forget(keyId: string): void {
+    this.cache.forgetKey(keyId);
+  }
+
+  /** Broadcasts may have been missed (the channel reconnected): verify every key again. */
+  forgetAll(): void {
+    this.cache.forgetAllKnown();
   }
 
   list() {

@@ -16,7 +16,8 @@ export const USAGE = `usage: npm run cli -- keys <command>
 
 A key with no --tenant covers every tenant, no --integration every integration,
 no --action every action. The key is printed once, alone on stdout.
-Reads DATABASE_URL (from .env when present).`;
+Reads DATABASE_URL, and REDIS_URL and REDIS_PREFIX to tell the replicas
+of a revocation at once (from .env when present).`;
 
 export class UsageError extends Error {}
 
@@ -122,11 +123,16 @@ export async function runKeysCommand(
       return 0;
     }
     case 'revoke': {
-      if (!(await keys.revoke(command.id))) {
+      const { revoked, broadcast } = await keys.revoke(command.id);
+      if (!revoked) {
         io.err(`No active key with id ${command.id}`);
         return 1;
       }
-      io.err(`Revoked ${command.id}`);
+      io.err(
+        broadcast
+          ? `Revoked ${command.id}; every replica stops accepting it within a second`
+          : `Revoked ${command.id}; Redis could not be told, so replicas stop accepting it within 30 s (their cache)`,
+      );
       return 0;
     }
   }

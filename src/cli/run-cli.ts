@@ -7,10 +7,14 @@ import { resolveEnvFiles } from '../config/env-files.js';
 import { SystemClock } from '../infra/clock/clock.js';
 import { assertDatabaseReady } from '../infra/prisma/database-readiness.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
+import { RevocationBroadcast } from './revocation-broadcast.js';
 import { type CliIo, parseKeysCommand, runKeysCommand, USAGE, UsageError } from './keys.command.js';
 
 const cliEnv = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
+  // Only to broadcast revocations; the broker's own defaults.
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().default('tb:'),
 });
 
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || arg === 'help';
@@ -35,7 +39,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     io.err(error.message);
     return 2;
   }
-  const parsed = cliEnv.safeParse(resolveEnvFiles(env, ['DATABASE_URL']));
+  const parsed = cliEnv.safeParse(resolveEnvFiles(env, ['DATABASE_URL', 'REDIS_URL']));
   if (!parsed.success) {
     throw new ConfigError(
       `DATABASE_URL: ${env.DATABASE_URL ? parsed.error.issues[0]!.message : 'is required'}`,
@@ -45,7 +49,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
   await assertDatabaseReady(databaseUrl);
   const prisma = new PrismaService({ databaseUrl });
   try {
-    const keys = new ServiceKeysService(new ServiceKeysRepository(prisma), new SystemClock());
+    const keys = new ServiceKeysService(
+      new ServiceKeysRepository(prisma),
+      new SystemClock(),
+      new RevocationBroadcast(new Secret(parsed.data.REDIS_URL), parsed.data.REDIS_PREFIX),
+    );
     return await runKeysCommand(command, keys, io);
   } finally {
     await prisma.$disconnect();

@@ -15,7 +15,14 @@ export abstract class AppConfig {
     readonly port: number;
     /** The broker's external base URL, without a trailing slash. */
     readonly publicUrl: string;
+    /**
+     * The second listener, when configured: service routes (and /metrics,
+     * /admin) answer only there, browser routes only on the public one.
+     */
+    readonly internal?: { readonly host: string; readonly port: number };
   };
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  abstract readonly metricsToken?: Secret;
   abstract readonly databaseUrl: Secret;
   abstract readonly redis: { readonly url: Secret; readonly prefix: string };
   abstract readonly encryptionKeys: readonly EncryptionKey[];

@@ -59,6 +59,10 @@ export const envSchema = z
     PUBLIC_URL: httpUrl.transform((value) => value.replace(/\/+$/, '')),
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    // A second listener for the service routes (README "Internal listener"); unset: one listener.
+    INTERNAL_HOST: z.string().min(1).optional(),
+    INTERNAL_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     ROLE: z.enum(['api', 'worker', 'all']).default('all'),
     ENCRYPTION_KEYS: encryptionKeys,
     INTEGRATIONS_FILE: z.string().min(1),
@@ -119,6 +123,20 @@ export const envSchema = z
       .default(5 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
+    if (env.INTERNAL_HOST !== undefined && env.INTERNAL_PORT === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['INTERNAL_PORT'],
+        message: 'is required when INTERNAL_HOST is set',
+      });
+    }
+    if (
+      env.INTERNAL_PORT !== undefined &&
+      env.INTERNAL_PORT !== 0 &&
+      env.INTERNAL_PORT === env.PORT
+    ) {
+      ctx.addIssue({ code: 'custom', path: ['INTERNAL_PORT'], message: 'must differ from PORT' });
+    }
     if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
       ctx.addIssue({
         code: 'custom',

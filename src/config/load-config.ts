@@ -10,7 +10,13 @@ const RENAMED: Record<string, string> = {
 };
 
 /** Secrets that may come from a file (`NAME_FILE`) instead of the environment. */
-const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'ENCRYPTION_KEYS', 'WEBHOOK_SECRET'] as const;
+const FILE_VARIABLES = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'ENCRYPTION_KEYS',
+  'WEBHOOK_SECRET',
+  'METRICS_TOKEN',
+] as const;
 
 /**
  * Parses the environment once. The first bad variable stops the start with
@@ -32,7 +38,15 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
   const e = parsed.data;
   return {
     role: e.ROLE,
-    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: e.PUBLIC_URL,
+      ...(e.INTERNAL_PORT !== undefined && {
+        internal: { host: e.INTERNAL_HOST ?? e.HOST, port: e.INTERNAL_PORT },
+      }),
+    },
+    ...(e.METRICS_TOKEN !== undefined && { metricsToken: new Secret(e.METRICS_TOKEN) }),
     databaseUrl: new Secret(e.DATABASE_URL),
     redis: { url: new Secret(e.REDIS_URL), prefix: e.REDIS_PREFIX },
     encryptionKeys: e.ENCRYPTION_KEYS,
@@ -81,5 +95,5 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
  * reporter, a child process) can carry them.
  */
 export function dropParsedSecrets(env: NodeJS.ProcessEnv): void {
-  for (const name of ['ENCRYPTION_KEYS', 'WEBHOOK_SECRET']) delete env[name];
+  for (const name of ['ENCRYPTION_KEYS', 'WEBHOOK_SECRET', 'METRICS_TOKEN']) delete env[name];
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomToken } from '../common/random.js';
-import { Public } from '../auth/auth.decorators.js';
+import { Public, ServedOn } from '../auth/auth.decorators.js';
 import { renderConnectResultPage } from '../common/http/result-page.js';
 import { AppConfig } from '../config/app-config.js';
 import { ConnectFlowService } from './connect-flow.service.js';
@@ -10,6 +10,8 @@ import { CALLBACK_PATH_PREFIX } from './connect-urls.js';
 import { OAuthCallbackService } from './oauth-callback.service.js';
 
 /** The browser side of the connect flow: no service key, the session token and cookie stand in. */
+// The browser's and the provider's half of the flow: never on the internal listener.
+@ServedOn('public')
 @Controller('v1')
 export class ConnectController {
   private readonly cookiePath: string;

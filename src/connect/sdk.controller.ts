@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Controller, Get, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/auth.decorators.js';
+import { Public, ServedOn } from '../auth/auth.decorators.js';
 
 // dist/connect and src/connect both sit two levels below the project root.
 const SNIPPET = path.resolve(import.meta.dirname, '../../sdk/connect.js');
 
 /** The frontend snippet (sdk/connect.js), importable cross-origin as an ES module. */
+@ServedOn('public')
 @Controller('sdk')
 export class SdkController {
   private readonly source = readFileSync(SNIPPET, 'utf8');

@@ -1,16 +1,47 @@
-import { Controller, Get, Header } from '@nestjs/common';
-import { Public } from '../auth/auth.decorators.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Header, Headers } from '@nestjs/common';
+import { Public, ServedOn } from '../auth/auth.decorators.js';
+import { AuthenticationError } from '../common/errors/app-error.js';
+import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 
-/** Prometheus scrape endpoint. Expose it to the monitoring network only. */
+/**
+ * Prometheus scrape endpoint: on the internal listener when there is one,
+ * and behind `METRICS_TOKEN` (a bearer token) when that is set. Not a
+ * service key: a scraper should not hold a key that reads tokens.
+ */
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: Metrics) {}
+  private readonly tokenDigest: Buffer | undefined;
+
+  constructor(
+    private readonly metrics: Metrics,
+    config: AppConfig,
+  ) {
+    this.tokenDigest = config.metricsToken && digest(config.metricsToken.reveal());
+  }
 
   @Get()
   @Public()
+  @ServedOn('internal')
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
+  scrape(@Headers('authorization') authorization: string | undefined): Promise<string> {
+    if (this.tokenDigest && !this.presents(authorization)) {
+      throw new AuthenticationError(
+        'metrics_token_required',
+        'Send METRICS_TOKEN as "Authorization: Bearer <token>"',
+      );
+    }
     return this.metrics.registry.metrics();
   }
+
+  /** Compared as digests of equal length, in constant time: the comparison leaks nothing. */
+  private presents(authorization: string | undefined): boolean {
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    return presented !== undefined && timingSafeEqual(digest(presented), this.tokenDigest!);
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }

@@ -36,6 +36,11 @@ export const ERROR_CODES = {
   // Service keys and access
   missing_service_key: ['unauthenticated', 'No Authorization: Bearer <service key>'],
   invalid_service_key: ['unauthenticated', 'Not an active service key'],
+  too_many_failed_attempts: [
+    'rate_limited',
+    'Too many invalid service keys from this address; see Retry-After',
+  ],
+  metrics_token_required: ['unauthenticated', 'METRICS_TOKEN is set: send it as a bearer token'],
   admin_login_required: ['unauthenticated', 'The queue dashboard needs a manage key or a session'],
   action_not_granted: ['forbidden', 'The key lacks the action the route needs'],
   tenant_not_granted: ['forbidden', 'The key is not granted this tenant'],
