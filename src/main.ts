@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createHttpApp, createWorkerContext } from './app.factory.js';
 import { startListeners } from './common/http/listeners.js';
 import { createLogger } from './common/logging/logger.js';
+import { exitWithinDeadline } from './common/shutdown-deadline.js';
 import { ConfigError } from './config/config-error.js';
 import { dropParsedSecrets, loadConfig } from './config/load-config.js';
 import { assertDatabaseReady, DatabaseNotReadyError } from './infra/prisma/database-readiness.js';
@@ -11,6 +12,7 @@ import { ProviderCatalogue } from './providers/provider-catalogue.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
+  exitWithinDeadline(logger);
   const catalogue = new ProviderCatalogue();
   const integrations = await loadIntegrationsFile(config.integrationsFile, {
     env: process.env,

@@ -56,7 +56,8 @@ export class ConnectFlowService {
       codeChallenge: await client.calculatePKCECodeChallenge(codeVerifier),
       nonce,
     });
-    if (!(await this.sessions.claim(session.id, this.clock.now()))) throw sessionUsed();
+    // The flow state is written before the session is claimed: with Redis
+    // away the start fails (503) and the same link works once it is back.
     const ttl = this.config.connect.flowTtlSeconds;
     await this.flows.save(
       state,
@@ -73,6 +74,10 @@ export class ConnectFlowService {
       },
       ttl,
     );
+    if (!(await this.sessions.claim(session.id, this.clock.now()))) {
+      await this.flows.discard(state);
+      throw sessionUsed();
+    }
     return {
       authorizationUrl,
       cookie: {

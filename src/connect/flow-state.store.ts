@@ -31,6 +31,11 @@ export class FlowStateStore {
     await this.redis.client.set(this.key(state), JSON.stringify(flow), 'EX', ttlSeconds);
   }
 
+  /** Best effort: an orphaned state is useless without its browser's cookie, and expires. */
+  async discard(state: string): Promise<void> {
+    await this.redis.client.del(this.key(state)).catch(() => undefined);
+  }
+
   async consume(state: string): Promise<FlowState | undefined> {
     const raw = await this.redis.client.getdel(this.key(state));
     if (!raw) return undefined;

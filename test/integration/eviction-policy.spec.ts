@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { evictionPolicyWarning } from '../../src/infra/redis/eviction-policy.check.js';
-import { startPrivateRedis } from '../support/private-redis.js';
+import { type PrivateRedis, removePrivateRedis, startPrivateRedis } from '../support/private-redis.js';
 
 /** On a private redis-server (never the shared one), whose policy this test may change. */
 describe('Redis eviction policy check', () => {
-  let server: Awaited<ReturnType<typeof startPrivateRedis>>;
+  let server: PrivateRedis;
   let redis: Redis;
 
   beforeAll(async () => {
@@ -14,7 +14,7 @@ describe('Redis eviction policy check', () => {
   });
 
   afterAll(async () => {
-    await server?.stop();
+    await removePrivateRedis(server);
   });
   it('says nothing for noeviction, warns for an evicting policy, naming the fix', async () => {
     await redis.config('SET', 'maxmemory-policy', 'noeviction');

@@ -10,12 +10,21 @@ import { renderErrorPage } from '../http/result-page.js';
 import { AppError, ProviderError, retryAfterOf } from './app-error.js';
 import type { ErrorCode } from './error-codes.js';
 import { ThrottledLog } from '../logging/throttled-log.js';
-import { isDatabaseUnavailable } from './dependency-errors.js';
+import { isDatabaseUnavailable, isRedisUnavailable } from './dependency-errors.js';
 import { errorEnvelope } from './error-envelope.js';
 import { statusOfKind } from './error-status.js';
 
 /** What a caller is told to wait while a dependency is down. */
 const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Our own dependencies, Redis first: its client's failures are recognised
+ * by their shape, while a refused TCP connection alone could be either.
+ */
+const DEPENDENCY_OUTAGES: { name: string; code: ErrorCode; matches: (e: unknown) => boolean }[] = [
+  { name: 'Redis', code: 'redis_unavailable', matches: isRedisUnavailable },
+  { name: 'PostgreSQL', code: 'database_unavailable', matches: isDatabaseUnavailable },
+];
 
 interface Described {
   status: number;
@@ -32,7 +41,9 @@ interface Described {
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
-  private readonly databaseOutageLog = new ThrottledLog();
+  private readonly outageLogs = new Map(
+    DEPENDENCY_OUTAGES.map((dependency) => [dependency.code, new ThrottledLog()]),
+  );
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
@@ -93,20 +104,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const transport = fromFastifyError(exception);
     if (transport) return transport;
-    if (isDatabaseUnavailable(exception)) {
+    const outage = DEPENDENCY_OUTAGES.find((dependency) => dependency.matches(exception));
+    if (outage) {
       // An outage, not a bug: one line, then one per 30 s, never a stack per request.
-      this.databaseOutageLog.maybe((suppressed) =>
+      this.outageLogs.get(outage.code)!.maybe((suppressed) =>
         this.logger.error({
           requestId: request.id,
-          errorCode: 'database_unavailable',
+          errorCode: outage.code,
           suppressed,
-          msg: 'PostgreSQL is unreachable; answering 503',
+          msg: `${outage.name} is unreachable; answering 503`,
         }),
       );
       return {
         status: 503,
-        code: 'database_unavailable',
-        message: 'The database is unreachable; retry shortly',
+        code: outage.code,
+        message: `${outage.name} is unreachable; retry shortly`,
         retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
       };
     }

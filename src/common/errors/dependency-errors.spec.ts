@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { ThrottledLog } from '../logging/throttled-log.js';
-import { isDatabaseUnavailable } from './dependency-errors.js';
+import {
+  isDatabaseUnavailable,
+  isRedisUnavailable,
+  RedisUnavailableError,
+} from './dependency-errors.js';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -23,6 +27,33 @@ describe('isDatabaseUnavailable', () => {
     [undefined, false],
   ])('%j → %s', (error, expected) => {
     expect(isDatabaseUnavailable(error)).toBe(expected);
+  });
+});
+
+describe('isRedisUnavailable', () => {
+  it('knows how ioredis and BullMQ fail a command while Redis is away', () => {
+    const maxRetries = Object.assign(new Error('Reached the max retries per request limit'), {
+      name: 'MaxRetriesPerRequestError',
+    });
+    expect(isRedisUnavailable(maxRetries)).toBe(true);
+    expect(
+      isRedisUnavailable(
+        new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+      ),
+    ).toBe(true);
+    expect(isRedisUnavailable(new Error('Connection is closed.'))).toBe(true);
+    expect(isRedisUnavailable(new Error('Command timed out'))).toBe(true);
+    expect(isRedisUnavailable(new RedisUnavailableError(new Error('connect ECONNREFUSED')))).toBe(
+      true,
+    );
+    expect(isRedisUnavailable(new Error('wrapped', { cause: maxRetries }))).toBe(true);
+  });
+
+  it('is not fooled by a Redis reply error or by PostgreSQL', () => {
+    const reply = Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' });
+    expect(isRedisUnavailable(reply)).toBe(false);
+    expect(isRedisUnavailable(new Error('connect ECONNREFUSED 127.0.0.1:5432'))).toBe(false);
+    expect(isRedisUnavailable(undefined)).toBe(false);
   });
 });
 

@@ -35,3 +35,29 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof e.message === 'string' && UNREACHABLE_MESSAGE.test(e.message)) return true;
   return isDatabaseUnavailable(e.cause, depth + 1);
 }
+
+/**
+ * How ioredis (and BullMQ over it) fail a command while Redis is away: the
+ * offline queue is off (the command fails at once), the connection closed
+ * under it, a retry or command timeout ran out. A Redis reply error (a bad
+ * command, OOM) is none of these: that one is a bug or a misconfiguration.
+ */
+const REDIS_UNREACHABLE_MESSAGE =
+  /Stream isn't writeable and enableOfflineQueue|Connection is closed|Command timed out|Reached the max retries per request/;
+
+/** Thrown where a Redis failure is known to be one (e.g. the queue's producer). */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+  constructor(cause: unknown) {
+    super('Redis is unreachable', { cause });
+  }
+}
+
+export function isRedisUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 3) return false;
+  if (error instanceof RedisUnavailableError) return true;
+  const e = error as { name?: unknown; message?: unknown; cause?: unknown };
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof e.message === 'string' && REDIS_UNREACHABLE_MESSAGE.test(e.message)) return true;
+  return isRedisUnavailable(e.cause, depth + 1);
+}

@@ -96,6 +96,10 @@ export const ERROR_CODES = {
   api_host_not_allowed: ['provider', 'A token answer named an API host outside the provider’s'],
   // Our own dependencies
   database_unavailable: ['unavailable', 'PostgreSQL is unreachable; retry after Retry-After'],
+  redis_unavailable: [
+    'unavailable',
+    'Redis is unreachable: connect, refresh and sync wait for it (stored tokens are still served); retry after Retry-After',
+  ],
   // Anything else
   internal_error: ['unavailable', 'Unexpected; quote the request id'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>;

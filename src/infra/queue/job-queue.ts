@@ -1,7 +1,9 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type JobsOptions, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { RedisUnavailableError } from '../../common/errors/dependency-errors.js';
 import { AppConfig } from '../../config/app-config.js';
+import { closeRedis, failFastRedis, readyOrNot } from '../redis/redis.service.js';
 import { JOBS, type JobName, type JobPayload, type QueueName } from './jobs.js';
 
 export interface EnqueueOptions {
@@ -13,18 +15,19 @@ export interface EnqueueOptions {
 
 /** Producer side of BullMQ: validated payloads onto the right queue. */
 @Injectable()
-export class JobQueue implements OnApplicationShutdown {
+export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly connection: Redis;
   readonly prefix: string;
 
   constructor(config: AppConfig) {
     this.prefix = `${config.redis.prefix}bull`;
-    this.connection = new Redis(config.redis.url.reveal(), {
-      maxRetriesPerRequest: 2,
-      connectTimeout: 5_000,
-    });
-    this.connection.on('error', () => undefined);
+    // Producers run inside requests: fail fast while Redis is away (503), never queue up.
+    this.connection = failFastRedis(config.redis.url.reveal());
+  }
+
+  onModuleInit(): Promise<void> {
+    return readyOrNot(this.connection);
   }
 
   async enqueue<N extends JobName>(
@@ -43,7 +46,11 @@ export class JobQueue implements OnApplicationShutdown {
       // A failed job is removed so the next sweep may enqueue it afresh.
       removeOnFail: true,
     };
-    await this.queue(job.queue).add(name, data, opts);
+    try {
+      await this.queue(job.queue).add(name, data, opts);
+    } catch (error) {
+      throw this.connection.status === 'ready' ? error : new RedisUnavailableError(error);
+    }
   }
 
   /**
@@ -90,6 +97,6 @@ export class JobQueue implements OnApplicationShutdown {
   // Closed in the last shutdown phase: jobs finishing their step in onModuleDestroy still need it.
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    await closeRedis(this.connection);
   }
 }

@@ -7,7 +7,9 @@ import {
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { fullJitterDelayMs } from '../../common/backoff.js';
+import { ThrottledLog } from '../../common/logging/throttled-log.js';
 import { AppConfig } from '../../config/app-config.js';
+import { closeRedis } from '../redis/redis.service.js';
 import { JobQueue } from './job-queue.js';
 import {
   JOBS,
@@ -50,6 +52,7 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   private readonly stopping = new AbortController();
+  private readonly outageLog = new ThrottledLog();
 
   constructor(
     private readonly config: AppConfig,
@@ -73,7 +76,11 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   private start(queueName: QueueName): void {
     const tuning = queueTuning(this.config)[queueName];
     // Workers block on their connection; BullMQ requires maxRetriesPerRequest null.
-    const connection = new Redis(this.config.redis.url.reveal(), { maxRetriesPerRequest: null });
+    // Reconnect at least once a second: work resumes soon after Redis is back.
+    const connection = new Redis(this.config.redis.url.reveal(), {
+      maxRetriesPerRequest: null,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    });
     connection.on('error', () => undefined);
     this.connections.push(connection);
     const worker = new Worker(queueName, (job, token) => this.process(job, token), {
@@ -85,9 +92,20 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
           fullJitterDelayMs(attemptsMade, BACKOFF_BASE_MS, BACKOFF_CAP_MS),
       },
     });
-    worker.on('error', (error) =>
-      this.logger.error({ err: error, queue: queueName, msg: 'worker error' }),
-    );
+    worker.on('error', (error) => {
+      // Redis away: BullMQ reports every reconnect attempt; one line, then one per 30 s.
+      if (connection.status !== 'ready') {
+        this.outageLog.maybe((suppressed) =>
+          this.logger.warn({
+            errorCode: 'redis_unavailable',
+            suppressed,
+            msg: 'Redis is unreachable; workers wait for it',
+          }),
+        );
+        return;
+      }
+      this.logger.error({ err: error, queue: queueName, msg: 'worker error' });
+    });
     worker.on('failed', (job, error) =>
       this.logger.warn({
         err: error,
@@ -120,7 +138,14 @@ export class JobWorkers implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     // Long jobs stop after their current step; close() waits for them to hand back.
     this.stopping.abort();
-    await Promise.all(this.workers.map((worker) => worker.close()));
-    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+    // With Redis away nothing can be handed back, and a graceful close would
+    // wait for Redis forever: close without waiting. A job in flight then ends
+    // with this process; its lock expires and another worker resumes it from
+    // its checkpoint (PostgreSQL fences the two executions).
+    const redisAway = this.connections.some((connection) => connection.status !== 'ready');
+    if (redisAway)
+      this.logger.warn({ msg: 'Redis is unreachable at shutdown; workers close without waiting' });
+    await Promise.all(this.workers.map((worker) => worker.close(redisAway)));
+    await Promise.all(this.connections.map(closeRedis));
   }
 }
