@@ -4,7 +4,8 @@ import { ProviderError } from '../common/errors/app-error.js';
 import { readStringPath } from '../common/json-path.js';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../infra/clock/clock.js';
-import { createGuardedFetch, type FetchLike } from '../infra/http/guarded-fetch.js';
+import type { FetchLike } from '../infra/http/guarded-fetch.js';
+import { ProviderHttp } from '../infra/http/provider-http.js';
 import { resolveApiBase } from '../integrations/api-base.js';
 import type { Integration } from '../integrations/integration.js';
 import { classifyOAuthError } from './oauth-error.js';
@@ -24,8 +25,9 @@ export class AccountLookupClient {
   constructor(
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    http: ProviderHttp,
   ) {
-    this.fetch = createGuardedFetch(config.providerHttp);
+    this.fetch = http.fetch;
   }
 
   async identify(

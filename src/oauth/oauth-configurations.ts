@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
-import { isLoopbackUrl } from '../common/url-policy.js';
+import { ProviderError } from '../common/errors/app-error.js';
+import { isLoopbackUrl, providerUrlProblem } from '../common/url-policy.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Integration } from '../integrations/integration.js';
 import { onHost } from '../integrations/token-host.js';
 import { Clock } from '../infra/clock/clock.js';
-import { createGuardedFetch, type FetchLike } from '../infra/http/guarded-fetch.js';
+import type { FetchLike } from '../infra/http/guarded-fetch.js';
+import { ProviderHttp } from '../infra/http/provider-http.js';
 import { checkIdToken } from './id-token.js';
 import { isFailedAnswer, tokenAnswerError } from './token-endpoint-answer.js';
 import { CHECKED_ID_TOKEN_CLAIMS } from './token-response.js';
@@ -23,8 +25,9 @@ export class OAuthConfigurations {
   constructor(
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    http: ProviderHttp,
   ) {
-    this.guarded = createGuardedFetch(config.providerHttp);
+    this.guarded = http.fetch;
   }
 
   /**
@@ -72,6 +75,7 @@ export class OAuthConfigurations {
           execute: insecure ? [client.allowInsecureRequests] : [],
         },
       );
+      this.checkDiscovered(integration, configuration.serverMetadata());
     } else {
       const server: client.ServerMetadata = {
         // RFC 8414 wants an issuer; plain OAuth2 APIs rarely publish one, and
@@ -147,6 +151,32 @@ export class OAuthConfigurations {
     return JSON.stringify({ ...rest, [CHECKED_ID_TOKEN_CLAIMS]: claims });
   }
 
+  /**
+   * A discovery document is the provider's word, not the operator's: the
+   * endpoints it names get the client secret, the PKCE verifier, codes and
+   * tokens, or supply the keys ID tokens are checked with, so they pass the
+   * same URL policy as configured URLs before the configuration is used
+   * (and cached). `allowInsecureRequests`, set for a loopback issuer, would
+   * otherwise let plain http to any host through.
+   */
+  private checkDiscovered(integration: Integration, metadata: client.ServerMetadata): void {
+    for (const field of DISCOVERED_ENDPOINTS) {
+      const url: unknown = metadata[field];
+      if (url === undefined) continue;
+      const problem =
+        typeof url === 'string'
+          ? providerUrlProblem(url, this.config.allowInsecureLoopbackProviders)
+          : 'is not a URL';
+      if (!problem) continue;
+      const host = typeof url === 'string' && URL.canParse(url) ? new URL(url).host : undefined;
+      throw new ProviderError(
+        'provider_endpoint_not_allowed',
+        `The discovery document of integration ${integration.key} names a ${field}${host ? ` on ${host}` : ''} that ${problem}`,
+        { transient: false },
+      );
+    }
+  }
+
   private allowsInsecure(integration: Integration, tokenUrl: string | undefined): boolean {
     if (!this.config.allowInsecureLoopbackProviders) return false;
     const urls = [integration.issuer, integration.authorizationUrl, tokenUrl].filter(
@@ -155,6 +185,15 @@ export class OAuthConfigurations {
     return urls.every((url) => isLoopbackUrl(new URL(url)));
   }
 }
+
+/** The discovered endpoints the broker sends secrets or tokens to, or takes keys from. */
+const DISCOVERED_ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'userinfo_endpoint',
+  'jwks_uri',
+] as const;
 
 /** Token endpoint requests are the form posts that carry a grant_type (RFC 6749 §4.1.3, §6). */
 function isTokenRequest(body: unknown): boolean {

@@ -1,14 +1,10 @@
 import { providerStatusError } from '../common/http/provider-outcome.js';
 import { Injectable } from '@nestjs/common';
 import { ProviderError } from '../common/errors/app-error.js';
-import { AppConfig } from '../config/app-config.js';
 import type { TokenSet } from '../connections/connection.js';
 import { Clock } from '../infra/clock/clock.js';
-import {
-  createGuardedFetch,
-  type FetchLike,
-  ResponseTooLargeError,
-} from '../infra/http/guarded-fetch.js';
+import { type FetchLike, ResponseTooLargeError } from '../infra/http/guarded-fetch.js';
+import { ProviderHttp } from '../infra/http/provider-http.js';
 import type { AnswerRule } from '../providers/api-model.schema.js';
 import {
   type ProviderRequest,
@@ -33,10 +29,10 @@ export class ProviderApiClient {
   private readonly fetch: FetchLike;
 
   constructor(
-    config: AppConfig,
     private readonly clock: Clock,
+    http: ProviderHttp,
   ) {
-    this.fetch = createGuardedFetch(config.providerHttp);
+    this.fetch = http.fetch;
   }
 
   /** `scheme`: the Authorization scheme the API wants, if not the token type (Zoho: `Zoho-oauthtoken`). */
@@ -59,6 +55,8 @@ export class ProviderApiClient {
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
       });
     } catch (error) {
+      // A refused address (provider_address_refused) is already classified.
+      if (error instanceof ProviderError) throw error;
       if (error instanceof ResponseTooLargeError) {
         throw new ProviderError(
           'provider_response_too_large',

@@ -94,6 +94,14 @@ export const ERROR_CODES = {
   client_rejected: ['provider', 'The provider refused the client credentials'],
   account_lookup_failed: ['provider', 'The provider refused the account lookup'],
   api_host_not_allowed: ['provider', 'A token answer named an API host outside the provider’s'],
+  provider_endpoint_not_allowed: [
+    'provider',
+    'OIDC discovery named an endpoint that breaks the provider URL policy (https only)',
+  ],
+  provider_address_refused: [
+    'provider',
+    'A provider host resolves to a private, link-local, loopback or other non-public address',
+  ],
   // Our own dependencies
   database_unavailable: ['unavailable', 'PostgreSQL is unreachable; retry after Retry-After'],
   redis_unavailable: [
