@@ -113,6 +113,38 @@ describe('sync runs survive worker crashes and shutdowns', () => {
     expect(run.executions).toBeGreaterThanOrEqual(4);
   }, 150_000);
 
+  it('SIGKILL: another worker already running takes the run over within SYNC_JOB_LOCK_MS', async () => {
+    s.sandbox.crm.pageDelayMs = 40;
+    const lockMs = 6_000;
+    const owner = await startWorker(lockMs);
+    const { connectionId, runId } = await startRun();
+    await eventually(
+      async () => expect((await runRow(runId)).pages).toBeGreaterThanOrEqual(10),
+      30_000,
+      50,
+    );
+    // Started once the run is under way, so the first worker is the one holding it.
+    await startWorker(lockMs);
+    const executions = (await runRow(runId)).executions as number;
+    owner.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await owner.exited;
+    await eventually(
+      async () => expect((await runRow(runId)).executions).toBeGreaterThan(executions),
+      3 * lockMs,
+      50,
+    );
+    const takeover = Date.now() - killedAt;
+    process.stdout.write(`takeover after SIGKILL: ${takeover} ms (SYNC_JOB_LOCK_MS ${lockMs})\n`);
+    expect(takeover).toBeLessThanOrEqual(lockMs);
+    await eventually(
+      async () => expect((await runRow(runId)).status).toBe('succeeded'),
+      60_000,
+      200,
+    );
+    await expectExactlyAllContacts(connectionId, runId);
+  }, 120_000);
+
   it('SIGTERM: the running page finishes, the job is handed back at once, another worker resumes it', async () => {
     s.sandbox.crm.pageDelayMs = 40;
     // A long lock: if the job were not handed back, the second worker would wait 20 s for it.

@@ -21,7 +21,12 @@ describe('the job registry', () => {
       },
     });
     for (const definition of Object.values(JOBS)) expect(tuning[definition.queue]).toBeDefined();
-    expect(tuning.sync).toMatchObject({ concurrency: 3, lockDuration: 30_000 });
+    // A crashed run is taken over within the setting (see queueTuning).
+    expect(tuning.sync).toMatchObject({
+      concurrency: 3,
+      lockDuration: 15_000,
+      stalledInterval: 7_500,
+    });
     expect(JOBS['refresh.connection'].jobId?.({ connectionId: 'c1' })).toBe('refresh-c1');
     expect(JOBS['revocation.deliver'].jobId?.({ revocationId: 'r1' })).toBe('revoke-r1');
   });

@@ -71,12 +71,18 @@ export function queueTuning(config: Pick<AppConfig, 'sync'>): Record<QueueName, 
     revocation: { concurrency: 8 },
     // Re-encryption walks every row: one at a time is plenty.
     maintenance: { concurrency: 1 },
-    // A crashed worker's run is taken over after about one lock period; a
-    // run may crash many times and still resume from its checkpoint.
+    // A crashed worker's run is taken over within SYNC_JOB_LOCK_MS. BullMQ
+    // moves a job back once its lock has expired and one stalled check has
+    // seen it unrenewed, then the next check finds it still so: that is up to
+    // lockDuration + 2 × stalledInterval after the crash (with both at the
+    // setting, twice the setting was measured). Half and a quarter keep the
+    // worst case at about three quarters of the setting; the lock is renewed
+    // every quarter. A run may crash many times and still resume from its
+    // checkpoint.
     sync: {
       concurrency: config.sync.concurrency,
-      lockDuration: config.sync.jobLockMs,
-      stalledInterval: config.sync.jobLockMs,
+      lockDuration: Math.round(config.sync.jobLockMs / 2),
+      stalledInterval: Math.round(config.sync.jobLockMs / 4),
       maxStalledCount: 100,
     },
   };
