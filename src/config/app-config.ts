@@ -63,6 +63,16 @@ export abstract class AppConfig {
      */
     readonly fenceTtlMs: number;
   };
+  abstract readonly refreshSweep: {
+    /** Proactive refresh jobs one worker process runs at once. */
+    readonly concurrency: number;
+    /** Proactive refreshes of one integration in flight at once, across all workers. */
+    readonly integrationConcurrency: number;
+    /** Connections one sweep tick may queue, oldest due first. */
+    readonly maxPerTick: number;
+  };
+  /** Schedule reconciliation visits every connection this often; in between, only changed ones. */
+  abstract readonly syncSchedulesFullMinutes: number;
   abstract readonly sync: {
     /** Runs one worker process executes at once. */
     readonly concurrency: number;

@@ -98,6 +98,19 @@ export const envSchema = z
     /** The worker's sweeps' base interval (refresh, revocations, schedules…); 0 turns them off. */
     SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     REFRESH_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    /** Proactive refresh jobs one worker process runs at once. */
+    REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),
+    /** Proactive refreshes of one integration in flight at once, across all workers. */
+    REFRESH_INTEGRATION_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(20),
+    /** Connections one refresh sweep tick may queue (oldest due first). */
+    REFRESH_SWEEP_MAX_PER_TICK: z.coerce.number().int().min(1_000).max(1_000_000).default(50_000),
+    /** Schedule reconciliation looks at every connection this often; in between, only at changed ones. */
+    SYNC_SCHEDULES_FULL_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
     SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     SYNC_JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
     SYNC_FULL_RESYNC_HOURS: z.coerce

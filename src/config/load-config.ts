@@ -75,6 +75,12 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
       lockTtlMs: e.REFRESH_LOCK_TTL_MS ?? 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
       fenceTtlMs: 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
     },
+    refreshSweep: {
+      concurrency: e.REFRESH_CONCURRENCY,
+      integrationConcurrency: e.REFRESH_INTEGRATION_CONCURRENCY,
+      maxPerTick: e.REFRESH_SWEEP_MAX_PER_TICK,
+    },
+    syncSchedulesFullMinutes: e.SYNC_SCHEDULES_FULL_MINUTES,
     sync: {
       concurrency: e.SYNC_CONCURRENCY,
       jobLockMs: e.SYNC_JOB_LOCK_MS,

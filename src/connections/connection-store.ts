@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { ConnectionSweepsRepository } from './connection-sweeps.repository.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { CredentialsRepository } from './credentials.repository.js';
 
 type Args<K extends keyof ConnectionsRepository> = Parameters<ConnectionsRepository[K]>;
+type SweepArgs<K extends keyof ConnectionSweepsRepository> = Parameters<
+  ConnectionSweepsRepository[K]
+>;
 type CredentialArgs<K extends keyof CredentialsRepository> = Parameters<CredentialsRepository[K]>;
 
 /**
@@ -12,7 +16,10 @@ type CredentialArgs<K extends keyof CredentialsRepository> = Parameters<Credenti
  */
 @Injectable()
 export class ConnectionStore {
-  constructor(private readonly repository: ConnectionsRepository) {}
+  constructor(
+    private readonly repository: ConnectionsRepository,
+    private readonly sweeps: ConnectionSweepsRepository,
+  ) {}
 
   readonly findById = (...args: Args<'findById'>) => this.repository.findById(...args);
   /** The token hot path: the connection, its decrypted tokens and their version, in one query. */
@@ -21,9 +28,13 @@ export class ConnectionStore {
   readonly saveGrant = (...args: Args<'saveGrant'>) => this.repository.saveGrant(...args);
   readonly markNeedsReauth = (...args: Args<'markNeedsReauth'>) =>
     this.repository.markNeedsReauth(...args);
-  readonly dueForRefresh = (...args: Args<'dueForRefresh'>) =>
-    this.repository.dueForRefresh(...args);
-  readonly activeIds = (...args: Args<'activeIds'>) => this.repository.activeIds(...args);
+  /** The sweeps' keyset walks (refresh due by expiry or idleness, schedule changes). */
+  readonly dueByExpiry = (...args: SweepArgs<'dueByExpiry'>) => this.sweeps.dueByExpiry(...args);
+  readonly dueByIdle = (...args: SweepArgs<'dueByIdle'>) => this.sweeps.dueByIdle(...args);
+  readonly changedSince = (...args: SweepArgs<'changedSince'>) => this.sweeps.changedSince(...args);
+  readonly activeIdsPage = (...args: SweepArgs<'activeIdsPage'>) =>
+    this.sweeps.activeIdsPage(...args);
+  readonly activeAmong = (...args: SweepArgs<'activeAmong'>) => this.sweeps.activeAmong(...args);
   readonly credentialKeySamples = () => this.repository.credentialKeySamples();
   readonly canOpen = (...args: Args<'canOpen'>) => this.repository.canOpen(...args);
 }

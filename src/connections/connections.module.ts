@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RevocationModule } from '../revocation/revocation.module.js';
 import { ConnectionStore, CredentialStore } from './connection-store.js';
+import { ConnectionSweepsRepository } from './connection-sweeps.repository.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsService } from './connections.service.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -15,6 +16,7 @@ import { PendingCredentialsStore } from './pending-credentials.store.js';
   imports: [RevocationModule],
   providers: [
     ConnectionsRepository,
+    ConnectionSweepsRepository,
     CredentialsRepository,
     PendingCredentialsStore,
     ConnectionsService,

@@ -257,39 +257,6 @@ export class ConnectionsRepository {
     });
   }
 
-  /**
-   * Active connections of the given integrations due for a proactive
-   * refresh: within the margin of expiry (but never more than half the
-   * token's lifetime early, see refresh-policy.ts), or idle too long.
-   */
-  async dueForRefresh(
-    integrationKeys: readonly string[],
-    now: Date,
-    marginSeconds: number,
-    idleSeconds: number,
-    limit: number,
-  ): Promise<string[]> {
-    if (integrationKeys.length === 0) return [];
-    const rows = await this.prisma.$queryRaw<Array<{ id: string }>>`
-      SELECT c.id FROM connections c JOIN credentials cr ON cr.connection_id = c.id
-      WHERE c.status = 'active' AND c.integration_key = ANY(${[...integrationKeys]}::text[])
-        AND (c.refresh_retry_at IS NULL OR c.refresh_retry_at <= ${now}::timestamptz)
-        AND (c.last_refreshed_at IS NULL
-          OR c.last_refreshed_at < ${now}::timestamptz - make_interval(secs => ${idleSeconds})
-          OR c.expires_at - LEAST(make_interval(secs => ${marginSeconds}), (c.expires_at - c.last_refreshed_at) / 2) <= ${now}::timestamptz)
-      ORDER BY c.expires_at NULLS FIRST
-      LIMIT ${limit}`;
-    return rows.map((row) => row.id);
-  }
-
-  async activeIds(integrationKey: string): Promise<string[]> {
-    const rows = await this.prisma.connection.findMany({
-      where: { integrationKey, status: 'active' },
-      select: { id: true },
-    });
-    return rows.map((row) => row.id);
-  }
-
   /** Key ids present in stored credentials, with one sample row each (start-up check). */
   async credentialKeySamples(): Promise<Array<{ keyId: string; connectionId: string }>> {
     return this.prisma.credential.findMany({

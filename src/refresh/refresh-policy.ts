@@ -30,7 +30,7 @@ export interface ProactiveSettings {
  * How long before expiry a proactive refresh happens: the configured margin,
  * but never more than half the token's lifetime, or a provider with short
  * tokens would be refreshed at every sweep. The sweep's SQL applies the same
- * rule (ConnectionsRepository.dueForRefresh).
+ * rule (ConnectionSweepsRepository.dueByExpiry).
  */
 export function proactiveMarginSeconds(
   connection: Connection,
@@ -53,7 +53,10 @@ export function proactiveFreshness(
   };
 }
 
-/** When the sweep will next refresh this connection; undefined when it never will (not active). */
+/**
+ * When the sweep will next refresh this connection (never before a cooldown
+ * after a failing refresh ends); undefined when it never will (not active).
+ */
 export function nextRefreshAt(
   connection: Connection,
   settings: ProactiveSettings,
@@ -62,7 +65,8 @@ export function nextRefreshAt(
   const beforeExpiry =
     connection.expiresAt.getTime() - proactiveMarginSeconds(connection, settings) * 1000;
   const idle = (connection.lastRefreshedAt?.getTime() ?? 0) + settings.idleRefreshSeconds * 1000;
-  return new Date(Math.min(beforeExpiry, idle));
+  const held = connection.refreshRetryAt?.getTime() ?? 0;
+  return new Date(Math.max(Math.min(beforeExpiry, idle), held));
 }
 
 /** Background work renews a token this long before expiry at the most. */

@@ -3,6 +3,7 @@ import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { IntegrationEventsRepository } from './integration-events.repository.js';
 import { IntegrationHealth } from './integration-health.service.js';
+import { IntegrationSlots } from './integration-slots.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
@@ -16,8 +17,9 @@ import { TokenService } from './token.service.js';
     RefreshCooldown,
     RefreshPacing,
     IntegrationHealth,
+    IntegrationSlots,
     IntegrationEventsRepository,
   ],
-  exports: [TokenService, RefreshService, IntegrationHealth],
+  exports: [TokenService, RefreshService, IntegrationHealth, IntegrationSlots],
 })
 export class RefreshModule {}

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import type { WalkCursor, WalkRow } from '../connections/connection-sweeps.repository.js';
 import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
@@ -7,7 +8,8 @@ import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { IntegrationHealth } from './integration-health.service.js';
 
-const BATCH = 1_000;
+/** Rows per query and per addBulk. */
+export const PAGE = 1_000;
 
 /**
  * How long a grant may stay unrefreshed: the configured idle period, but at
@@ -19,10 +21,54 @@ export function idleSecondsFor(integration: Integration, configured: number): nu
   return lifetime ? Math.min(configured, Math.floor(lifetime / 2)) : configured;
 }
 
+/** What one tick did (logged, and read by the scale bench). */
+export interface SweepTick {
+  /** Due rows read from PostgreSQL. */
+  selected: number;
+  /** Connections handed to the queue (those already queued stay as they are). */
+  queued: number;
+  pages: number;
+  /** True when the tick stopped at REFRESH_SWEEP_MAX_PER_TICK with rows left. */
+  capped: boolean;
+}
+
+/** One keyset walk over due connections, a page at a time. */
+interface Walk {
+  done: boolean;
+  next(limit: number): Promise<WalkRow[]>;
+}
+
+function walk(fetch: (after: WalkCursor | undefined, limit: number) => Promise<WalkRow[]>): Walk {
+  let after: WalkCursor | undefined;
+  const state: Walk = {
+    done: false,
+    async next(limit) {
+      const rows = await fetch(after, limit);
+      const last = rows.at(-1);
+      if (last) after = { at: last.at, id: last.id };
+      if (rows.length < limit) state.done = true;
+      return rows;
+    },
+  };
+  return state;
+}
+
 /**
- * Finds connections due for a proactive refresh (close to expiry, or idle
- * for a day) and enqueues one job each. Only enqueues: the job id is the
- * connection's, so a connection already queued is not queued twice.
+ * Finds connections due for a proactive refresh and enqueues one job each
+ * (`refresh-<connectionId>`: a connection already queued is not queued
+ * twice). Only enqueues; the refresh queue's workers do the refreshing,
+ * at most REFRESH_INTEGRATION_CONCURRENCY per integration at once.
+ *
+ * Due means one of two walks, each a keyset walk on its own index, oldest
+ * due first: close to expiry (ordered by expires_at, expired ones first), or
+ * idle too long (ordered by last_refreshed_at, never-refreshed first). A
+ * tick takes pages from the walks in turn until both are exhausted or
+ * REFRESH_SWEEP_MAX_PER_TICK is reached, so a backlog of expiring tokens
+ * can never take every turn from idle grants (each walk gets at least its
+ * share of the budget), and within a walk the longest-waiting go first.
+ * With 30-minute tokens, 100,000 connections make about 5,000 due a
+ * minute; the default budget of 50,000 also absorbs a backlog after an
+ * outage in one tick.
  */
 @Injectable()
 export class RefreshSweep {
@@ -37,27 +83,66 @@ export class RefreshSweep {
     private readonly clock: Clock,
   ) {}
 
+  /** One tick; the number of connections queued. */
   async sweep(): Promise<number> {
+    return (await this.tick()).queued;
+  }
+
+  async tick(): Promise<SweepTick> {
     const now = this.clock.now();
     const { refreshMarginSeconds, idleRefreshSeconds } = this.config.tokens;
+    const budget = this.config.refreshSweep.maxPerTick;
     // Connections of integrations not configured here are left alone, not
     // failed; an integration whose client the provider rejects waits out its hold.
+    const keys: string[] = [];
     const byIdle = new Map<number, string[]>();
     for (const integration of this.integrations.list()) {
       if (await this.health.isHeld(integration)) continue;
+      keys.push(integration.key);
       const idle = idleSecondsFor(integration, idleRefreshSeconds);
       byIdle.set(idle, [...(byIdle.get(idle) ?? []), integration.key]);
     }
-    const due: string[] = [];
-    for (const [idle, keys] of byIdle) {
-      due.push(
-        ...(await this.connections.dueForRefresh(keys, now, refreshMarginSeconds, idle, BATCH)),
+    const walks: Walk[] = [
+      walk((after, limit) =>
+        this.connections.dueByExpiry(keys, now, refreshMarginSeconds, after, limit),
+      ),
+      ...[...byIdle].map(([idle, idleKeys]) => {
+        const cutoff = new Date(now.getTime() - idle * 1000);
+        return walk((after, limit) =>
+          this.connections.dueByIdle(idleKeys, now, cutoff, after, limit),
+        );
+      }),
+    ];
+
+    // Queued in this tick: a connection due both ways is sent once.
+    const queued = new Set<string>();
+    const tick: SweepTick = { selected: 0, queued: 0, pages: 0, capped: false };
+    while (walks.some((w) => !w.done)) {
+      // Each round splits what is left of the budget between the walks still going.
+      const share = Math.max(
+        1,
+        Math.floor((budget - queued.size) / walks.filter((w) => !w.done).length),
       );
+      for (const w of walks) {
+        if (w.done) continue;
+        if (queued.size >= budget) {
+          tick.capped = true;
+          break;
+        }
+        const rows = await w.next(Math.min(PAGE, share, budget - queued.size));
+        tick.pages += 1;
+        tick.selected += rows.length;
+        const fresh = rows.map((row) => row.id).filter((id) => !queued.has(id));
+        for (const id of fresh) queued.add(id);
+        await this.queue.enqueueBulk(
+          'refresh.connection',
+          fresh.map((connectionId) => ({ connectionId })),
+        );
+      }
+      if (tick.capped) break;
     }
-    for (const connectionId of due) {
-      await this.queue.enqueue('refresh.connection', { connectionId });
-    }
-    if (due.length) this.logger.log({ queued: due.length, msg: 'proactive refreshes queued' });
-    return due.length;
+    tick.queued = queued.size;
+    if (tick.queued) this.logger.log({ ...tick, msg: 'proactive refreshes queued' });
+    return tick;
   }
 }

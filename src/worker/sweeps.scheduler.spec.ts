@@ -1,16 +1,29 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import type { AppConfig } from '../config/app-config.js';
+import type { Lease, RedisLock } from '../infra/locks/redis-lock.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import { SweepsScheduler } from './sweeps.scheduler.js';
 import type { SweepDefinition } from './sweeps.js';
 
-const scheduler = (sweeps: SweepDefinition[], metrics = new Metrics()) =>
+/** A lock every caller gets (the lease itself is tested on Redis in test/integration). */
+const freeLock = {
+  tryAcquire: async (name: string) =>
+    ({
+      name,
+      owner: 'me',
+      extend: async () => true,
+      release: async () => undefined,
+    }) satisfies Lease,
+} as unknown as RedisLock;
+
+const scheduler = (sweeps: SweepDefinition[], metrics = new Metrics(), lock = freeLock) =>
   new SweepsScheduler(
     { sweepIntervalSeconds: 60 } as AppConfig,
     { addInterval: () => undefined } as unknown as SchedulerRegistry,
     { sweeps },
     metrics,
+    lock,
   );
 
 describe('sweeps', () => {
@@ -75,6 +88,7 @@ describe('sweeps', () => {
           ],
         },
         new Metrics(),
+        freeLock,
       ).onApplicationBootstrap();
       expect(names).toEqual(['sweep:a', 'sweep:b']);
       expect(added.map(([, ms]) => ms)).toEqual([60_000, 3_600_000]);
@@ -82,5 +96,25 @@ describe('sweeps', () => {
       global.setInterval = realSetInterval;
       timers.forEach(clearInterval);
     }
+  });
+
+  it('skips its turn when another replica holds the lease, or Redis is down (no error)', async () => {
+    const run = jest.fn(async () => undefined);
+    const sweep = { name: 'refresh', everyIntervals: 1, run };
+    const metrics = new Metrics();
+    const taken = { tryAcquire: async () => undefined } as unknown as RedisLock;
+    expect(await scheduler([sweep], metrics, taken).run(sweep)).toBe(false);
+    const down = {
+      tryAcquire: async () => {
+        throw new Error('Connection is closed.');
+      },
+    } as unknown as RedisLock;
+    const s = scheduler([sweep], metrics, down);
+    await expect(s.run(sweep)).resolves.toBe(false);
+    await expect(s.run(sweep)).resolves.toBe(false);
+    expect(run).not.toHaveBeenCalled();
+    expect(await metrics.registry.metrics()).toContain(
+      'tb_sweep_runs_total{sweep="refresh",outcome="skipped"} 3',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { countRows, withDb } from '../support/db.js';
 import { RedisService } from '../../src/infra/redis/redis.service.js';
-import { ConnectionsRepository } from '../../src/connections/connections.repository.js';
+import { ConnectionSweepsRepository } from '../../src/connections/connection-sweeps.repository.js';
 import { type Scenario, startScenario } from '../support/scenario.js';
 
 const HOUR_MS = 3_600_000;
@@ -61,7 +61,7 @@ describe('refresh failure classification', () => {
 
   const dueForRefresh = () =>
     s.broker.app
-      .get(ConnectionsRepository)
+      .get(ConnectionSweepsRepository)
       .dueForRefresh([s.integration], s.clock.now(), 600, 86_400, 10_000);
 
   async function expiredConnection(): Promise<string> {
@@ -148,10 +148,16 @@ describe('refresh failure classification', () => {
       expect(Number(cooling.headers.get('retry-after'))).toBeGreaterThan(50);
     }
     expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
-    expect((await s.api(`/v1/connections/${id}`, { key })).body).toMatchObject({
+    // The hold is visible on the connection: why, and when the next attempt may happen.
+    const held = (await s.api(`/v1/connections/${id}`, { key })).body;
+    expect(held).toMatchObject({
       status: 'active',
+      refreshFailures: 1,
       lastRefreshError: 'provider_error',
     });
+    const retryAt = Date.parse(held.refreshRetryAt);
+    expect(retryAt - s.clock.now().getTime()).toBeGreaterThan(50_000);
+    expect(Date.parse(held.nextRefreshAt)).toBeGreaterThanOrEqual(retryAt);
     // The proactive sweep leaves it alone too, until the cooldown ends.
     expect(await dueForRefresh()).not.toContain(id);
     s.clock.advance(61_000);

@@ -54,6 +54,43 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * Many jobs of one name in one round trip (BullMQ addBulk, one MULTI).
+   * A job whose deterministic id is already queued is left as it is.
+   */
+  async enqueueBulk<N extends JobName>(name: N, payloads: readonly JobPayload<N>[]): Promise<void> {
+    if (payloads.length === 0) return;
+    const job = JOBS[name];
+    const jobId = job.jobId as ((p: unknown) => string) | undefined;
+    await this.queue(job.queue).addBulk(
+      payloads.map((payload) => {
+        const data = job.payload.parse(payload);
+        return {
+          name,
+          data,
+          opts: {
+            jobId: jobId?.(data),
+            attempts: job.attempts,
+            backoff: { type: 'jitter' },
+            removeOnComplete: true,
+            removeOnFail: true,
+          },
+        };
+      }),
+    );
+  }
+
+  /** Jobs of a queue not finished yet: waiting, delayed, prioritized or running. */
+  async backlog(queueName: QueueName): Promise<number> {
+    const counts = await this.queue(queueName).getJobCounts(
+      'waiting',
+      'delayed',
+      'prioritized',
+      'active',
+    );
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
    * Makes sure a repeating job exists, without touching one that does
    * (re-upserting would restart its interval on every call).
    */
@@ -75,12 +112,14 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
     return true;
   }
 
-  async removeScheduler(queueName: QueueName, id: string): Promise<void> {
-    await this.queue(queueName).removeJobScheduler(id);
+  /** False when there was no such scheduler. */
+  async removeScheduler(queueName: QueueName, id: string): Promise<boolean> {
+    return this.queue(queueName).removeJobScheduler(id);
   }
 
-  async schedulerIds(queueName: QueueName): Promise<string[]> {
-    const schedulers = await this.queue(queueName).getJobSchedulers(0, -1);
+  /** One page of a queue's job scheduler ids (positions `start` to `end`, inclusive). */
+  async schedulerIds(queueName: QueueName, start: number, end: number): Promise<string[]> {
+    const schedulers = await this.queue(queueName).getJobSchedulers(start, end, true);
     return schedulers.map((scheduler) => scheduler.key);
   }
 

@@ -19,6 +19,7 @@ describe('the job registry', () => {
         maxPages: 1,
         maxRunMinutes: 1,
       },
+      refreshSweep: { concurrency: 16, integrationConcurrency: 20, maxPerTick: 50_000 },
     });
     for (const definition of Object.values(JOBS)) expect(tuning[definition.queue]).toBeDefined();
     // A crashed run is taken over within the setting (see queueTuning).

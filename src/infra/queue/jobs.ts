@@ -65,9 +65,13 @@ export interface WorkerTuning {
 }
 
 /** Each queue's worker, in one place. */
-export function queueTuning(config: Pick<AppConfig, 'sync'>): Record<QueueName, WorkerTuning> {
+export function queueTuning(
+  config: Pick<AppConfig, 'sync' | 'refreshSweep'>,
+): Record<QueueName, WorkerTuning> {
   return {
-    refresh: { concurrency: 8 },
+    // Most of a refresh is waiting on the provider; the per-integration cap
+    // (IntegrationSlots) is what protects a provider, not this.
+    refresh: { concurrency: config.refreshSweep.concurrency },
     revocation: { concurrency: 8 },
     // Re-encryption walks every row: one at a time is plenty.
     maintenance: { concurrency: 1 },
