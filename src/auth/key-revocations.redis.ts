@@ -46,9 +46,13 @@ export class KeyRevocationsSubscriber implements OnModuleInit, OnApplicationShut
   onModuleInit(): void {
     const channel = keyRevocationsChannel(this.redis.prefix);
     const subscriber = this.redis.client.duplicate({
-      // The SUBSCRIBE waits in the offline queue while Redis is down, rather than failing.
+      // The SUBSCRIBE waits in the offline queue while Redis is down, rather than failing
+      // (the shared client fails fast instead: its callers answer 503).
+      enableOfflineQueue: true,
       maxRetriesPerRequest: null,
       autoResubscribe: true,
+      // Reconnect forever, at least once a second: revocations flow again soon after Redis is back.
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
     });
     this.subscriber = subscriber;
     subscriber.on('message', (from: string, message: string) => {

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Header, Headers } from '@nestjs/common';
+import { Controller, Get, Headers, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Public, ServedOn } from '../auth/auth.decorators.js';
 import { AuthenticationError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
@@ -24,14 +25,18 @@ export class MetricsController {
   @Get()
   @Public()
   @ServedOn('internal')
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(@Headers('authorization') authorization: string | undefined): Promise<string> {
+  scrape(
+    @Headers('authorization') authorization: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
     if (this.tokenDigest && !this.presents(authorization)) {
       throw new AuthenticationError(
         'metrics_token_required',
         'Send METRICS_TOKEN as "Authorization: Bearer <token>"',
       );
     }
+    // Set here, not with @Header: that would also label the JSON error envelope as text.
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
     return this.metrics.registry.metrics();
   }
 
