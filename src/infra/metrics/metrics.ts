@@ -55,7 +55,7 @@ export class Metrics {
 
   readonly sweepRuns = new Counter({
     name: 'tb_sweep_runs_total',
-    help: 'Background sweep runs by sweep and outcome (ok, failed, skipped: the previous run was still going)',
+    help: 'Background sweep runs by sweep and outcome (ok, failed, skipped: the previous run was still going, or another replica holds the lease)',
     labelNames: ['sweep', 'outcome'] as const,
     registers: [this.registry],
   });
