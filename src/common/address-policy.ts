@@ -7,13 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
  * document or a DNS answer must never be able to point a secret.
  */
 export type AddressKind =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'link_local'
-  | 'unspecified'
-  | 'multicast'
-  | 'reserved';
+  'public' | 'loopback' | 'private' | 'link_local' | 'unspecified' | 'multicast' | 'reserved';
 
 type Range4 = readonly [network: string, bits: number, kind: Exclude<AddressKind, 'public'>];
 
@@ -61,7 +55,7 @@ export function addressProblem(
 function ipv4Kind(value: number): AddressKind {
   for (const [network, bits, kind] of IPV4_RANGES) {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    if (((value & mask) >>> 0) === ipv4ToNumber(network)) return kind;
+    if ((value & mask) >>> 0 === ipv4ToNumber(network)) return kind;
   }
   return 'public';
 }

@@ -34,6 +34,7 @@ export const examples = {
     nextRefreshAt: '2026-11-26T02:20:00.000Z',
     refreshFailures: 0,
     lastRefreshError: null,
+    refreshRetryAt: null,
     lastSyncAt: '2026-11-26T02:01:12.000Z',
     createdAt: '2026-11-20T09:14:03.000Z',
   },

@@ -256,7 +256,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           tag: 'Connections',
           summary: 'A currently valid access token',
           description:
-            'Refreshed first when it would expire within `minValiditySeconds` (one refresh per connection across replicas). 409 `needs_reauth` once the provider refused the grant; every read is audited.',
+            "Refreshed first when it would expire within `minValiditySeconds` (one refresh per connection across replicas). A `minValiditySeconds` longer than the provider's tokens last is clamped to their lifetime less a tenth and the answer says so (`minValidityClampedTo`), so a burst of such reads makes one refresh. 409 `needs_reauth` once the provider refused the grant; every read is audited.",
           access: 'token',
           pathParams: [connectionId],
           query: tokenQuerySchema,

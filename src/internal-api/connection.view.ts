@@ -21,18 +21,20 @@ export function connectionView(connection: Connection, settings: ProactiveSettin
     nextRefreshAt: iso(nextRefreshAt(connection, settings)),
     refreshFailures: connection.refreshFailures,
     lastRefreshError: connection.lastRefreshError ?? null,
+    refreshRetryAt: iso(connection.refreshRetryAt),
     lastSyncAt: iso(connection.lastSyncAt),
     createdAt: connection.createdAt.toISOString(),
   };
 }
 
 /** The token API's answer; the refresh token never leaves the broker. */
-export function tokenView({ tokens }: IssuedToken): TokenDto {
+export function tokenView({ tokens, minValidityClampedTo }: IssuedToken): TokenDto {
   return {
     accessToken: tokens.accessToken,
     tokenType: tokens.tokenType,
     expiresAt: tokens.expiresAt.toISOString(),
     scopes: tokens.scopes,
     extras: tokens.extras,
+    ...(minValidityClampedTo !== undefined && { minValidityClampedTo }),
   };
 }

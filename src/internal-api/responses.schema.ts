@@ -26,8 +26,16 @@ export const connectionSchema = z
     nextRefreshAt: timestamp
       .nullable()
       .describe('When the proactive sweep will refresh it; null unless active'),
-    refreshFailures: z.number().int(),
-    lastRefreshError: z.string().nullable(),
+    refreshFailures: z.number().int().describe('Refresh failures in a row (0 after a success)'),
+    lastRefreshError: z
+      .string()
+      .nullable()
+      .describe('The error code of the last failed refresh; null after a success'),
+    refreshRetryAt: timestamp
+      .nullable()
+      .describe(
+        'Set while refreshes are held after a failure that retrying at once does not fix (1 min, doubling to 1 h): no provider call before then, token reads that need a refresh answer 503 refresh_failing with Retry-After',
+      ),
     lastSyncAt: timestamp.nullable(),
     createdAt: timestamp,
   })
@@ -46,6 +54,13 @@ export const tokenSchema = z
     extras: z
       .record(z.string(), z.string())
       .describe('Provider values kept from the token response (instanceUrl, apiDomain, hubId…)'),
+    minValidityClampedTo: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        "Present when minValiditySeconds asked for more than the provider's tokens last: the validity applied instead (their lifetime less a tenth, a minute at least), so a burst of such reads makes one refresh",
+      ),
   })
   .meta({ id: 'AccessToken' });
 

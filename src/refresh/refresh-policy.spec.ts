@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Connection, TokenSet } from '../connections/connection.js';
 import {
+  applicableMinValidity,
   nextRefreshAt,
   proactiveFreshness,
   proactiveMarginSeconds,
@@ -66,6 +67,23 @@ describe('refresh policy', () => {
     expect(nextRefreshAt(connection(3600), settings)).toEqual(at(3000));
     expect(nextRefreshAt(connection(30 * 86_400), settings)).toEqual(at(86_400));
     expect(nextRefreshAt(connection(3600, { status: 'needs_reauth' }), settings)).toBeUndefined();
+  });
+
+  it('next refresh: not before a cooldown after a failing refresh ends', () => {
+    const held = connection(3600, { refreshRetryAt: at(3300) });
+    expect(nextRefreshAt(held, settings)).toEqual(at(3300));
+    expect(nextRefreshAt(connection(3600, { refreshRetryAt: at(60) }), settings)).toEqual(at(3000));
+  });
+
+  it('a validity longer than the provider gives is clamped to what a fresh token has', () => {
+    // 1-hour tokens: a fresh one satisfies at most 54 minutes for 6 minutes.
+    expect(applicableMinValidity(7_200, at(3600), t0)).toBe(3_240);
+    expect(applicableMinValidity(3_600, at(3600), t0)).toBe(3_240);
+    expect(applicableMinValidity(3_000, at(3600), t0)).toBe(3_000);
+    // 2-minute tokens: a minute of slack at least.
+    expect(applicableMinValidity(600, at(120), t0)).toBe(60);
+    // Unknown lifetime: as asked.
+    expect(applicableMinValidity(600, at(120), undefined)).toBe(600);
   });
 
   it('a proactive job asks for the margin and for a refresh within the idle window', () => {

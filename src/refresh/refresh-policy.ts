@@ -69,6 +69,26 @@ export function nextRefreshAt(
   return new Date(Math.max(Math.min(beforeExpiry, idle), held));
 }
 
+/**
+ * The validity a token read can be given. A caller asking for more than the
+ * provider's tokens last (their lifetime: the current one's expiry less when
+ * it was obtained) could never be satisfied, and each call would refresh.
+ * Clamped to the lifetime less a tenth (a minute at least), a token just
+ * refreshed satisfies the request for that tenth, so a burst of such calls
+ * makes one refresh. Unknown lifetime: as asked.
+ */
+export function applicableMinValidity(
+  requestedSeconds: number,
+  expiresAt: Date,
+  obtainedAt: Date | undefined,
+): number {
+  if (!obtainedAt) return requestedSeconds;
+  const lifetime = Math.floor((expiresAt.getTime() - obtainedAt.getTime()) / 1000);
+  if (lifetime <= 0) return requestedSeconds;
+  const most = Math.max(0, lifetime - Math.max(60, Math.ceil(lifetime / 10)));
+  return Math.min(requestedSeconds, most);
+}
+
 /** Background work renews a token this long before expiry at the most. */
 const WORK_MARGIN_SECONDS = 60;
 

@@ -8,7 +8,7 @@ import { assertCallerMayUse, connectionNotFound } from '../connections/connectio
 import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
-import { workValiditySeconds } from './refresh-policy.js';
+import { applicableMinValidity, workValiditySeconds } from './refresh-policy.js';
 import { needsReauth, RefreshService } from './refresh.service.js';
 
 export interface WorkerTokens {
@@ -21,6 +21,8 @@ export interface IssuedToken {
   connection: Connection;
   tokens: TokenSet;
   refreshed: boolean;
+  /** Set when the caller asked for more validity than the provider's tokens have. */
+  minValidityClampedTo?: number;
 }
 
 /**
@@ -49,19 +51,25 @@ export class TokenService {
     let tokens = found!.tokens;
     if (!tokens) throw connectionNotFound();
     let refreshed = false;
-    if (tokens.expiresAt.getTime() - this.clock.now().getTime() < minValiditySeconds * 1000) {
-      tokens = await this.refresher.refresh(connection.id, { minValiditySeconds });
+    const applied = applicableMinValidity(
+      minValiditySeconds,
+      tokens.expiresAt,
+      connection.lastRefreshedAt,
+    );
+    if (tokens.expiresAt.getTime() - this.clock.now().getTime() < applied * 1000) {
+      tokens = await this.refresher.refresh(connection.id, { minValiditySeconds: applied });
       refreshed = true;
     }
+    const clampedTo = applied < minValiditySeconds ? applied : undefined;
     this.audit.record({
       at: this.clock.now(),
       action: 'token.read',
       connectionId: connection.id,
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
-      detail: { refreshed, minValiditySeconds },
+      detail: { refreshed, minValiditySeconds, ...(clampedTo !== undefined && { clampedTo }) },
     });
-    return { connection, tokens, refreshed };
+    return { connection, tokens, refreshed, minValidityClampedTo: clampedTo };
   }
 
   /**

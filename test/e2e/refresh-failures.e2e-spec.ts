@@ -167,6 +167,26 @@ describe('refresh failure classification', () => {
     expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 2);
   });
 
+  it('minValiditySeconds past the token lifetime is clamped and said so: a burst of reads makes one refresh', async () => {
+    tenant += 1;
+    const id = await s.connectOk(key, { tenantId: `tenant-fail-${tenant}` });
+    // Seven minutes on, a 1-hour token has less left than the clamp (54 minutes).
+    s.clock.advance(7 * 60_000);
+    const hits = s.sandbox.auth.tokenRequests.length;
+    const read = () => s.api(`/v1/connections/${id}/token?minValiditySeconds=86400`, { key });
+    const burst = [...(await Promise.all([read(), read(), read(), read(), read()]))];
+    for (let i = 0; i < 5; i += 1) burst.push(await read());
+    for (const answer of burst) {
+      expect(answer.status).toBe(200);
+      // An hour less a tenth (a token's lifetime is counted in whole seconds).
+      expect(Math.abs(answer.body.minValidityClampedTo - 3_240)).toBeLessThanOrEqual(1);
+    }
+    expect(s.sandbox.auth.tokenRequests.length).toBe(hits + 1);
+    // A validity the provider can give is applied as asked, and not flagged.
+    const plain = await s.api(`/v1/connections/${id}/token?minValiditySeconds=600`, { key });
+    expect(plain.body.minValidityClampedTo).toBeUndefined();
+  });
+
   it('a grant revoked at the provider (a real invalid_grant from oidc-provider) ends as needs_reauth', async () => {
     const id = await expiredConnection();
     await s.sandbox.auth.revokeAllGrants();
