@@ -62,6 +62,12 @@ export abstract class AppConfig {
      * that took it has certainly finished or been aborted when it lapses.
      */
     readonly fenceTtlMs: number;
+    /**
+     * The longest an HTTP caller waits for a refresh (retries, Retry-After,
+     * another replica's refresh) before a 503 with Retry-After: one provider
+     * timeout plus five seconds.
+     */
+    readonly callerWaitMs: number;
   };
   abstract readonly refreshSweep: {
     /** Proactive refresh jobs one worker process runs at once. */

@@ -74,6 +74,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
       // A refresh is at most a discovery and a token request, each bounded by the provider timeout.
       lockTtlMs: e.REFRESH_LOCK_TTL_MS ?? 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
       fenceTtlMs: 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
+      callerWaitMs: e.PROVIDER_TIMEOUT_MS + 5_000,
     },
     refreshSweep: {
       concurrency: e.REFRESH_CONCURRENCY,

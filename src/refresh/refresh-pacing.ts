@@ -21,14 +21,20 @@ export class RefreshPacing {
 
   /**
    * Before attempt `attempt` of `attempts`: waits out a Retry-After still
-   * running, or (when longer than this caller can wait) answers 503 with the
-   * time left instead of calling the provider early.
+   * running, or (when longer than this caller can wait: the inline budget, or
+   * `budgetMs` left of its own) answers 503 with the time left instead of
+   * calling the provider early.
    */
-  async waitTurn(connectionId: string, attempt: number, attempts: number): Promise<void> {
+  async waitTurn(
+    connectionId: string,
+    attempt: number,
+    attempts: number,
+    budgetMs = INLINE_BUDGET_MS,
+  ): Promise<void> {
     const ttl = await this.redis.client.pttl(this.key(connectionId));
     const waitMs = ttl > 0 ? ttl : 0;
     if (waitMs === 0) return;
-    if (attempt < attempts && waitMs <= INLINE_BUDGET_MS) {
+    if (attempt < attempts && waitMs <= Math.min(INLINE_BUDGET_MS, budgetMs)) {
       await sleep(waitMs);
       return;
     }

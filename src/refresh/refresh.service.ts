@@ -37,6 +37,12 @@ export interface RefreshOptions {
    * retry later.
    */
   attempts: number;
+  /**
+   * How long the caller can wait in all (HTTP callers): no attempt starts,
+   * and no wait begins, that could end past it; the caller gets the last
+   * failure (a 503 with Retry-After) instead. Jobs leave it unset.
+   */
+  waitMs?: number;
 }
 
 const POLL_MS = 100;
@@ -76,7 +82,7 @@ export class RefreshService {
   refresh(
     connectionId: string,
     freshness: Freshness,
-    options: RefreshOptions = { attempts: 3 },
+    options: RefreshOptions = { attempts: 3, waitMs: this.config.tokens.callerWaitMs },
   ): Promise<TokenSet> {
     return this.flights.run(connectionId, () => this.coordinate(connectionId, freshness, options));
   }
@@ -87,7 +93,9 @@ export class RefreshService {
     options: RefreshOptions,
   ): Promise<TokenSet> {
     const { lockTtlMs, fenceTtlMs } = this.config.tokens;
-    const giveUpAt = Date.now() + lockTtlMs + fenceTtlMs;
+    const started = Date.now();
+    const giveUpAt = started + Math.min(lockTtlMs + fenceTtlMs, options.waitMs ?? Infinity);
+    const deadline = options.waitMs === undefined ? undefined : started + options.waitMs;
     for (;;) {
       const current = await this.read(connectionId);
       if (satisfies(current.connection, current.tokens, freshness, this.clock.now()))
@@ -95,7 +103,7 @@ export class RefreshService {
       const lease = await this.lock.tryAcquire(`refresh:${connectionId}`, lockTtlMs);
       if (lease) {
         try {
-          const attempt = await this.refreshHoldingLock(connectionId, freshness, options);
+          const attempt = await this.refreshHoldingLock(connectionId, freshness, options, deadline);
           if ('tokens' in attempt) return attempt.tokens;
         } finally {
           await lease.release();
@@ -119,6 +127,7 @@ export class RefreshService {
     connectionId: string,
     freshness: Freshness,
     options: RefreshOptions,
+    deadline: number | undefined,
   ): Promise<Attempt> {
     const current = await this.read(connectionId);
     const { connection, tokens, version } = current;
@@ -137,8 +146,11 @@ export class RefreshService {
     const integration = this.integrationOf(connection);
     const refreshToken = tokens.refreshToken;
     const owner = randomUUID();
+    // What is left of the caller's wait once an attempt's own timeout is set aside.
+    const timeoutMs = this.config.providerHttp.timeoutMs;
+    const spare = () => (deadline === undefined ? Infinity : deadline - Date.now() - timeoutMs);
     for (let attempt = 0; ; attempt += 1) {
-      await this.pacing.waitTurn(connection.id, attempt, options.attempts);
+      await this.pacing.waitTurn(connection.id, attempt, options.attempts, spare());
       const { probe } = await this.health.beforeCall(integration);
       const now = this.clock.now();
       const until = new Date(now.getTime() + this.config.tokens.fenceTtlMs);
@@ -154,6 +166,8 @@ export class RefreshService {
         this.metrics.refreshes.inc({ integration: integration.key, outcome });
         const wait = await this.afterFailure(current, integration, error, probe, attempt, options);
         if ('tokens' in wait) return wait;
+        // Another attempt could not end before the caller's wait does: say so now.
+        if (wait.waitMs > spare()) throw error;
         await sleep(wait.waitMs);
         continue;
       }

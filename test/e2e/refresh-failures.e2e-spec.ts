@@ -195,6 +195,24 @@ describe('refresh failure classification', () => {
     expect(s.sandbox.auth.tokenRequests.at(-1)?.status).toBe(400);
   });
 
+  it('a provider that hangs: the caller waits no longer than PROVIDER_TIMEOUT_MS + 5 s, and gets 503 with Retry-After', async () => {
+    const id = await expiredConnection();
+    // Each answer comes long after the client gave up (PROVIDER_TIMEOUT_MS is 400 here).
+    s.sandbox.auth.tokenFaults.push(
+      ...Array.from({ length: 10 }, () => ({ status: 503, delayMs: 3_000 })),
+    );
+    const started = Date.now();
+    const response = await s.api(`/v1/connections/${id}/token`, { key });
+    const waited = Date.now() - started;
+    process.stdout.write(`token read against a hanging provider: ${waited} ms\n`);
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('provider_timeout');
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(waited).toBeLessThan(400 + 5_000 + 1_000);
+    s.sandbox.auth.tokenFaults.length = 0;
+    expect((await s.api(`/v1/connections/${id}`, { key })).body.status).toBe('active');
+  });
+
   it('20 transient failures in a row (503, 429 with Retry-After, timeouts): stays active, honours Retry-After, heals', async () => {
     const id = await expiredConnection();
     const faults = Array.from({ length: 20 }, (_, i) => {
@@ -216,6 +234,8 @@ describe('refresh failure classification', () => {
       }
       expect(response.status).toBe(503);
       expect(response.body.error.code).toMatch(/^provider_/);
+      // Every 503 says when to come back.
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       const view = await s.api(`/v1/connections/${id}`, { key });
       expect(view.body.status).toBe('active');
       expect(view.body.refreshFailures).toBeGreaterThan(0);

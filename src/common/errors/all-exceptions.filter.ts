@@ -14,8 +14,11 @@ import { isDatabaseUnavailable, isRedisUnavailable } from './dependency-errors.j
 import { errorEnvelope } from './error-envelope.js';
 import { statusOfKind } from './error-status.js';
 
-/** What a caller is told to wait while a dependency is down. */
-const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
+/**
+ * What a caller is told to wait when a 503 has no better figure (a
+ * dependency down, a provider timing out): every 503 says when to retry.
+ */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Our own dependencies, Redis first: its client's failures are recognised
@@ -50,7 +53,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const described = this.describe(exception, request);
     reply.header('cache-control', 'no-store');
-    const retryAfter = retryAfterOf(exception) ?? described.retryAfterSeconds;
+    const retryAfter =
+      retryAfterOf(exception) ??
+      described.retryAfterSeconds ??
+      (described.status === 503 ? UNAVAILABLE_RETRY_AFTER_SECONDS : undefined);
     if (retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, retryAfter)));
     if (wantsHtml(request)) {
       reply
@@ -119,7 +125,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         status: 503,
         code: outage.code,
         message: `${outage.name} is unreachable; retry shortly`,
-        retryAfterSeconds: DEPENDENCY_RETRY_AFTER_SECONDS,
+        retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
       };
     }
     this.logger.error({ requestId: request.id, err: exception, msg: 'unhandled error' });
