@@ -3,7 +3,8 @@ import { connect as tcpConnect } from 'node:net';
 import { ServiceKeysService } from '../../src/auth/service-keys.service.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { listenInternal } from '../../src/common/http/listeners.js';
-import { startBroker, type TestBroker } from '../support/broker.js';
+import { freePort, startBroker, type TestBroker } from '../support/broker.js';
+import { spawnBrokerProcess, waitForLog } from '../support/broker-process.js';
 import { testEnv } from '../support/test-env.js';
 
 const INTEGRATIONS = `
@@ -270,5 +271,37 @@ describe('revoking a service key', () => {
     process.stdout.write(`CLI revocation seen by a replica after ${delay} ms\n`);
     expect(err.join('\n')).toMatch(/every replica stops accepting it within a second/);
     expect((await call(a.url, '/v1/integrations', { key })).status).toBe(401);
+  });
+});
+
+describe('the broker process with INTERNAL_PORT', () => {
+  it('listens on both ports, says so, and closes both on SIGTERM', async () => {
+    const [port, internalPort] = [await freePort(), await freePort()];
+    const broker = spawnBrokerProcess({
+      integrationsYaml: INTEGRATIONS,
+      env: {
+        PORT: String(port),
+        INTERNAL_PORT: String(internalPort),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        REDIS_PREFIX: `${testEnv().redisPrefix}proc:`,
+      },
+    });
+    try {
+      await waitForLog(broker, /token broker listening/);
+      const line = broker.logs.lines.find((l) => l.includes('token broker listening'))!;
+      expect(JSON.parse(line)).toMatchObject({ port, internalPort });
+      const internal = `http://127.0.0.1:${internalPort}`;
+      const publicUrl = `http://127.0.0.1:${port}`;
+      expect((await call(internal, '/v1/integrations')).status).toBe(401);
+      expect((await call(publicUrl, '/v1/integrations')).status).toBe(404);
+      expect((await call(publicUrl, '/health/ready')).status).toBe(200);
+    } finally {
+      broker.child.kill('SIGTERM');
+    }
+    const stopping = Date.now();
+    // Nest re-raises the signal once closed: a clean stop ends by SIGTERM, not an error code.
+    expect([0, null]).toContain(await broker.exited);
+    expect(broker.child.exitCode === 1).toBe(false);
+    expect(Date.now() - stopping).toBeLessThan(10_000);
   });
 });
