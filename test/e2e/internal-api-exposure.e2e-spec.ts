@@ -156,7 +156,7 @@ describe('the internal listener (INTERNAL_PORT)', () => {
   });
 
   it('/metrics with METRICS_TOKEN: 401 with the envelope unless the bearer matches', async () => {
-    for (const headers of [
+    for (const headers of <Array<Record<string, string>>>[
       {},
       { authorization: 'Bearer wrong-token-0123456789abcdef' },
       { authorization: `Bearer ${METRICS_TOKEN}x` },
