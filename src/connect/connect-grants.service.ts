@@ -5,6 +5,7 @@ import type { Connection, Tokens } from '../connections/connection.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
+import { RevocationService } from '../revocation/revocation.service.js';
 
 export interface GrantOwner {
   tenantId: string;
@@ -24,6 +25,7 @@ export class ConnectGrants {
   constructor(
     private readonly connections: ConnectionStore,
     private readonly oauth: OAuthClient,
+    private readonly revocations: RevocationService,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
@@ -34,7 +36,7 @@ export class ConnectGrants {
     account: Connection['account'],
     tokens: Tokens,
   ): Promise<string> {
-    const { connection, created, superseded } = await this.connections.saveGrant({
+    const { connection, created, supersededRevocationId } = await this.connections.saveGrant({
       tenantId: owner.tenantId,
       integrationKey: integration.key,
       provider: integration.provider.name,
@@ -43,6 +45,8 @@ export class ConnectGrants {
       tokens,
       status: 'active',
       at: this.clock.now(),
+      // A reconnect replaces a grant that may still be alive at the provider.
+      revokeSuperseded: integration.revokeSupersededGrants && integration.revocation !== 'none',
     });
     this.audit.record({
       at: this.clock.now(),
@@ -51,21 +55,16 @@ export class ConnectGrants {
       tenantId: connection.tenantId,
       detail: { sessionId: owner.sessionId },
     });
-    // A reconnect replaced a grant that may still be alive at the provider.
-    if (
-      superseded?.refreshToken &&
-      superseded.refreshToken !== tokens.refreshToken &&
-      integration.revokeSupersededGrants
-    ) {
-      await this.refuse(integration, superseded);
-    }
+    // Through the pending revocations, as on disconnect: retried until the provider confirms.
+    if (supersededRevocationId) await this.revocations.deliverNowOrLater(supersededRevocationId);
     return connection.id;
   }
 
   /**
-   * A grant we refuse (or no longer keep) is revoked, so it does not linger
-   * at the provider; except where revoking would end every grant of the user
-   * and app (`revokeSupersededGrants: false`), including a connection we keep.
+   * A grant we refuse at the callback (never stored) is revoked, best
+   * effort, so it does not linger at the provider; except where revoking
+   * would end every grant of the user and app (`revokeSupersededGrants:
+   * false`), including a connection we keep.
    */
   async refuse(
     integration: Integration,

@@ -23,13 +23,18 @@ export interface NewGrant {
   tokens: Tokens;
   status: ConnectionStatus;
   at: Date;
+  /** Whether a grant this one replaces (a reconnect) is to be revoked at the provider. */
+  revokeSuperseded?: boolean;
 }
 
 export interface SavedGrant {
   connection: Connection;
   created: boolean;
-  /** The tokens this grant replaced (a reconnect), to revoke at the provider. */
-  superseded?: TokenSet;
+  /**
+   * A reconnect replaced a grant that is to be revoked: the pending
+   * revocation holding it (still sealed), for the revocation service.
+   */
+  supersededRevocationId?: string;
 }
 
 type ConnectionWithCredentialRow = ConnectionRow & {
@@ -175,9 +180,10 @@ export class ConnectionsRepository {
         await tx.event.create({ data: connectionEvent('connection.created', connection) });
         return { connection, created: true };
       }
-      const superseded = existing.credential
-        ? this.sealer.open(existing.credential, toConnection(existing))
-        : undefined;
+      const supersededRevocationId =
+        grant.revokeSuperseded && existing.credential
+          ? await this.queueSupersededRevocation(tx, existing, existing.credential, grant.tokens)
+          : undefined;
       const version = (existing.credential?.version ?? 0) + 1;
       const row = await tx.connection.update({
         where: { id },
@@ -194,8 +200,43 @@ export class ConnectionsRepository {
           data: connectionEvent('connection.recovered', connection, { reason: 'reconnected' }),
         });
       }
-      return { connection, created: false, superseded };
+      return { connection, created: false, supersededRevocationId };
     });
+  }
+
+  /**
+   * The replaced grant's ciphertext moves, still sealed (same key, same
+   * binding), to the pending revocations in the reconnect's transaction, as
+   * on disconnect: its tokens never leave this boundary, and the revocation
+   * survives a provider that is down. Not when the provider handed back the
+   * same refresh token (one grant, nothing to end) or there is none.
+   */
+  private async queueSupersededRevocation(
+    tx: Prisma.TransactionClient,
+    existing: Parameters<typeof toConnection>[0],
+    credential: { keyId: string; ciphertext: Uint8Array<ArrayBuffer> },
+    fresh: Tokens,
+  ): Promise<string | undefined> {
+    let previous: TokenSet;
+    try {
+      previous = this.sealer.open(credential, toConnection(existing));
+    } catch {
+      // Unreadable under the configured keys (the start-up check reports those): nothing to revoke with.
+      return undefined;
+    }
+    if (!previous.refreshToken || previous.refreshToken === fresh.refreshToken) return undefined;
+    const revocationId = randomUUID();
+    await tx.pendingRevocation.create({
+      data: {
+        id: revocationId,
+        connectionId: existing.id,
+        tenantId: existing.tenantId,
+        integrationKey: existing.integrationKey,
+        keyId: credential.keyId,
+        ciphertext: credential.ciphertext,
+      },
+    });
+    return revocationId;
   }
 
   /**

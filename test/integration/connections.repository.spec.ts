@@ -63,13 +63,43 @@ describe('ConnectionsRepository on PostgreSQL', () => {
 
   it('updates the same tenant + integration + account in place', async () => {
     const first = await repository.saveGrant(grant(tenant, 'acct-2', tokens('a')));
-    const second = await repository.saveGrant(grant(tenant, 'acct-2', tokens('b')));
+    const sealedBefore = await prisma.credential.findUnique({
+      where: { connectionId: first.connection.id },
+    });
+    const second = await repository.saveGrant({
+      ...grant(tenant, 'acct-2', tokens('b')),
+      revokeSuperseded: true,
+    });
     expect(second.created).toBe(false);
     expect(second.connection.id).toBe(first.connection.id);
-    expect(second.superseded?.refreshToken).toBe('rt-a');
     const found = await repository.findWithTokens(first.connection.id);
     expect(found?.tokens?.accessToken).toBe('at-b');
     expect(found?.version).toBe(2);
+    // The replaced grant waits, still sealed as it was, in the pending revocations.
+    const pending = await prisma.pendingRevocation.findUnique({
+      where: { id: second.supersededRevocationId! },
+    });
+    expect(pending).toMatchObject({
+      connectionId: first.connection.id,
+      keyId: sealedBefore!.keyId,
+    });
+    expect(Buffer.from(pending!.ciphertext).equals(Buffer.from(sealedBefore!.ciphertext))).toBe(
+      true,
+    );
+  });
+
+  it('a reconnect queues no revocation for the same refresh token, or when told not to', async () => {
+    await repository.saveGrant(grant(tenant, 'acct-same', tokens('s')));
+    const same = await repository.saveGrant({
+      ...grant(tenant, 'acct-same', tokens('s')),
+      revokeSuperseded: true,
+    });
+    expect(same.supersededRevocationId).toBeUndefined();
+    const kept = await repository.saveGrant(grant(tenant, 'acct-same', tokens('t')));
+    expect(kept.supersededRevocationId).toBeUndefined();
+    expect(
+      await prisma.pendingRevocation.count({ where: { connectionId: same.connection.id } }),
+    ).toBe(0);
   });
 
   it('two concurrent first grants for one account end as one connection', async () => {
