@@ -3,6 +3,8 @@ import { ConnectionSweepsRepository } from './connection-sweeps.repository.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { CredentialsRepository } from './credentials.repository.js';
 
+export type { WalkCursor, WalkRow } from './connection-sweeps.repository.js';
+
 type Args<K extends keyof ConnectionsRepository> = Parameters<ConnectionsRepository[K]>;
 type SweepArgs<K extends keyof ConnectionSweepsRepository> = Parameters<
   ConnectionSweepsRepository[K]

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import type { WalkCursor, WalkRow } from '../connections/connection-sweeps.repository.js';
-import { ConnectionStore } from '../connections/connection-store.js';
+import { ConnectionStore, type WalkCursor, type WalkRow } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Integration } from '../integrations/integration.js';

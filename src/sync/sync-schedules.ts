@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import type { WalkCursor } from '../connections/connection-sweeps.repository.js';
-import { ConnectionStore } from '../connections/connection-store.js';
+import { ConnectionStore, type WalkCursor } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import { RedisService } from '../infra/redis/redis.service.js';

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { evictionPolicyWarning } from '../../src/infra/redis/eviction-policy.check.js';
-import { type PrivateRedis, removePrivateRedis, startPrivateRedis } from '../support/private-redis.js';
+import {
+  type PrivateRedis,
+  removePrivateRedis,
+  startPrivateRedis,
+} from '../support/private-redis.js';
 
 /** On a private redis-server (never the shared one), whose policy this test may change. */
 describe('Redis eviction policy check', () => {
