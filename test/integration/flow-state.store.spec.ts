@@ -17,8 +17,8 @@ describe('FlowStateStore on Redis', () => {
   let redis: RedisService;
   let store: FlowStateStore;
 
-  beforeAll(() => {
-    redis = testRedis();
+  beforeAll(async () => {
+    redis = await testRedis();
     store = new FlowStateStore(redis);
   });
 

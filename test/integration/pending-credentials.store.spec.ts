@@ -9,8 +9,8 @@ import { otherCipher, runCipher, testRedis } from '../support/infra.js';
 describe('PendingCredentialsStore on Redis', () => {
   let redis: RedisService;
 
-  beforeAll(() => {
-    redis = testRedis();
+  beforeAll(async () => {
+    redis = await testRedis();
   });
 
   afterAll(async () => {

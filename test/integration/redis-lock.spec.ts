@@ -8,8 +8,8 @@ describe('RedisLock on Redis', () => {
   let redis: RedisService;
   let lock: RedisLock;
 
-  beforeAll(() => {
-    redis = testRedis();
+  beforeAll(async () => {
+    redis = await testRedis();
     lock = new RedisLock(redis);
   });
 

@@ -18,9 +18,12 @@ import type { IntegrationHealth } from '../../src/refresh/integration-health.ser
 import { IntegrationSlots } from '../../src/refresh/integration-slots.js';
 import { RefreshSweep } from '../../src/refresh/refresh.sweep.js';
 import { SweepsScheduler } from '../../src/worker/sweeps.scheduler.js';
+import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
 import { withDb } from '../support/db.js';
-import { testPrisma } from '../support/infra.js';
+import { runCipher, testPrisma } from '../support/infra.js';
 import { testEnv } from '../support/test-env.js';
+
+const SEED_TENANT = 'sweep-tenant';
 
 class FixedClock extends Clock {
   constructor(public at: Date) {
@@ -32,9 +35,11 @@ class FixedClock extends Clock {
 }
 
 /**
- * Seeds `count` active connections of `integration` straight in SQL (the
- * sweep never opens credentials: dummy ciphertext). `expiresInMs(i)` and
- * `refreshedAgoMs(i)` (null: never refreshed) place each on the timeline.
+ * Seeds `count` active connections of `integration` straight in SQL.
+ * `expiresInMs(i)` and `refreshedAgoMs(i)` (null: never refreshed) place
+ * each on the timeline. The sweep never opens credentials, but they are
+ * sealed for real: the test database is shared, and a broker starting in
+ * another suite checks that stored credentials open under its keys.
  */
 async function seed(
   integration: string,
@@ -43,20 +48,41 @@ async function seed(
   expiresInMs: string,
   refreshedAgoMs: string,
 ): Promise<void> {
+  const sealer = new CredentialSealer(await runCipher());
   await withDb(async (db) => {
-    await db.query(
+    const { rows } = await db.query<{ id: string }>(
       `WITH s AS (SELECT gen_random_uuid() AS id, i FROM generate_series(1, $2::int) AS i)
-       , c AS (
-         INSERT INTO connections (id, tenant_id, integration_key, provider, status, account_id,
-                                  scopes, expires_at, last_refreshed_at, updated_at)
-         SELECT id, 'sweep-tenant', $1, 'oauth2', 'active', id::text, '{}',
-                $3::timestamptz + make_interval(secs => (${expiresInMs})::float8 / 1000),
-                $3::timestamptz - make_interval(secs => (${refreshedAgoMs})::float8 / 1000),
-                now()
-         FROM s RETURNING id)
-       INSERT INTO credentials (connection_id, key_id, ciphertext, version, updated_at)
-       SELECT id, 'run', '\\x00'::bytea, 1, now() FROM c`,
+       INSERT INTO connections (id, tenant_id, integration_key, provider, status, account_id,
+                                scopes, expires_at, last_refreshed_at, updated_at)
+       SELECT id, '${SEED_TENANT}', $1, 'oauth2', 'active', id::text, '{}',
+              $3::timestamptz + make_interval(secs => (${expiresInMs})::float8 / 1000),
+              $3::timestamptz - make_interval(secs => (${refreshedAgoMs})::float8 / 1000),
+              now()
+       FROM s RETURNING id`,
       [integration, count, now],
+    );
+    const sealed = rows.map(({ id }) =>
+      sealer.seal(
+        {
+          accessToken: `at-${id}`,
+          refreshToken: `rt-${id}`,
+          tokenType: 'Bearer',
+          expiresAt: now,
+          scopes: [],
+          extras: {},
+        },
+        { id, tenantId: SEED_TENANT },
+      ),
+    );
+    await db.query(
+      `INSERT INTO credentials (connection_id, key_id, ciphertext, version, updated_at)
+       SELECT id, key_id, ciphertext, 1, now()
+       FROM unnest($1::uuid[], $2::text[], $3::bytea[]) AS t(id, key_id, ciphertext)`,
+      [
+        rows.map((row) => row.id),
+        sealed.map((s) => s.keyId),
+        sealed.map((s) => Buffer.from(s.ciphertext)),
+      ],
     );
   });
 }
@@ -110,6 +136,7 @@ describe('the proactive refresh sweep at scale (keyset walks, fairness, lease)',
     if (keys.length) await redis.client.del(...keys);
     await queue.onApplicationShutdown();
     await redis.onApplicationShutdown();
+    await withDb((db) => db.query('DELETE FROM connections WHERE tenant_id = $1', [SEED_TENANT]));
     await prisma.$disconnect();
   });
 

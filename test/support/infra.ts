@@ -12,11 +12,14 @@ export function testPrisma(): PrismaService {
   return new PrismaService({ databaseUrl: new Secret(testEnv().databaseUrl) });
 }
 
-export function testRedis(): RedisService {
+/** Connected before it is handed out: its commands do not wait for a connection (no offline queue). */
+export async function testRedis(): Promise<RedisService> {
   const { redisUrl, redisPrefix } = testEnv();
-  return new RedisService({
+  const redis = new RedisService({
     redis: { url: new Secret(redisUrl), prefix: redisPrefix },
   } as AppConfig);
+  await redis.onModuleInit();
+  return redis;
 }
 
 export function runCipher(): Promise<TokenCipher> {
