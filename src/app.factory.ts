@@ -10,6 +10,7 @@ import { registerConnectSessionCors } from './connect/connect-session-cors.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { clientErrorHandler, frameworkErrorHandler } from './common/errors/framework-errors.js';
 import { NestPinoLogger } from './common/logging/nest-logger.js';
+import { ConnectionDrain } from './common/http/connection-drain.js';
 import { attachInternalListener } from './common/http/listeners.js';
 import type { CoreOptions } from './config/core.module.js';
 
@@ -20,6 +21,9 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export async function createHttpApp(options: CoreOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     logger: false,
+    // Closing is the drain's (connection-drain.ts): a request that arrives
+    // on an open connection while we stop is answered, not refused.
+    return503OnClosing: false,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: frameworkErrorHandler(options.logger),
@@ -41,11 +45,17 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   await app.register(fastifyCookie);
   app.useGlobalFilters(new AllExceptionsFilter());
   const fastify = app.getHttpAdapter().getInstance();
-  if (options.config.http.internal) attachInternalListener(fastify);
+  const drain = new ConnectionDrain();
+  drain.track(fastify.server);
+  if (options.config.http.internal) attachInternalListener(fastify, drain);
+  // Before Fastify closes the servers itself (and, with them, idle connections).
+  fastify.addHook('preClose', () => drain.close());
   registerConnectSessionCors(fastify, [
     ...new Set(options.config.allowedReturnUrls.map((url) => url.origin)),
   ]);
   fastify.addHook('onRequest', async (request, reply) => {
+    // Closing: this is the connection's last answer; the caller reconnects elsewhere.
+    if (drain.closing) reply.header('connection', 'close');
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
@@ -70,7 +80,7 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
       'request',
     );
   });
-  app.enableShutdownHooks();
+  // Signals are handled in main.ts (graceful-shutdown.ts): HTTP drains before the hooks run.
   await app.init();
   return app;
 }

@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { createHttpApp, createWorkerContext } from './app.factory.js';
 import { startListeners } from './common/http/listeners.js';
 import { createLogger } from './common/logging/logger.js';
-import { exitWithinDeadline } from './common/shutdown-deadline.js';
+import { exitWithinDeadline, SHUTDOWN_DEADLINE_MS } from './common/shutdown-deadline.js';
+import { closeGracefullyOnSignal } from './common/http/graceful-shutdown.js';
+import { HealthService } from './health/health.service.js';
 import { ConfigError } from './config/config-error.js';
 import { dropParsedSecrets, loadConfig } from './config/load-config.js';
 import { assertDatabaseReady, DatabaseNotReadyError } from './infra/prisma/database-readiness.js';
@@ -12,7 +14,8 @@ import { ProviderCatalogue } from './providers/provider-catalogue.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
-  exitWithinDeadline(logger);
+  const drainMs = config.role === 'worker' ? 0 : config.shutdownDrainSeconds * 1000;
+  exitWithinDeadline(logger, drainMs + SHUTDOWN_DEADLINE_MS);
   const catalogue = new ProviderCatalogue();
   const integrations = await loadIntegrationsFile(config.integrationsFile, {
     env: process.env,
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
   }
   const app = await createHttpApp(options);
   const bound = await startListeners(app, config.http);
+  closeGracefullyOnSignal(app, app.get(HealthService), { drainMs, logger });
   logger.info(
     {
       role: config.role,

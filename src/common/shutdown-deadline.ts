@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 
 /**
  * However a dependency behaves while we stop (Redis away, a provider call
- * hanging), the process is gone this long after SIGTERM or SIGINT: before an
- * orchestrator's SIGKILL (Kubernetes waits 30 s) and before an operator
- * reaches for one. Nest's shutdown hooks do the orderly part; this timer only
- * ends what they could not.
+ * hanging), the process is gone this long after SIGTERM or SIGINT (plus the
+ * drain, when it serves HTTP): before an orchestrator's SIGKILL (Kubernetes
+ * waits 30 s) and before an operator reaches for one. The orderly part is
+ * graceful-shutdown.ts and Nest's hooks; this timer only ends what they
+ * could not.
  */
-export const SHUTDOWN_DEADLINE_MS = 12_000;
+export const SHUTDOWN_DEADLINE_MS = 10_000;
 
 export function exitWithinDeadline(logger: Logger, deadlineMs = SHUTDOWN_DEADLINE_MS): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -42,6 +42,8 @@ export abstract class AppConfig {
   abstract readonly eventRetentionDays: number;
   /** The sweeps' base interval; 0 disables them (tests drive them by hand). */
   abstract readonly sweepIntervalSeconds: number;
+  /** On SIGTERM, readiness answers 503 this long before the listeners close. */
+  abstract readonly shutdownDrainSeconds: number;
   abstract readonly logLevel: LogLevel;
   abstract readonly allowInsecureLoopbackProviders: boolean;
   abstract readonly connect: {

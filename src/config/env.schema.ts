@@ -97,6 +97,8 @@ export const envSchema = z
       .default(86_400),
     /** The worker's sweeps' base interval (refresh, revocations, schedules…); 0 turns them off. */
     SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    // How long readiness says 503 before the listeners close (a load balancer's reaction time).
+    SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(60).default(2),
     REFRESH_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     /** Proactive refresh jobs one worker process runs at once. */
     REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(32),

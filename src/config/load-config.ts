@@ -63,6 +63,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
         : undefined,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     logLevel: e.LOG_LEVEL,
     allowInsecureLoopbackProviders: e.ALLOW_INSECURE_LOOPBACK_PROVIDERS,
     connect: { sessionTtlSeconds: e.CONNECT_SESSION_TTL_SECONDS, flowTtlSeconds: 600 },

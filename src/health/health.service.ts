@@ -27,7 +27,12 @@ export class HealthService implements OnModuleDestroy {
     private readonly redis: RedisService,
   ) {}
 
-  // The first shutdown phase: before any module lets go of its connections.
+  /** From SIGTERM on (see graceful-shutdown.ts): readiness answers 503 while requests are still served. */
+  beginShutdown(): void {
+    this.stopping = true;
+  }
+
+  // The first shutdown phase, when the app is closed without a signal (tests, the CLI).
   onModuleDestroy(): void {
     this.stopping = true;
   }

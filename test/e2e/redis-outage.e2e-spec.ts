@@ -25,6 +25,7 @@ describe('Redis outage', () => {
   let url: string;
   let key: string;
   let connectionId: string;
+  let expiredId: string;
   const CONTACTS = 300;
 
   const startBroker = async (): Promise<BrokerProcess> => {
@@ -45,6 +46,10 @@ describe('Redis outage', () => {
     key = await s.cliCreateKey(['--name', 'redis-outage']);
     s.sandbox.crm.seed('contacts', CONTACTS);
     connectionId = await s.connectOk(key, { tenantId: 'tenant-redis-outage' });
+    // A second connection whose 1-second token has expired: reading it needs a refresh.
+    s.sandbox.auth.accessTokenTtlSeconds = 1;
+    expiredId = await s.connectOk(key, { tenantId: 'tenant-redis-outage-expired' });
+    s.sandbox.auth.accessTokenTtlSeconds = 3600;
     redis = await startPrivateRedis();
     broker = await startBroker();
   }, 60_000);
@@ -89,7 +94,7 @@ describe('Redis outage', () => {
     const probes: [string, string, unknown?][] = [
       [`/v1/connections/${connectionId}/token`, 'GET'],
       // A read the stored token cannot satisfy needs a refresh, and so Redis.
-      [`/v1/connections/${connectionId}/token?minValiditySeconds=3599`, 'GET'],
+      [`/v1/connections/${expiredId}/token`, 'GET'],
       [`/v1/connections/${connectionId}/refresh`, 'POST'],
       [`/v1/connections/${connectionId}/syncs`, 'POST', { model: 'contacts' }],
       [`/v1/connect?session=${link}`, 'GET'],
@@ -99,12 +104,15 @@ describe('Redis outage', () => {
       for (const [path, method, body] of probes) {
         const started = Date.now();
         const response = await call(path, method, body);
-        const route = `${method} ${path.replace(connectionId, ':id').replace(link, '…')}`;
+        const route = `${method} ${path
+          .replace(connectionId, ':id')
+          .replace(expiredId, ':expired')
+          .replace(link, '…')}`;
         histogram[`${route} ${response.status}`] =
           (histogram[`${route} ${response.status}`] ?? 0) + 1;
         // Nothing waits long on a Redis that is not there.
         expect(Date.now() - started).toBeLessThan(3_000);
-        if (path.endsWith('/token')) {
+        if (path.endsWith(`${connectionId}/token`)) {
           // A fresh token needs no Redis.
           expect(response.status).toBe(200);
           await response.arrayBuffer();
@@ -132,6 +140,7 @@ describe('Redis outage', () => {
     await eventually(
       async () => {
         expect((await call(`/v1/connections/${connectionId}/refresh`, 'POST')).status).toBe(200);
+        expect((await call(`/v1/connections/${expiredId}/token`)).status).toBe(200);
         // The link that met the outage was not used up by it.
         expect((await call(`/v1/connect?session=${link}`)).status).toBe(302);
       },

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
+import type { ConnectionDrain } from './connection-drain.js';
 
 /** Set on the raw request of everything that arrives through the internal listener. */
 const INTERNAL_LISTENER = Symbol('token-broker.internal-listener');
@@ -16,9 +17,6 @@ export function listenerOf(raw: IncomingMessage): Listener {
   return (raw as MarkedRequest)[INTERNAL_LISTENER] ? 'internal' : 'public';
 }
 
-/** How long the internal listener waits for requests in flight at shutdown before cutting them. */
-const CLOSE_GRACE_MS = 10_000;
-
 /** The internal server of each Fastify instance, made before it starts (hooks can't be added after). */
 const INTERNAL_SERVERS = new WeakMap<FastifyInstance, Server>();
 
@@ -27,16 +25,16 @@ const INTERNAL_SERVERS = new WeakMap<FastifyInstance, Server>();
  * instance (same routes, hooks, error handling and shutdown 503s), so there
  * is one application and one set of routes; its requests are marked, and
  * the service-key guard (and the dashboard's gate) decide per route which
- * listener may serve it. Made here, before the application starts, so that
- * Fastify's preClose closes it together with the public one.
+ * listener may serve it. Made here, before the application starts; the
+ * drain (connection-drain.ts) closes it together with the public one.
  */
-export function attachInternalListener(fastify: FastifyInstance): void {
+export function attachInternalListener(fastify: FastifyInstance, drain: ConnectionDrain): void {
   const server = createServer((request, response) => {
     (request as MarkedRequest)[INTERNAL_LISTENER] = true;
     fastify.routing(request, response);
   });
   INTERNAL_SERVERS.set(fastify, server);
-  fastify.addHook('preClose', () => closeGracefully(server));
+  drain.track(server);
 }
 
 /** Binds the internal listener (after the public one, whose server settings it copies). */
@@ -79,22 +77,4 @@ function copyServerSettings(from: Server, to: Server): void {
   for (const listener of from.listeners('clientError')) {
     to.on('clientError', listener as (...args: unknown[]) => void);
   }
-}
-
-/**
- * Stops accepting, lets requests in flight finish (Fastify, now closing,
- * tells their keep-alive connections to close), reaps connections as they
- * go idle, and cuts whatever is left after the grace period.
- */
-function closeGracefully(server: Server): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolve) => {
-    const reap = setInterval(() => server.closeIdleConnections(), 100);
-    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-    server.close(() => {
-      clearInterval(reap);
-      clearTimeout(cut);
-      resolve();
-    });
-  });
 }
