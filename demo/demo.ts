@@ -192,6 +192,8 @@ async function main(): Promise<void> {
     ALLOW_INSECURE_LOOPBACK_PROVIDERS: 'true',
     SANDBOX_CLIENT_SECRET: clientSecret,
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    // No load balancer to drain: Ctrl-C stops it at once.
+    SHUTDOWN_DRAIN_SECONDS: '0',
   };
 
   progress(
@@ -206,6 +208,10 @@ async function main(): Promise<void> {
   });
   broker.stdout.pipe(log);
   broker.stderr.pipe(log);
+  // However this process ends (a failure below, an uncaught error), the broker ends with it.
+  process.on('exit', () => {
+    if (broker.exitCode === null && broker.signalCode === null) broker.kill('SIGTERM');
+  });
   let stopping = false;
   const brokerExited = new Promise<number | null>((resolve) => broker.on('exit', resolve));
   void brokerExited.then(async (code) => {
@@ -214,6 +220,22 @@ async function main(): Promise<void> {
     const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
     fail(`the broker exited (code ${code}). The end of ${logFile}:\n${tail}`);
   });
+  // From here on, Ctrl-C (or SIGTERM) stops what was started, waiting for the broker to exit.
+  const started: { app?: Awaited<ReturnType<typeof startDemoApp>> } = {};
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping the demo app, the broker and the sandbox…\n');
+    // The broker's own shutdown deadline ends it well before this.
+    const killer = setTimeout(() => broker.kill('SIGKILL'), 15_000);
+    broker.kill('SIGTERM');
+    await Promise.allSettled([started.app?.stop(), sandbox.stop(), brokerExited]);
+    clearTimeout(killer);
+    log.end();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
   await Promise.race([waitForBroker(brokerUrl), brokerExited.then(() => new Promise(() => {}))]);
 
   progress('service key for the demo app…');
@@ -241,20 +263,7 @@ async function main(): Promise<void> {
   }).catch((error: Error) =>
     fail(`the demo app could not listen (${error.message}); set DEMO_APP_PORT`),
   );
-
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write('\nStopping the demo app, the broker and the sandbox…\n');
-    const killer = setTimeout(() => broker.kill('SIGKILL'), 10_000);
-    broker.kill('SIGTERM');
-    await Promise.allSettled([app.stop(), sandbox.stop(), brokerExited]);
-    clearTimeout(killer);
-    log.end();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  started.app = app;
 
   process.stdout.write(`
 Broker API   ${brokerUrl}  (OpenAPI: ${brokerUrl}/docs)

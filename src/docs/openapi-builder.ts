@@ -102,11 +102,18 @@ export function operation(spec: OperationSpec): Json {
     };
   }
   if (spec.access !== 'public') {
-    responses['401'] = errorResponse('No service key, or not a valid one (`unauthorized`)');
+    responses['401'] = errorResponse(
+      'No service key, or not an active one (`missing_service_key`, `invalid_service_key`)',
+    );
     responses['403'] ??= errorResponse('The key lacks the action, tenant or integration');
+    responses['429'] ??= errorResponse(
+      'Too many invalid service keys from this address (`too_many_failed_attempts`, with Retry-After)',
+    );
   }
   responses['4XX'] = errorResponse('Bad input or state: the body says which (`error.code`)');
-  responses['5XX'] = errorResponse('A provider or dependency is down (502/503 with a code)');
+  responses['5XX'] = errorResponse(
+    'A provider or dependency is down (502/503 with a code; every 503 carries Retry-After)',
+  );
   return {
     operationId: spec.operationId,
     tags: [spec.tag],

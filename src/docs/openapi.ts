@@ -390,6 +390,8 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           operationId: 'metrics',
           tag: 'Operations',
           summary: 'Prometheus metrics',
+          description:
+            'On the internal listener when `INTERNAL_PORT` is set. With `METRICS_TOKEN` set, it needs `Authorization: Bearer <METRICS_TOKEN>`; without it, 401 `metrics_token_required`.',
           access: 'public',
           responses: { '200': { description: 'Exposition format', contentType: 'text/plain' } },
         }),

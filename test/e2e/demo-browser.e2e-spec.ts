@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createScratchDatabase } from '../support/db.js';
 import { type DemoProcess, startDemoProcess } from '../support/demo-process.js';
+import { removePrivateRedis, startPrivateRedis } from '../support/private-redis.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // The flags this machine needs: no sandbox as root, and no calls home on a closed network.
@@ -149,4 +150,27 @@ describe('the demo without its dependencies', () => {
     },
     60_000,
   );
+});
+
+/** Redis goes away under a running demo: Ctrl-C still stops it and its broker (no orphan). */
+describe('the demo when Redis goes away', () => {
+  it('Ctrl-C stops the demo and the broker promptly', async () => {
+    const database = await createScratchDatabase('demo_redis', { migrate: false });
+    const redis = await startPrivateRedis();
+    try {
+      const demo = await startDemoProcess(database.url, { REDIS_URL: redis.url });
+      await redis.stop();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const sent = Date.now();
+      demo.child.kill('SIGINT');
+      expect(await demo.exited).toBe(0);
+      const took = Date.now() - sent;
+      process.stdout.write(`demo Ctrl-C with Redis down: stopped in ${took} ms\n`);
+      expect(took).toBeLessThan(15_000);
+      await expect(fetch(`${demo.brokerUrl}/health/live`)).rejects.toThrow();
+    } finally {
+      await removePrivateRedis(redis);
+      await database.drop();
+    }
+  }, 150_000);
 });
