@@ -57,8 +57,15 @@ describe('the demo in Chromium', () => {
 
   async function allowInPopup(click: () => Promise<void>) {
     const [popup] = await Promise.all([page.waitForEvent('popup'), click()]);
-    await popup.getByRole('button', { name: 'Allow' }).click();
-    await popup.waitForEvent('close');
+    // The result page closes the popup at once: wait for that before clicking, or it can be missed.
+    const closed = popup.waitForEvent('close');
+    await popup
+      .getByRole('button', { name: 'Allow' })
+      .click()
+      .catch((error: unknown) => {
+        if (!popup.isClosed()) throw error;
+      });
+    await closed;
   }
 
   it('prints its URL last, and the page offers "Connect CRM"', async () => {
