@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { publishOnChannel } from '../infra/redis/redis-channel.js';
 
 /** The channel revocations are broadcast on, under the deployment's Redis prefix. */
 export function keyRevocationsChannel(prefix: string): string {
@@ -11,27 +12,11 @@ export abstract class KeyRevocationsPublisher {
   abstract publish(keyId: string): Promise<boolean>;
 }
 
-const PUBLISH_TIMEOUT_MS = 2_000;
-
 /** Best effort: the revocation is already in PostgreSQL, the broadcast only speeds it up. */
-export async function publishKeyRevocation(
+export function publishKeyRevocation(
   client: Redis,
   prefix: string,
   keyId: string,
 ): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), PUBLISH_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([
-      client.publish(keyRevocationsChannel(prefix), keyId).then(
-        () => true,
-        () => false,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return publishOnChannel(client, keyRevocationsChannel(prefix), keyId);
 }

@@ -70,6 +70,11 @@ export abstract class AppConfig {
      * timeout plus five seconds.
      */
     readonly callerWaitMs: number;
+    /**
+     * The token read's cache of sealed connections (per process): entries,
+     * 0 for none, and how long one may live when an invalidation is lost.
+     */
+    readonly readCache: { readonly size: number; readonly ttlSeconds: number };
   };
   abstract readonly refreshSweep: {
     /** Proactive refresh jobs one worker process runs at once. */

@@ -88,6 +88,9 @@ export const envSchema = z
     ALLOW_INSECURE_LOOPBACK_PROVIDERS: booleanString.default(false),
     CONNECT_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(1800).default(1800),
     TOKEN_MIN_VALIDITY_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    /** Connections (sealed) the token read keeps in memory per process; 0 turns the cache off. */
+    TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+    TOKEN_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     REFRESH_MARGIN_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     REFRESH_IDLE_SECONDS: z.coerce
       .number()

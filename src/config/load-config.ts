@@ -76,6 +76,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
       lockTtlMs: e.REFRESH_LOCK_TTL_MS ?? 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
       fenceTtlMs: 2 * e.PROVIDER_TIMEOUT_MS + 5_000,
       callerWaitMs: e.PROVIDER_TIMEOUT_MS + 5_000,
+      readCache: { size: e.TOKEN_CACHE_SIZE, ttlSeconds: e.TOKEN_CACHE_TTL_SECONDS },
     },
     refreshSweep: {
       concurrency: e.REFRESH_CONCURRENCY,

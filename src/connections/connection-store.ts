@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ConnectionCache } from './connection-cache.js';
 import { ConnectionSweepsRepository } from './connection-sweeps.repository.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { CredentialsRepository } from './credentials.repository.js';
@@ -21,12 +22,22 @@ export class ConnectionStore {
   constructor(
     private readonly repository: ConnectionsRepository,
     private readonly sweeps: ConnectionSweepsRepository,
+    private readonly cache: ConnectionCache,
   ) {}
 
   readonly findById = (...args: Args<'findById'>) => this.repository.findById(...args);
-  /** The token hot path: the connection, its decrypted tokens and their version, in one query. */
+  /** The connection, its decrypted tokens and their version, in one query (never cached). */
   readonly findWithTokens = (...args: Args<'findWithTokens'>) =>
     this.repository.findWithTokens(...args);
+  /**
+   * The token hot path: the same, from the cache of sealed connections when
+   * it can (see ConnectionCache). Anything needing a refresh must go on to
+   * RefreshService, which reads `findWithTokens`.
+   */
+  readonly findWithTokensCached = (...args: Args<'findWithTokensCached'>) =>
+    this.repository.findWithTokensCached(...args);
+  /** For writes outside this module's repositories (key rotation's re-seal), after they commit. */
+  readonly invalidate = (connectionId: string) => this.cache.invalidate(connectionId);
   readonly saveGrant = (...args: Args<'saveGrant'>) => this.repository.saveGrant(...args);
   readonly markNeedsReauth = (...args: Args<'markNeedsReauth'>) =>
     this.repository.markNeedsReauth(...args);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RevocationModule } from '../revocation/revocation.module.js';
+import { ConnectionCache } from './connection-cache.js';
 import { ConnectionStore, CredentialStore } from './connection-store.js';
 import { ConnectionSweepsRepository } from './connection-sweeps.repository.js';
 import { ConnectionsRepository } from './connections.repository.js';
@@ -15,6 +16,7 @@ import { PendingCredentialsStore } from './pending-credentials.store.js';
 @Module({
   imports: [RevocationModule],
   providers: [
+    ConnectionCache,
     ConnectionsRepository,
     ConnectionSweepsRepository,
     CredentialsRepository,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { isUuid } from '../common/uuid.js';
 import { type Connection as ConnectionRow, Prisma } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
@@ -12,6 +12,8 @@ import type {
 } from './connection.js';
 import { connectionEvent } from './connection-events.js';
 import { toConnection } from './connection.mapper.js';
+import { ConnectionCache } from './connection-cache.js';
+import type { SealedConnection } from './sealed-connection.cache.js';
 import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 export interface NewGrant {
@@ -61,6 +63,8 @@ export class ConnectionsRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly sealer: CredentialSealer,
+    /** Told after every committed write, so no replica's token read serves the old row. */
+    @Optional() private readonly cache?: ConnectionCache,
   ) {}
 
   async findById(id: string): Promise<Connection | undefined> {
@@ -71,6 +75,33 @@ export class ConnectionsRepository {
 
   /** One query: the connection, its decrypted tokens and their version. */
   async findWithTokens(id: string): Promise<ConnectionWithTokens | undefined> {
+    const found = await this.findSealed(id);
+    return found && this.open(found);
+  }
+
+  /**
+   * The token read: the sealed connection from the cache when it holds it,
+   * else from PostgreSQL (and then cached); decrypted here, per request.
+   * Only for reads whose freshness check is followed by the refresh path,
+   * which reads through `findWithTokens`, never the cache.
+   */
+  async findWithTokensCached(id: string): Promise<ConnectionWithTokens | undefined> {
+    if (!this.cache || !isUuid(id)) return this.findWithTokens(id);
+    const found = await this.cache.read(id, () => this.findSealed(id));
+    return found && this.open(found);
+  }
+
+  /** The plaintext leaves the boundary only here, one request at a time. */
+  private open({ connection, credential }: SealedConnection): ConnectionWithTokens {
+    if (!credential) return { connection };
+    return {
+      connection,
+      tokens: this.sealer.open(credential, connection),
+      version: credential.version,
+    };
+  }
+
+  private async findSealed(id: string): Promise<SealedConnection | undefined> {
     if (!isUuid(id)) return undefined;
     // The token hot path: one round trip, and raw SQL rather than a
     // relation query, which Prisma plans and runs as two (measured: see
@@ -92,9 +123,13 @@ export class ConnectionsRepository {
     if (row.keyId === null) return { connection };
     return {
       connection,
-      tokens: this.sealer.open({ keyId: row.keyId, ciphertext: row.ciphertext! }, connection),
-      version: row.version!,
+      credential: { keyId: row.keyId, ciphertext: row.ciphertext!, version: row.version! },
     };
+  }
+
+  /** After a committed write (and after a failed one too: a lost COMMIT answer may still have committed). */
+  private async invalidate(id: string): Promise<void> {
+    await this.cache?.invalidate(id);
   }
 
   async list(filter: ConnectionFilter): Promise<Connection[]> {
@@ -123,6 +158,12 @@ export class ConnectionsRepository {
    * credentials (the old ones are returned, to be revoked).
    */
   async saveGrant(grant: NewGrant): Promise<SavedGrant> {
+    const saved = await this.saveGrantRacing(grant);
+    await this.invalidate(saved.connection.id);
+    return saved;
+  }
+
+  private async saveGrantRacing(grant: NewGrant): Promise<SavedGrant> {
     try {
       return await this.saveGrantOnce(grant);
     } catch (error) {
@@ -244,6 +285,14 @@ export class ConnectionsRepository {
    * event in the same transaction; false when it was not active.
    */
   async markNeedsReauth(connection: Connection, reason: string): Promise<boolean> {
+    try {
+      return await this.markNeedsReauthOnce(connection, reason);
+    } finally {
+      await this.invalidate(connection.id);
+    }
+  }
+
+  private markNeedsReauthOnce(connection: Connection, reason: string): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.connection.updateMany({
         where: { id: connection.id, status: 'active' },
@@ -264,6 +313,17 @@ export class ConnectionsRepository {
    * has revocation; returns that row's id, or undefined when there is none.
    */
   async revoke(
+    connection: Connection,
+    options: { providerRevocation: boolean },
+  ): Promise<string | undefined> {
+    try {
+      return await this.revokeOnce(connection, options);
+    } finally {
+      await this.invalidate(connection.id);
+    }
+  }
+
+  private revokeOnce(
     connection: Connection,
     options: { providerRevocation: boolean },
   ): Promise<string | undefined> {

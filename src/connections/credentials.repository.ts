@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import type { Connection, Tokens, TokenSet } from './connection.js';
 import { connectionEvent } from './connection-events.js';
+import { ConnectionCache } from './connection-cache.js';
 import { CredentialSealer } from '../crypto/credential-sealer.js';
 
 /**
@@ -15,12 +16,15 @@ export class CredentialsRepository {
   constructor(
     private readonly prisma: PrismaService,
     private readonly sealer: CredentialSealer,
+    /** Told after every committed write that a token read could see. */
+    @Optional() private readonly cache?: ConnectionCache,
   ) {}
 
   /**
    * Takes (or renews) the right to send the refresh token of `version`.
    * False when someone else holds an unexpired fence, or the credential has
-   * moved past that version.
+   * moved past that version. The fence columns are neither read by the
+   * token read nor cached, so fence writes invalidate nothing.
    */
   async claimFence(
     connectionId: string,
@@ -66,7 +70,23 @@ export class CredentialsRepository {
     at: Date,
   ): Promise<TokenSet | undefined> {
     const sealed = this.sealer.seal(tokens, connection);
-    const written = await this.prisma.$transaction(async (tx) => {
+    let written: boolean;
+    try {
+      written = await this.writeTokens(connection, expectedVersion, tokens, sealed, at);
+    } finally {
+      await this.cache?.invalidate(connection.id);
+    }
+    return written ? (tokens as TokenSet) : undefined;
+  }
+
+  private writeTokens(
+    connection: Connection,
+    expectedVersion: number,
+    tokens: Tokens,
+    sealed: ReturnType<CredentialSealer['seal']>,
+    at: Date,
+  ): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.credential.updateMany({
         where: { connectionId: connection.id, version: expectedVersion },
         data: {
@@ -102,7 +122,6 @@ export class CredentialsRepository {
       }
       return true;
     });
-    return written ? (tokens as TokenSet) : undefined;
   }
 
   /**
@@ -123,5 +142,6 @@ export class CredentialsRepository {
         ...(retryAt ? { refreshRetryAt: retryAt } : {}),
       },
     });
+    await this.cache?.invalidate(connectionId);
   }
 }

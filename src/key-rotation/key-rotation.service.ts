@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DecryptionError } from '../crypto/token-cipher.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { CredentialSealer } from '../crypto/credential-sealer.js';
 import { KeyRotationRepository, type StaleSealed } from './key-rotation.repository.js';
 
@@ -25,6 +26,7 @@ export class KeyRotationService {
   constructor(
     private readonly repository: KeyRotationRepository,
     private readonly sealer: CredentialSealer,
+    private readonly connections: ConnectionStore,
   ) {}
 
   /** Whether anything is stored under a key other than the active one. */
@@ -39,7 +41,7 @@ export class KeyRotationService {
     const complete =
       (await this.drain(
         (skip) => this.repository.staleCredentials(active, BATCH, skip),
-        (row, sealed) => this.repository.replaceCredential(row, sealed),
+        (row, sealed) => this.replaceCredential(row, sealed),
         result,
         stop,
       )) &&
@@ -59,6 +61,19 @@ export class KeyRotationService {
       this.logger.log({ ...result, keyId: active, complete, msg: 'credentials re-encrypted' });
     }
     return { ...result, complete };
+  }
+
+  /**
+   * A re-sealed credential: replicas' caches hold the old ciphertext, which
+   * stops opening once its key leaves the ring, so they drop it now.
+   */
+  private async replaceCredential(
+    row: StaleSealed,
+    sealed: ReturnType<CredentialSealer['reseal']>,
+  ): Promise<boolean> {
+    const replaced = await this.repository.replaceCredential(row, sealed);
+    if (replaced) await this.connections.invalidate(row.id);
+    return replaced;
   }
 
   private async drain(

@@ -45,7 +45,9 @@ export class TokenService {
     connectionId: string,
     minValiditySeconds: number,
   ): Promise<IssuedToken> {
-    const found = await this.connections.findWithTokens(connectionId);
+    // Cached (sealed) when it can be: the freshness check below uses the cached
+    // expiry, and a refresh re-reads PostgreSQL (RefreshService).
+    const found = await this.connections.findWithTokensCached(connectionId);
     const connection = assertCallerMayUse(caller, found?.connection);
     assertUsable(connection);
     let tokens = found!.tokens;

@@ -38,6 +38,9 @@ describe('PostgreSQL outage', () => {
       ROLE: 'all',
       // Its own queues: only this process runs the sync below.
       REDIS_PREFIX: `${testEnv().redisPrefix}pg-outage:`,
+      // Every token read goes to PostgreSQL here: with the cache, a fresh token
+      // read just before the cut would be served through the outage.
+      TOKEN_CACHE_SIZE: '0',
     });
     await waitForLog(broker, /token broker listening/);
   }, 60_000);

@@ -4,6 +4,7 @@ import type { SchedulerRegistry } from '@nestjs/schedule';
 import { Secret } from '../../src/common/secret.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { ConnectionStore } from '../../src/connections/connection-store.js';
+import type { ConnectionCache } from '../../src/connections/connection-cache.js';
 import { ConnectionSweepsRepository } from '../../src/connections/connection-sweeps.repository.js';
 import type { ConnectionsRepository } from '../../src/connections/connections.repository.js';
 import { Clock } from '../../src/infra/clock/clock.js';
@@ -128,6 +129,7 @@ describe('the proactive refresh sweep at scale (keyset walks, fairness, lease)',
     store = new ConnectionStore(
       {} as ConnectionsRepository,
       new ConnectionSweepsRepository(prisma),
+      {} as ConnectionCache,
     );
   });
 

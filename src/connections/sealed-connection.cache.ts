@@ -1,0 +1,90 @@
+import type { Connection } from './connection.js';
+
+/** A connection as stored: its row and its credential still sealed (never plaintext). */
+export interface SealedConnection {
+  connection: Connection;
+  credential?: { keyId: string; ciphertext: Uint8Array; version: number };
+}
+
+interface Entry {
+  value: SealedConnection;
+  expiresAt: number;
+}
+
+/**
+ * A bounded LRU of sealed connections with a TTL, for the token read. It
+ * holds only what the database holds (ciphertext), so a process dump shows
+ * no more than a database dump; tokens are decrypted per request.
+ *
+ * `generation` closes the read-through race: a miss takes a ticket before
+ * its query, and its answer is stored only if nothing was invalidated (or
+ * the cache dropped) meanwhile. Otherwise a row read just before another
+ * replica's write could be cached after that write's invalidation arrived.
+ */
+export class SealedConnectionCache {
+  private readonly entries = new Map<string, Entry>();
+  private generation = 0;
+  private enabled = false;
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Whether reads may be served from here (configured, and the invalidation channel live). */
+  get active(): boolean {
+    return this.enabled && this.maxEntries > 0;
+  }
+
+  /** Turned on when the invalidation channel is live, off (and emptied) when it is not. */
+  setEnabled(enabled: boolean): void {
+    this.clear();
+    this.enabled = enabled;
+  }
+
+  get(id: string): SealedConnection | undefined {
+    if (!this.active) return undefined;
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    this.entries.delete(id);
+    if (entry.expiresAt <= this.now()) return undefined;
+    // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
+    this.entries.set(id, entry);
+    return entry.value;
+  }
+
+  /** The entry as it is, without touching its recency (diagnostics and tests). */
+  peek(id: string): SealedConnection | undefined {
+    return this.entries.get(id)?.value;
+  }
+
+  ticket(): number {
+    return this.generation;
+  }
+
+  /** Stores what a miss read, unless something was invalidated since its ticket. */
+  put(id: string, value: SealedConnection, ticket: number): void {
+    if (!this.active || ticket !== this.generation) return;
+    this.entries.delete(id);
+    this.entries.set(id, { value, expiresAt: this.now() + this.ttlMs });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+
+  evict(id: string): void {
+    this.generation += 1;
+    this.entries.delete(id);
+  }
+
+  clear(): void {
+    this.generation += 1;
+    this.entries.clear();
+  }
+}
