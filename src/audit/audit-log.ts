@@ -1,31 +1,81 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { type AuditEntry, AuditRepository } from './audit.repository.js';
+import { UnavailableError } from '../common/errors/app-error.js';
+import { ThrottledLog } from '../common/logging/throttled-log.js';
+import { AppConfig } from '../config/app-config.js';
+import type { AuditEntry } from './audit-entry.js';
+import { AuditRepository } from './audit.repository.js';
 
-/** Beyond this many unwritten rows (database down), the oldest are dropped and counted in the log. */
+/** Beyond this many unwritten rows (database slow or down), new ones are refused or given up. */
 const MAX_PENDING = 10_000;
+/** Rows per INSERT: one statement, one chained batch. */
 const BATCH = 500;
 
+interface Pending {
+  entry: AuditEntry;
+  /** Set for a caller that waits for the commit (strict token reads). */
+  settle?: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+export function auditUnavailable(cause?: unknown): UnavailableError {
+  return new UnavailableError(
+    'audit_unavailable',
+    'The audit trail cannot be written; no token is handed out unaudited. Retry shortly',
+    { cause },
+  );
+}
+
 /**
- * Write-behind audit trail. Recording never waits for the database, so the
- * token hot path pays no extra round trip: a row is written at once when the
- * log is idle, and rows that arrive while a write is in flight go together
- * in the next one. Shutdown drains what is pending.
+ * The audit trail, group-committed. A write starts as soon as the log is
+ * idle; rows recorded while it is in flight wait and go together in the
+ * next one, so under load each INSERT carries every request that arrived
+ * during the previous round trip, and a request pays at most about two
+ * round trips, never a queue of them.
+ *
+ * `record` (AUDIT_MODE=strict) resolves once the row is committed and
+ * rejects with `audit_unavailable` when it cannot be: the token read awaits
+ * it, so no token leaves unaudited (fails closed). With best-effort it
+ * resolves at once and rows that cannot be written are given up and
+ * counted in a throttled log line. `recordInBackground` is for actions that
+ * already happened (a worker's refresh, a disconnect): it never waits.
  */
 @Injectable()
 export class AuditLog implements OnModuleDestroy {
   private readonly logger = new Logger(AuditLog.name);
-  private pending: AuditEntry[] = [];
+  private readonly failures = new ThrottledLog();
+  private readonly givenUpLog = new ThrottledLog();
+  private readonly strict: boolean;
+  private pending: Pending[] = [];
   private flushing?: Promise<void>;
-  private dropped = 0;
+  private givenUp = 0;
 
-  constructor(private readonly repository: AuditRepository) {}
+  constructor(
+    private readonly repository: AuditRepository,
+    config: AppConfig,
+  ) {
+    this.strict = config.audit.mode === 'strict';
+  }
 
-  record(entry: AuditEntry): void {
-    if (this.pending.length >= MAX_PENDING) {
-      this.pending.shift();
-      this.dropped += 1;
+  /** Strict: resolves when the row is committed, rejects `audit_unavailable` when it cannot be. */
+  record(entry: AuditEntry): Promise<void> {
+    if (!this.strict) {
+      this.recordInBackground(entry);
+      return Promise.resolve();
     }
-    this.pending.push(entry);
+    if (this.pending.length >= MAX_PENDING) return Promise.reject(auditUnavailable());
+    const promise = new Promise<void>((resolve, reject) => {
+      this.pending.push({ entry, settle: { resolve, reject } });
+    });
+    this.schedule();
+    return promise;
+  }
+
+  /** Written with the next batch; nobody waits, a failure is counted and logged. */
+  recordInBackground(entry: AuditEntry): void {
+    if (this.pending.length >= MAX_PENDING) {
+      this.giveUp(1);
+      return;
+    }
+    this.pending.push({ entry });
     this.schedule();
   }
 
@@ -36,6 +86,7 @@ export class AuditLog implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.drain();
+    if (this.givenUp) this.logGivenUp(0);
   }
 
   private schedule(): void {
@@ -51,18 +102,40 @@ export class AuditLog implements OnModuleDestroy {
     while (this.pending.length) {
       const batch = this.pending.splice(0, BATCH);
       try {
-        await this.repository.recordMany(batch);
+        await this.repository.recordMany(batch.map((item) => item.entry));
       } catch (error) {
-        this.logger.error({
-          err: error,
-          rows: batch.length,
-          msg: 'audit rows could not be written',
-        });
+        const failure = auditUnavailable(error);
+        let unwaited = 0;
+        for (const item of batch) {
+          if (item.settle) item.settle.reject(failure);
+          else unwaited += 1;
+        }
+        this.failures.maybe((suppressed) =>
+          this.logger.error({
+            err: error,
+            rows: batch.length,
+            suppressed,
+            msg: 'audit rows could not be written',
+          }),
+        );
+        if (unwaited) this.giveUp(unwaited);
+        continue;
       }
-      if (this.dropped) {
-        this.logger.error({ rows: this.dropped, msg: 'audit rows dropped: too many unwritten' });
-        this.dropped = 0;
-      }
+      for (const item of batch) item.settle?.resolve();
     }
+  }
+
+  private giveUp(rows: number): void {
+    this.givenUp += rows;
+    this.givenUpLog.maybe((suppressed) => this.logGivenUp(suppressed));
+  }
+
+  private logGivenUp(suppressed: number): void {
+    this.logger.error({
+      rows: this.givenUp,
+      suppressed,
+      msg: 'audit rows given up (best-effort or background): these actions have no audit row',
+    });
+    this.givenUp = 0;
   }
 }

@@ -1,7 +1,11 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditLog } from './audit-log.js';
 import { AuditRepository } from './audit.repository.js';
+import { TokenFingerprint } from './token-fingerprint.js';
 
 @Global()
-@Module({ providers: [AuditRepository, AuditLog], exports: [AuditLog] })
+@Module({
+  providers: [AuditRepository, AuditLog, TokenFingerprint],
+  exports: [AuditLog, TokenFingerprint],
+})
 export class AuditModule {}

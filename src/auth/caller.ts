@@ -11,6 +11,8 @@ export interface Caller {
   /** Empty means every integration. */
   integrations: readonly string[];
   actions: readonly Action[];
+  /** The HTTP request this caller made (for the audit trail). */
+  requestId?: string;
 }
 
 export function canSeeTenant(caller: Caller, tenantId: string): boolean {

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { AuditLog } from '../audit/audit-log.js';
 import { AppError, NotFoundError, PermissionError } from '../common/errors/app-error.js';
 import { type Listener, listenerOf } from '../common/http/listeners.js';
 import { AppConfig } from '../config/app-config.js';
@@ -29,6 +30,7 @@ export class ServiceKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly keys: ServiceKeysService,
     private readonly config: AppConfig,
+    private readonly audit: AuditLog,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -58,13 +60,32 @@ export class ServiceKeyGuard implements CanActivate {
     if (split && listener !== 'internal') throw notOnThisListener(request);
     const caller = await this.keys.authenticate(token, request.ip);
     if (rule.action && !canPerform(caller, rule.action)) {
+      this.auditRefusal(request, caller, rule.action);
       throw new PermissionError(
         'action_not_granted',
         `This service key may not perform "${rule.action}"`,
       );
     }
-    request.caller = caller;
+    request.caller = { ...caller, requestId: request.id };
     return true;
+  }
+
+  /** A valid key asking for an action it lacks is audited (an invalid key is not: anyone can send one). */
+  private auditRefusal(request: FastifyRequest, caller: Caller, action: string): void {
+    const connectionId = (request.params as { id?: unknown } | undefined)?.id;
+    this.audit.recordInBackground({
+      at: new Date(),
+      action: 'request.refused',
+      serviceKeyId: caller.keyId,
+      requestId: request.id,
+      ...(typeof connectionId === 'string' && { connectionId }),
+      detail: {
+        code: 'action_not_granted',
+        action,
+        route: request.routeOptions.url ?? null,
+        method: request.method,
+      },
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuditRepository } from '../audit/audit.repository.js';
 import { ServiceKeysRepository } from '../auth/service-keys.repository.js';
 import { ServiceKeysService } from '../auth/service-keys.service.js';
 import { Secret } from '../common/secret.js';
@@ -8,6 +9,7 @@ import { SystemClock } from '../infra/clock/clock.js';
 import { assertDatabaseReady } from '../infra/prisma/database-readiness.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { RevocationBroadcast } from './revocation-broadcast.js';
+import { AUDIT_USAGE, parseAuditCommand, runAuditVerify } from './audit.command.js';
 import { type CliIo, parseKeysCommand, runKeysCommand, USAGE, UsageError } from './keys.command.js';
 
 const cliEnv = z.object({
@@ -27,13 +29,18 @@ const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h' || 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
   const [group, ...args] = argv;
   if (!group || isHelp(group) || (group === 'keys' && (!args.length || args.some(isHelp)))) {
-    io.out(USAGE);
+    io.out(`${USAGE}\n\n${AUDIT_USAGE}`);
+    return 0;
+  }
+  if (group === 'audit' && (!args.length || args.some(isHelp))) {
+    io.out(AUDIT_USAGE);
     return 0;
   }
   let command;
   try {
-    if (group !== 'keys') throw new UsageError(`unknown command "${group}" (try --help)`);
-    command = parseKeysCommand(args);
+    if (group === 'audit') command = parseAuditCommand(args);
+    else if (group !== 'keys') throw new UsageError(`unknown command "${group}" (try --help)`);
+    else command = parseKeysCommand(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(error.message);
@@ -49,6 +56,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
   await assertDatabaseReady(databaseUrl);
   const prisma = new PrismaService({ databaseUrl });
   try {
+    if (command.kind === 'verify') return await runAuditVerify(new AuditRepository(prisma), io);
     const keys = new ServiceKeysService(
       new ServiceKeysRepository(prisma),
       new SystemClock(),

@@ -40,6 +40,12 @@ export abstract class AppConfig {
     | undefined;
   /** Events (delivered or not) older than this are deleted. */
   abstract readonly eventRetentionDays: number;
+  abstract readonly audit: {
+    /** strict: a token read waits for its audit row (503 when it cannot be written). */
+    readonly mode: 'strict' | 'best-effort';
+    /** Audit batches older than this are purged by the retention sweep. */
+    readonly retentionDays: number;
+  };
   /** The sweeps' base interval; 0 disables them (tests drive them by hand). */
   abstract readonly sweepIntervalSeconds: number;
   /** On SIGTERM, readiness answers 503 this long before the listeners close. */

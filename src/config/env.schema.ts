@@ -82,6 +82,9 @@ export const envSchema = z
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
     // At least the 72 h in which undelivered events are retried.
     EVENT_RETENTION_DAYS: z.coerce.number().int().min(4).max(3650).default(30),
+    /** strict: a token leaves only once its audit row is committed; best-effort: never waits. */
+    AUDIT_MODE: z.enum(['strict', 'best-effort']).default('strict'),
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

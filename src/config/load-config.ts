@@ -62,6 +62,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
           }
         : undefined,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    audit: { mode: e.AUDIT_MODE, retentionDays: e.AUDIT_RETENTION_DAYS },
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     logLevel: e.LOG_LEVEL,

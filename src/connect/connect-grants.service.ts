@@ -48,7 +48,7 @@ export class ConnectGrants {
       // A reconnect replaces a grant that may still be alive at the provider.
       revokeSuperseded: integration.revokeSupersededGrants && integration.revocation !== 'none',
     });
-    this.audit.record({
+    this.audit.recordInBackground({
       at: this.clock.now(),
       action: created ? 'connection.created' : 'connection.updated',
       connectionId: connection.id,

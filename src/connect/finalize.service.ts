@@ -126,11 +126,12 @@ export class FinalizeService {
     );
     if (!discarded) throw finalizedMeanwhile();
     await this.sessions.recordFinalize(pending.id, { errorCode });
-    this.audit.record({
+    this.audit.recordInBackground({
       at: this.clock.now(),
       action: 'connect.finalize_refused',
       tenantId: pending.tenantId,
       serviceKeyId: caller.keyId,
+      requestId: caller.requestId,
       detail: { sessionId: pending.id, reason: errorCode },
     });
     if (discarded.revocationId) await this.revocations.deliverNowOrLater(discarded.revocationId);

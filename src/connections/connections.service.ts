@@ -56,12 +56,13 @@ export class ConnectionsService {
     const revocationId = await this.repository.revoke(connection, {
       providerRevocation: integration?.revocation !== 'none',
     });
-    this.audit.record({
+    this.audit.recordInBackground({
       at: this.clock.now(),
       action: 'connection.revoked',
       connectionId: connection.id,
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
+      requestId: caller.requestId,
     });
     if (revocationId) await this.revocations.deliverNowOrLater(revocationId);
   }

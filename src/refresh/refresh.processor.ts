@@ -48,6 +48,7 @@ export class RefreshProcessor implements OnModuleInit {
         {
           attempts: 1,
         },
+        { trigger: 'proactive' },
       );
       return 'refreshed';
     } catch (error) {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.js';
+import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import { sleep } from '../common/backoff.js';
 import { ConflictError, ProviderError, UnavailableError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
@@ -45,6 +47,13 @@ export interface RefreshOptions {
   waitMs?: number;
 }
 
+/** Who or what asked for a refresh: the audit row of the refresh says it. */
+export interface RefreshOrigin {
+  trigger: 'read' | 'forced' | 'proactive' | 'worker' | 'worker_rejected';
+  serviceKeyId?: string;
+  requestId?: string;
+}
+
 const POLL_MS = 100;
 
 type Attempt = { tokens: TokenSet } | { fenced: true };
@@ -76,21 +85,31 @@ export class RefreshService {
     private readonly health: IntegrationHealth,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
+    private readonly fingerprint: TokenFingerprint,
   ) {}
 
-  /** Tokens meeting `freshness`, refreshing only if the stored ones do not. */
+  /**
+   * Tokens meeting `freshness`, refreshing only if the stored ones do not.
+   * Callers joining a refresh in flight share it: its audit row names the
+   * origin of the one that started it.
+   */
   refresh(
     connectionId: string,
     freshness: Freshness,
     options: RefreshOptions = { attempts: 3, waitMs: this.config.tokens.callerWaitMs },
+    origin: RefreshOrigin = { trigger: 'worker' },
   ): Promise<TokenSet> {
-    return this.flights.run(connectionId, () => this.coordinate(connectionId, freshness, options));
+    return this.flights.run(connectionId, () =>
+      this.coordinate(connectionId, freshness, options, origin),
+    );
   }
 
   private async coordinate(
     connectionId: string,
     freshness: Freshness,
     options: RefreshOptions,
+    origin: RefreshOrigin,
   ): Promise<TokenSet> {
     const { lockTtlMs, fenceTtlMs } = this.config.tokens;
     const started = Date.now();
@@ -103,7 +122,13 @@ export class RefreshService {
       const lease = await this.lock.tryAcquire(`refresh:${connectionId}`, lockTtlMs);
       if (lease) {
         try {
-          const attempt = await this.refreshHoldingLock(connectionId, freshness, options, deadline);
+          const attempt = await this.refreshHoldingLock(
+            connectionId,
+            freshness,
+            options,
+            deadline,
+            origin,
+          );
           if ('tokens' in attempt) return attempt.tokens;
         } finally {
           await lease.release();
@@ -128,6 +153,7 @@ export class RefreshService {
     freshness: Freshness,
     options: RefreshOptions,
     deadline: number | undefined,
+    origin: RefreshOrigin,
   ): Promise<Attempt> {
     const current = await this.read(connectionId);
     const { connection, tokens, version } = current;
@@ -182,6 +208,17 @@ export class RefreshService {
         expiresAt: result.expiresAt,
         scopes: result.scopes,
         extras: { ...tokens.extras, ...result.extras },
+      });
+      // Written behind: the refresh is done and stored whatever the audit does.
+      this.audit.recordInBackground({
+        at: this.clock.now(),
+        action: 'token.refreshed',
+        connectionId: connection.id,
+        tenantId: connection.tenantId,
+        serviceKeyId: origin.serviceKeyId,
+        requestId: origin.requestId,
+        tokenFingerprint: this.fingerprint.of(stored.accessToken),
+        detail: { trigger: origin.trigger, attempt },
       });
       await this.health.accepted(integration);
       return { tokens: stored };
@@ -283,6 +320,13 @@ export class RefreshService {
 
   private async markNeedsReauth(connection: Connection, reason: string): Promise<void> {
     if (await this.connections.markNeedsReauth(connection, reason)) {
+      this.audit.recordInBackground({
+        at: this.clock.now(),
+        action: 'connection.reauth_required',
+        connectionId: connection.id,
+        tenantId: connection.tenantId,
+        detail: { reason },
+      });
       this.logger.warn({
         connectionId: connection.id,
         reason,

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
+import type { AuditAction } from '../audit/audit-entry.js';
+import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import type { Caller } from '../auth/caller.js';
-import { ConflictError, NotFoundError, RateLimitedError } from '../common/errors/app-error.js';
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  RateLimitedError,
+} from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, TokenSet } from '../connections/connection.js';
 import { assertCallerMayUse, connectionNotFound } from '../connections/connection-access.js';
@@ -35,6 +42,7 @@ export class TokenService {
     private readonly connections: ConnectionStore,
     private readonly refresher: RefreshService,
     private readonly audit: AuditLog,
+    private readonly fingerprint: TokenFingerprint,
     private readonly cooldown: RefreshCooldown,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -48,7 +56,7 @@ export class TokenService {
     // Cached (sealed) when it can be: the freshness check below uses the cached
     // expiry, and a refresh re-reads PostgreSQL (RefreshService).
     const found = await this.connections.findWithTokensCached(connectionId);
-    const connection = assertCallerMayUse(caller, found?.connection);
+    const connection = this.mayUse(caller, connectionId, found?.connection, 'token.read');
     assertUsable(connection);
     let tokens = found!.tokens;
     if (!tokens) throw connectionNotFound();
@@ -59,16 +67,24 @@ export class TokenService {
       connection.lastRefreshedAt,
     );
     if (tokens.expiresAt.getTime() - this.clock.now().getTime() < applied * 1000) {
-      tokens = await this.refresher.refresh(connection.id, { minValiditySeconds: applied });
+      tokens = await this.refresher.refresh(
+        connection.id,
+        { minValiditySeconds: applied },
+        undefined,
+        { trigger: 'read', serviceKeyId: caller.keyId, requestId: caller.requestId },
+      );
       refreshed = true;
     }
     const clampedTo = applied < minValiditySeconds ? applied : undefined;
-    this.audit.record({
+    // Fails closed (AUDIT_MODE=strict): the token is returned only once its row is committed.
+    await this.audit.record({
       at: this.clock.now(),
       action: 'token.read',
       connectionId: connection.id,
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
+      requestId: caller.requestId,
+      tokenFingerprint: this.fingerprint.of(tokens.accessToken),
       detail: { refreshed, minValiditySeconds, ...(clampedTo !== undefined && { clampedTo }) },
     });
     return { connection, tokens, refreshed, minValidityClampedTo: clampedTo };
@@ -87,7 +103,12 @@ export class TokenService {
     let obtainedAt = found.connection.lastRefreshedAt ?? new Date(0);
     const minValiditySeconds = workValiditySeconds(tokens.expiresAt, obtainedAt);
     if (tokens.expiresAt.getTime() - this.clock.now().getTime() < minValiditySeconds * 1000) {
-      tokens = await this.refresher.refresh(connectionId, { minValiditySeconds }, { attempts: 3 });
+      tokens = await this.refresher.refresh(
+        connectionId,
+        { minValiditySeconds },
+        { attempts: 3 },
+        { trigger: 'worker' },
+      );
       obtainedAt = this.clock.now();
     }
     return { tokens, obtainedAt };
@@ -104,6 +125,7 @@ export class TokenService {
       connectionId,
       { minValiditySeconds: 0, refreshedAfter },
       { attempts: 3 },
+      { trigger: 'worker_rejected' },
     );
     return { tokens, obtainedAt: this.clock.now() };
   }
@@ -113,7 +135,12 @@ export class TokenService {
    * early). Rate-limited per connection, across replicas.
    */
   async forceRefresh(caller: Caller, connectionId: string): Promise<Connection> {
-    const connection = assertCallerMayUse(caller, await this.connections.findById(connectionId));
+    const connection = this.mayUse(
+      caller,
+      connectionId,
+      await this.connections.findById(connectionId),
+      'token.refresh_forced',
+    );
     assertUsable(connection);
     const wait = await this.cooldown.start(
       connection.id,
@@ -126,11 +153,49 @@ export class TokenService {
         wait,
       );
     }
-    await this.refresher.refresh(connection.id, {
-      minValiditySeconds: 0,
-      refreshedAfter: this.clock.now(),
+    const tokens = await this.refresher.refresh(
+      connection.id,
+      { minValiditySeconds: 0, refreshedAfter: this.clock.now() },
+      undefined,
+      { trigger: 'forced', serviceKeyId: caller.keyId, requestId: caller.requestId },
+    );
+    await this.audit.record({
+      at: this.clock.now(),
+      action: 'token.refresh_forced',
+      connectionId: connection.id,
+      tenantId: connection.tenantId,
+      serviceKeyId: caller.keyId,
+      requestId: caller.requestId,
+      tokenFingerprint: this.fingerprint.of(tokens.accessToken),
     });
     return (await this.connections.findById(connection.id)) ?? connection;
+  }
+
+  /** assertCallerMayUse, with the refusal (another tenant's or a missing connection, an integration not granted) audited. */
+  private mayUse<T extends Connection>(
+    caller: Caller,
+    connectionId: string,
+    connection: T | undefined,
+    attempted: AuditAction,
+  ): T {
+    try {
+      return assertCallerMayUse(caller, connection);
+    } catch (error) {
+      this.audit.recordInBackground({
+        at: this.clock.now(),
+        action: 'token.read_refused',
+        connectionId,
+        ...(connection && { tenantId: connection.tenantId }),
+        serviceKeyId: caller.keyId,
+        requestId: caller.requestId,
+        detail: {
+          attempted,
+          code: error instanceof AppError ? error.code : 'unknown',
+          ...(connection === undefined && { reason: 'no such connection' }),
+        },
+      });
+      throw error;
+    }
   }
 }
 

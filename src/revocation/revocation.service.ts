@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.js';
+import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import { ProviderError, retryAfterOf } from '../common/errors/app-error.js';
 import { JobQueue } from '../infra/queue/job-queue.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
@@ -33,6 +35,8 @@ export class RevocationService {
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
     private readonly queue: JobQueue,
+    private readonly audit: AuditLog,
+    private readonly fingerprint: TokenFingerprint,
   ) {}
 
   /** Key ids of the tokens waiting here (the key check refuses to start without them). */
@@ -85,6 +89,7 @@ export class RevocationService {
     try {
       const supported = await this.oauth.revoke(integration, token, hint, pending.tokens.extras);
       await this.revocations.delete(pending.id);
+      this.auditOutcome(pending, supported ? 'revoked' : 'unsupported', hint);
       return supported ? 'revoked' : 'unsupported';
     } catch (error) {
       const transient = error instanceof ProviderError && error.detail.transient;
@@ -101,7 +106,24 @@ export class RevocationService {
         msg: 'revocation abandoned',
       });
       await this.revocations.delete(pending.id);
+      this.auditOutcome(pending, 'abandoned', hint, code);
       return 'abandoned';
     }
+  }
+
+  private auditOutcome(
+    pending: { connectionId: string; tenantId?: string; tokens: { accessToken: string } },
+    outcome: RevocationOutcome,
+    hint: string,
+    errorCode?: string,
+  ): void {
+    this.audit.recordInBackground({
+      at: new Date(),
+      action: 'grant.revocation_delivered',
+      connectionId: pending.connectionId,
+      ...(pending.tenantId !== undefined && { tenantId: pending.tenantId }),
+      tokenFingerprint: this.fingerprint.of(pending.tokens.accessToken),
+      detail: { outcome, revoked: hint, ...(errorCode !== undefined && { errorCode }) },
+    });
   }
 }

@@ -108,6 +108,10 @@ export const ERROR_CODES = {
     'unavailable',
     'Redis is unreachable: connect, refresh and sync wait for it (stored tokens are still served); retry after Retry-After',
   ],
+  audit_unavailable: [
+    'unavailable',
+    'The audit trail cannot be written (AUDIT_MODE=strict): no token leaves unaudited',
+  ],
   // Anything else
   internal_error: ['unavailable', 'Unexpected; quote the request id'],
 } as const satisfies Record<string, readonly [ErrorKind, string]>;

@@ -1,0 +1,27 @@
+/** What the audit trail records. */
+export type AuditAction =
+  | 'token.read'
+  | 'token.read_refused'
+  | 'token.refreshed'
+  | 'token.refresh_forced'
+  | 'connection.created'
+  | 'connection.updated'
+  | 'connection.revoked'
+  | 'connection.reauth_required'
+  | 'connect.finalize_refused'
+  | 'grant.revocation_delivered'
+  | 'request.refused';
+
+export interface AuditEntry {
+  action: AuditAction;
+  connectionId?: string;
+  tenantId?: string;
+  serviceKeyId?: string;
+  requestId?: string;
+  /** Keyed HMAC of the access token involved (`TokenFingerprint`), never the token. */
+  tokenFingerprint?: string;
+  /** Never a secret: ids, flags and counts only. */
+  detail?: Record<string, string | number | boolean | null>;
+  /** When it happened (the write may come a moment later). */
+  at: Date;
+}

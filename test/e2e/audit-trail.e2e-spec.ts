@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startBroker, type TestBroker } from '../support/broker.js';
+import { withDb } from '../support/db.js';
+import { eventually } from '../support/eventually.js';
+import { type Scenario, startScenario } from '../support/scenario.js';
+
+const TENANT = 'tenant-audit-closed';
+
+/**
+ * The token read fails closed: with the audit insert refused (a trigger
+ * that raises for this suite's tenant only, so suites sharing the database
+ * are unaffected) a strict broker answers 503 audit_unavailable without the
+ * token, and a best-effort one answers 200.
+ */
+describe('the audit trail on the token read', () => {
+  let s: Scenario;
+  let bestEffort: TestBroker;
+  let key: string;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    s = await startScenario();
+    bestEffort = await startBroker({
+      integrationsYaml: s.brokerSetup.integrationsYaml,
+      env: { ...s.brokerSetup.env, AUDIT_MODE: 'best-effort' },
+      redisPrefix: s.broker.redisPrefix,
+    });
+    key = await s.cliCreateKey(['--name', 'audit-e2e', '--tenant', TENANT]);
+    connectionId = await s.connectOk(key, { tenantId: TENANT });
+  });
+
+  afterAll(async () => {
+    await withDb((db) => db.query('DROP TRIGGER IF EXISTS refuse_audit_e2e ON audit_events'));
+    await bestEffort?.stop();
+    await s?.stop();
+  });
+
+  const read = (broker: TestBroker) =>
+    fetch(`${broker.url}/v1/connections/${connectionId}/token`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+
+  it('writes one row per read, with caller, tenant, request id and a fingerprint, never the token', async () => {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => read(s.broker)));
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<any>));
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const rows = await withDb(
+      async (db) =>
+        (
+          await db.query(
+            "SELECT * FROM audit_events WHERE connection_id = $1 AND action = 'token.read' ORDER BY id",
+            [connectionId],
+          )
+        ).rows,
+    );
+    expect(rows).toHaveLength(20);
+    const requestIds = new Set(responses.map((r) => r.headers.get('x-request-id')));
+    for (const row of rows) {
+      expect(row).toMatchObject({ tenant_id: TENANT, service_key_id: expect.any(String) });
+      expect(requestIds.has(row.request_id)).toBe(true);
+      expect(row.token_fingerprint).toMatch(/^[A-Za-z0-9_-]+:[A-Za-z0-9_-]{43}$/);
+      expect(row.batch_id).not.toBeNull();
+    }
+    // Group commit: 20 concurrent reads in fewer batches than rows.
+    expect(new Set(rows.map((row) => row.batch_id)).size).toBeLessThan(20);
+    const dump = JSON.stringify(rows);
+    for (const body of bodies) expect(dump).not.toContain(body.accessToken);
+  });
+
+  it('audits a read refused for another tenant', async () => {
+    const other = await s.cliCreateKey(['--name', 'audit-e2e-other', '--tenant', 'someone-else']);
+    const response = await s.api(`/v1/connections/${connectionId}/token`, { key: other });
+    expect(response.status).toBe(404);
+    // Written behind the refusal: it lands within moments.
+    let rows: Record<string, unknown>[] = [];
+    await eventually(async () => {
+      const found = await withDb(
+        async (db) =>
+          (
+            await db.query(
+              "SELECT * FROM audit_events WHERE connection_id = $1 AND action = 'token.read_refused'",
+              [connectionId],
+            )
+          ).rows,
+      );
+      expect(found).toHaveLength(1);
+      rows = found;
+    });
+    expect(rows[0]).toMatchObject({
+      tenant_id: TENANT,
+      request_id: response.headers.get('x-request-id'),
+      detail: { attempted: 'token.read', code: 'connection_not_found' },
+    });
+  });
+
+  it('answers 503 audit_unavailable and no token when the row cannot be written (strict), 200 with best-effort', async () => {
+    await withDb(async (db) => {
+      await db.query(`CREATE OR REPLACE FUNCTION refuse_audit_e2e() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit refused by the e2e test'; END $$`);
+      await db.query(`CREATE TRIGGER refuse_audit_e2e BEFORE INSERT ON audit_events FOR EACH ROW
+        WHEN (NEW.tenant_id = '${TENANT}') EXECUTE FUNCTION refuse_audit_e2e()`);
+    });
+    const strict = await read(s.broker);
+    const text = await strict.text();
+    expect(strict.status).toBe(503);
+    expect(strict.headers.get('retry-after')).toBe('5');
+    expect(JSON.parse(text).error.code).toBe('audit_unavailable');
+    expect(text).not.toMatch(/accessToken/);
+    for (const secret of s.sandbox.auth.issuedSecrets) expect(text).not.toContain(secret);
+
+    const lenient = await read(bestEffort);
+    expect(lenient.status).toBe(200);
+    expect(((await lenient.json()) as { accessToken: string }).accessToken).toEqual(
+      expect.any(String),
+    );
+  });
+});

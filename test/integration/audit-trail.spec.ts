@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import type { AuditEntry } from '../../src/audit/audit-entry.js';
+import { AuditRepository } from '../../src/audit/audit.repository.js';
+import { runCli } from '../../src/cli/run-cli.js';
+import { AppError } from '../../src/common/errors/app-error.js';
+import { Secret } from '../../src/common/secret.js';
+import type { AppConfig } from '../../src/config/app-config.js';
+import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
+import { createScratchDatabase, withDb } from '../support/db.js';
+
+const configOf = (mode: 'strict' | 'best-effort') =>
+  ({ audit: { mode, retentionDays: 365 } }) as unknown as AppConfig;
+
+const entry = (tenantId: string, n = 0): AuditEntry => ({
+  at: new Date(),
+  action: 'token.read',
+  connectionId: randomUUID(),
+  tenantId,
+  serviceKeyId: randomUUID(),
+  requestId: `req-${n}`,
+  tokenFingerprint: `k1:fp${n}`,
+  detail: { n, refreshed: false },
+});
+
+async function cli(url: string, ...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(
+    argv,
+    { DATABASE_URL: url },
+    {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    },
+  );
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** A scratch database: the trail's triggers and chain are global to a database. */
+describe('the audit trail on PostgreSQL', () => {
+  let db: { url: string; drop(): Promise<void> };
+  let prisma: PrismaService;
+  let repository: AuditRepository;
+
+  beforeAll(async () => {
+    db = await createScratchDatabase('audit');
+    prisma = new PrismaService({ databaseUrl: new Secret(db.url) });
+    repository = new AuditRepository(prisma);
+  });
+
+  afterAll(async () => {
+    await prisma.$disconnect();
+    await db.drop();
+  });
+
+  const sql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
+    withDb(async (client) => (await client.query<T>(text, params)).rows, db.url);
+
+  it('group-commits: 200 concurrent records are 200 committed rows in far fewer INSERTs', async () => {
+    const log = new AuditLog(repository, configOf('strict'));
+    const tenant = `t-${randomUUID()}`;
+    const before = repository.statements;
+    // Three waves, as requests arrive while a write is in flight.
+    const waves = [0, 1, 2].map(async (wave) => {
+      await new Promise((resolve) => setTimeout(resolve, wave * 3));
+      await Promise.all(
+        Array.from({ length: 67 - (wave === 2 ? 1 : 0) }, (_, i) => log.record(entry(tenant, i))),
+      );
+    });
+    await Promise.all(waves);
+    const statements = repository.statements - before;
+    const [row] = await sql<{ n: string }>(
+      'SELECT count(*) AS n FROM audit_events WHERE tenant_id = $1 AND batch_id IS NOT NULL',
+      [tenant],
+    );
+    expect(Number(row!.n)).toBe(200);
+    expect(statements).toBeGreaterThanOrEqual(1);
+    expect(statements).toBeLessThan(20);
+  });
+
+  it('fails closed in strict mode, gives up (without waiting) in best-effort', async () => {
+    await sql(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'audit insert refused by the test'; END $$`);
+    await sql(
+      'CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()',
+    );
+    try {
+      const tenant = `t-${randomUUID()}`;
+      const strict = new AuditLog(repository, configOf('strict'));
+      const results = await Promise.allSettled(
+        [1, 2, 3].map((n) => strict.record(entry(tenant, n))),
+      );
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        const reason = (result as PromiseRejectedResult).reason as AppError;
+        expect(reason).toBeInstanceOf(AppError);
+        expect(reason.code).toBe('audit_unavailable');
+      }
+      const bestEffort = new AuditLog(repository, configOf('best-effort'));
+      await expect(bestEffort.record(entry(tenant))).resolves.toBeUndefined();
+      await bestEffort.drain();
+      expect(await sql('SELECT 1 FROM audit_events WHERE tenant_id = $1', [tenant])).toEqual([]);
+    } finally {
+      await sql('DROP TRIGGER refuse_audit ON audit_events');
+      await sql('DROP FUNCTION refuse_audit()');
+    }
+  });
+
+  it('is append-only: UPDATE, DELETE and TRUNCATE are refused, retention goes through audit_purge', async () => {
+    await repository.recordMany([entry(`t-${randomUUID()}`)]);
+    await expect(sql("UPDATE audit_events SET action = 'x'")).rejects.toThrow(/append-only/);
+    await expect(sql('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
+    await expect(sql('TRUNCATE audit_events, audit_batches')).rejects.toThrow(/append-only/);
+    await expect(sql('DELETE FROM audit_batches')).rejects.toThrow(/append-only/);
+    await expect(repository.purgeBefore(new Date(), 10)).rejects.toThrow(/at least a day/);
+  });
+
+  it('chains batches across concurrent writers; verify passes, then names the batch a modified row is in', async () => {
+    // Two writers (as two replicas) appending at once.
+    const a = new AuditRepository(prisma);
+    const b = new AuditRepository(new PrismaService({ databaseUrl: new Secret(db.url) }));
+    const tenant = `t-${randomUUID()}`;
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).recordMany([entry(tenant, i), entry(tenant, i + 100)]),
+      ),
+    );
+    const ok = await cli(db.url, 'audit', 'verify');
+    expect(ok).toMatchObject({ code: 0, err: '' });
+    expect(ok.out).toMatch(/^audit chain ok: \d+ batches/);
+
+    const [target] = await sql<{ id: string; seq: string }>(
+      `SELECT e.id, b.seq FROM audit_events e JOIN audit_batches b ON b.id = e.batch_id
+       WHERE e.tenant_id = $1 ORDER BY e.id LIMIT 1 OFFSET 7`,
+      [tenant],
+    );
+    // As a superuser bypassing the trigger.
+    await withDb(async (client) => {
+      await client.query('SET session_replication_role = replica');
+      await client.query("UPDATE audit_events SET tenant_id = 'someone-else' WHERE id = $1", [
+        target!.id,
+      ]);
+    }, db.url);
+    const broken = await cli(db.url, 'audit', 'verify');
+    expect(broken.code).toBe(1);
+    expect(broken.err).toMatch(
+      new RegExp(`^audit chain broken at batch ${target!.seq} .*modified`),
+    );
+  });
+});
