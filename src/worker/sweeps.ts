@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditRetentionSweep } from '../audit/audit-retention.sweep.js';
 import { EventRetentionSweep } from '../events/event-retention.sweep.js';
 import { KeyRotationSweep } from '../key-rotation/key-rotation.sweep.js';
 import { PendingGrantsSweep } from '../parked-grants/pending-grants.sweep.js';
@@ -32,6 +33,7 @@ export class SweepRegistry {
     syncRecovery: SyncRecoverySweep,
     eventRetention: EventRetentionSweep,
     keyRotation: KeyRotationSweep,
+    auditRetention: AuditRetentionSweep,
   ) {
     this.sweeps = [
       { name: 'refresh', everyIntervals: 1, run: () => refresh.sweep() },
@@ -42,6 +44,7 @@ export class SweepRegistry {
       // Hourly is plenty for pruning and for noticing a new active key.
       { name: 'event_retention', everyIntervals: 60, run: () => eventRetention.sweep() },
       { name: 'key_rotation', everyIntervals: 5, run: () => keyRotation.sweep() },
+      { name: 'audit_retention', everyIntervals: 60, run: () => auditRetention.sweep() },
     ];
   }
 }
