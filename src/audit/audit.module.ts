@@ -1,12 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditLog } from './audit-log.js';
 import { AuditRetentionSweep } from './audit-retention.sweep.js';
+import { AuditTrail } from './audit-trail.service.js';
 import { AuditRepository } from './audit.repository.js';
 import { TokenFingerprint } from './token-fingerprint.js';
 
 @Global()
 @Module({
-  providers: [AuditRepository, AuditLog, TokenFingerprint, AuditRetentionSweep],
-  exports: [AuditLog, TokenFingerprint, AuditRetentionSweep],
+  providers: [AuditRepository, AuditLog, AuditTrail, TokenFingerprint, AuditRetentionSweep],
+  exports: [AuditLog, AuditTrail, TokenFingerprint, AuditRetentionSweep],
 })
 export class AuditModule {}

@@ -71,6 +71,18 @@ export const examples = {
     modifiedAt: '2026-11-26T02:01:11.000Z',
     deletedAt: null,
   },
+  auditRecord: {
+    id: '1042',
+    at: '2026-11-25T10:00:00.000Z',
+    action: 'token.read',
+    connectionId: CONNECTION_ID,
+    tenantId: 'acme',
+    serviceKeyId: '5b0f4c3e-8a51-4a8e-9d0e-2f6b1c7d9e10',
+    requestId: '0b8c6f5e-3d1a-4e2b-9c7d-6a5f4e3d2c1b',
+    tokenFingerprint: 'k2026:mJ3xK9v0q1Zr8Yb2Ls5Wd7Nc4Tf6Hg1Ea3Pu9Io0Qw',
+    detail: { refreshed: false, minValiditySeconds: 60 },
+    batch: '311',
+  },
   integration: {
     key: 'hubspot-prod',
     provider: 'hubspot',

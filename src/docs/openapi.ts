@@ -9,7 +9,10 @@ import {
 import { errorEnvelopeSchema } from '../common/errors/error-envelope.schema.js';
 import { livenessSchema, readinessSchema } from '../health/health.dto.js';
 import { listConnectionsQuerySchema, tokenQuerySchema } from '../internal-api/connections.dto.js';
+import { auditQuerySchema } from '../internal-api/audit.dto.js';
 import {
+  auditPageSchema,
+  auditRecordSchema,
   connectionListSchema,
   connectionSchema,
   integrationListSchema,
@@ -56,6 +59,8 @@ export const RESPONSE_SCHEMAS = [
   syncRunListSchema,
   syncedRecordSchema,
   recordPageSchema,
+  auditRecordSchema,
+  auditPageSchema,
   livenessSchema,
   readinessSchema,
 ];
@@ -78,6 +83,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       { name: 'Connections', description: 'Connections and their tokens' },
       { name: 'Sync', description: 'Sync runs and synced records' },
       { name: 'Catalogue', description: 'Providers and configured integrations' },
+      { name: 'Audit', description: 'Who read or changed which connection, hash-chained' },
       { name: 'Operations', description: 'Health, metrics, documentation, frontend snippet' },
     ],
     components: {
@@ -353,6 +359,24 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
               description: 'A page',
               schema: recordPageSchema,
               example: { data: [examples.record], nextCursor: null },
+            },
+          },
+        }),
+      },
+      '/v1/audit': {
+        get: operation({
+          operationId: 'listAudit',
+          tag: 'Audit',
+          summary: "The audit trail, oldest first, of the key's tenants",
+          description:
+            'Token reads, refreshes (and what triggered them), forced refreshes, connects, disconnects, revocations and refused reads, each with the caller, tenant, connection, request id and a keyed fingerprint of the token (never the token). Rows are append-only and hash-chained per batch (`npm run cli -- audit verify`).',
+          access: 'manage',
+          query: auditQuerySchema,
+          responses: {
+            '200': {
+              description: 'A page; pass `nextCursor` as `after` for the next',
+              schema: auditPageSchema,
+              example: { data: [examples.auditRecord], nextCursor: null },
             },
           },
         }),

@@ -176,9 +176,42 @@ export const integrationListSchema = z
   .object({ data: z.array(integrationSchema) })
   .meta({ id: 'IntegrationList' });
 
+export const auditRecordSchema = z
+  .object({
+    id: z.string().describe('Increasing; the next page starts after it'),
+    at: timestamp,
+    action: z
+      .string()
+      .describe('token.read, token.read_refused, token.refreshed, connection.revoked…'),
+    connectionId: z.string().nullable(),
+    tenantId: z.string().nullable(),
+    serviceKeyId: z.string().nullable().describe('The service key that acted, when one did'),
+    requestId: z.string().nullable().describe('The x-request-id of the request behind the row'),
+    tokenFingerprint: z
+      .string()
+      .nullable()
+      .describe(
+        'Keyed HMAC-SHA256 of the access token involved (`<key id>:<base64url>`), never the token',
+      ),
+    detail: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .nullable(),
+    batch: z
+      .string()
+      .nullable()
+      .describe('The hash-chained batch the row was committed in (`npm run cli -- audit verify`)'),
+  })
+  .meta({ id: 'AuditRecord' });
+
+export const auditPageSchema = z
+  .object({ data: z.array(auditRecordSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'AuditPage' });
+
 export type ConnectionDto = z.infer<typeof connectionSchema>;
 export type TokenDto = z.infer<typeof tokenSchema>;
 export type SyncRunDto = z.infer<typeof syncRunSchema>;
 export type SyncedRecordDto = z.infer<typeof syncedRecordSchema>;
 export type ProviderDto = z.infer<typeof providerSchema>;
 export type IntegrationDto = z.infer<typeof integrationSchema>;
+export type AuditRecordDto = z.infer<typeof auditRecordSchema>;
+export type AuditPageDto = z.infer<typeof auditPageSchema>;

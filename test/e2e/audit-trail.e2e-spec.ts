@@ -93,6 +93,39 @@ describe('the audit trail on the token read', () => {
     });
   });
 
+  it("GET /v1/audit pages through the rows of the key's tenants, never a token", async () => {
+    for (let i = 0; i < 6; i += 1) expect((await read(s.broker)).status).toBe(200);
+    const first = await s.api(`/v1/audit?connectionId=${connectionId}&limit=5`, { key });
+    expect(first.status).toBe(200);
+    expect(first.body.data).toHaveLength(5);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const reads = first.body.data.filter((row: { action: string }) => row.action === 'token.read');
+    expect(reads.length).toBeGreaterThan(0);
+    for (const row of reads) {
+      expect(row).toMatchObject({
+        connectionId,
+        tenantId: TENANT,
+        requestId: expect.any(String),
+        tokenFingerprint: expect.any(String),
+      });
+    }
+    const second = await s.api(
+      `/v1/audit?connectionId=${connectionId}&limit=5&after=${first.body.nextCursor}`,
+      { key },
+    );
+    expect(second.status).toBe(200);
+    expect(BigInt(second.body.data[0].id)).toBeGreaterThan(BigInt(first.body.data[4].id));
+    const dump = JSON.stringify([first.body, second.body]);
+    for (const secret of s.sandbox.auth.issuedSecrets) expect(dump).not.toContain(secret);
+    // A key of another tenant sees none of them; a key without manage is refused.
+    const other = await s.cliCreateKey(['--name', 'audit-e2e-peer', '--tenant', 'someone-else']);
+    const foreign = await s.api(`/v1/audit?connectionId=${connectionId}`, { key: other });
+    expect(foreign.body.data).toEqual([]);
+    const reader = await s.cliCreateKey(['--name', 'audit-e2e-token', '--action', 'token']);
+    expect((await s.api('/v1/audit', { key: reader })).status).toBe(403);
+    expect((await s.api('/v1/audit?after=x', { key })).status).toBe(400);
+  });
+
   it('answers 503 audit_unavailable and no token when the row cannot be written (strict), 200 with best-effort', async () => {
     await withDb(async (db) => {
       await db.query(`CREATE OR REPLACE FUNCTION refuse_audit_e2e() RETURNS trigger LANGUAGE plpgsql AS $$
