@@ -16,6 +16,7 @@ import type { CoreOptions } from './config/core.module.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const BODY_LIMIT_BYTES = 64 * 1024;
+const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /** Builds the HTTP application (roles `api` and `all`), initialised but not listening. */
 export async function createHttpApp(options: CoreOptions): Promise<NestFastifyApplication> {
@@ -62,6 +63,9 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   });
   // One line per request; the route pattern, never the URL, so query strings
   // (connect session tokens, authorization codes) stay out of the log.
+  // Probes and scrapes that succeed are counted, not logged: a load
+  // balancer and Prometheus would otherwise fill the log (and cost a
+  // serialised line each) with nothing to read.
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -69,6 +73,7 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
       { method: request.method, route, status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
+    if (reply.statusCode < 400 && QUIET_ROUTES.has(route)) return;
     options.logger.info(
       {
         requestId: request.id,
