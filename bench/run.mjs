@@ -1,13 +1,31 @@
 #!/usr/bin/env node
-// `npm run bench`: throughput and latency of the token API against a baseline
-// measured in the same run on the same server (GET /health/live: no auth, no
-// I/O). The broker runs built, in its own process; autocannon drives it from
-// this one. Results go to bench/results/latest.{json,md}.
-import { spawn } from 'node:child_process';
+// `npm run bench`: the token API against baselines measured in the same run,
+// scale-out over broker processes, and a refresh storm. Every figure is the
+// median of BENCH_ROUNDS rounds. The broker runs built (dist/), in its own
+// processes; autocannon drives it from this one, on the same cores.
+//
+// 1. Token API (fresh token, service key, audit on, BENCH_CONNECTIONS = 64):
+//    against a bare node:http server answering a JSON body of the same length
+//    (its own process) and the broker's own hello-world route (/health/live);
+//    at 1 connection, p50 against /health/live's (sequential requests, timed
+//    to the microsecond: autocannon's histogram counts whole milliseconds).
+// 2. Scale-out: the token API with 1, 2 and 3 broker processes behind one
+//    port (node:cluster, bench/cluster.mjs).
+// 3. Refresh storm: BENCH_STORM (1,000) concurrent token reads of one expired
+//    connection spread over 3 broker processes (own ports), refreshing at the
+//    sandbox authorization server (bench/sandbox.mjs): provider refreshes
+//    counted there, latencies as multiples of one bare refresh call to it.
+//
+// BENCH_SCENARIOS=token,scale,storm picks scenarios. Results go to
+// bench/results/latest.{json,md} (BENCH_RESULTS_DIR).
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
@@ -19,14 +37,28 @@ const dist = (p) => import(path.join(root, 'dist', p));
 const adminUrl =
   process.env.BENCH_POSTGRES_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const duration = Number(process.env.BENCH_SECONDS ?? 10);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const duration = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const stormSize = Number(process.env.BENCH_STORM ?? 1000);
+const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'token,scale,storm').split(','));
 const port = Number(process.env.BENCH_PORT ?? 3900);
 const stamp = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const database = `tb_bench_${stamp}`;
 const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${database}`);
 const redisPrefix = `tb-bench:${stamp}:`;
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench', 'results');
+const SCALE_COUNTS = [1, 2, 3];
+const STORM_BROKERS = 3;
+const TARGETS = {
+  tokenVsBareHttp: { min: 0.35, label: 'token / bare node:http req/s (64 conn.)' },
+  tokenVsHello: { min: 0.7, label: 'token / hello-world req/s (64 conn.)' },
+  tokenP99VsHelloP99: { max: 1.5, label: 'token p99 / hello-world p99 (64 conn.)' },
+  tokenP50VsHelloP50At1: { max: 2, label: 'token p50 / hello-world p50 (1 conn.)' },
+  stormProviderRefreshes: { equals: 1, label: 'provider refreshes in the storm' },
+};
+
+const children = new Set();
 
 async function admin(sql) {
   const client = new pg.Client({ connectionString: adminUrl });
@@ -38,8 +70,8 @@ async function admin(sql) {
   }
 }
 
-/** A connection with a token valid for a day, so the token path never refreshes. */
-async function seed(env) {
+/** Connections written through the real repository, and (optionally) a service key. */
+async function seed(env, grants, { withKey = false } = {}) {
   const [
     { PrismaService },
     { TokenCipher },
@@ -64,32 +96,31 @@ async function seed(env) {
   const prisma = new PrismaService({ databaseUrl: new Secret(databaseUrl) });
   const cipher = await TokenCipher.create(parseEncryptionKeys(env.ENCRYPTION_KEYS));
   const repository = new ConnectionsRepository(prisma, new CredentialSealer(cipher));
-  const { connection } = await repository.saveGrant({
-    tenantId: 'bench-tenant',
-    integrationKey: 'bench',
-    provider: 'oauth2',
-    account: { id: 'bench-account' },
-    tokens: {
-      accessToken: `at-${randomUUID()}`,
-      refreshToken: `rt-${randomUUID()}`,
-      tokenType: 'Bearer',
-      expiresAt: new Date(Date.now() + 86_400_000),
-      scopes: ['contacts.read'],
-      extras: {},
-    },
-    status: 'active',
-    at: new Date(),
-  });
-  const { key } = await new ServiceKeysService(
-    new ServiceKeysRepository(prisma),
-    new SystemClock(),
-  ).create({ name: 'bench' });
+  const ids = [];
+  for (const grant of grants) {
+    const { connection } = await repository.saveGrant({
+      tenantId: 'bench-tenant',
+      account: { id: `bench-account-${randomUUID()}` },
+      status: 'active',
+      at: new Date(),
+      ...grant,
+      tokens: { tokenType: 'Bearer', scopes: ['contacts.read'], extras: {}, ...grant.tokens },
+    });
+    ids.push(connection.id);
+  }
+  let key;
+  if (withKey) {
+    ({ key } = await new ServiceKeysService(
+      new ServiceKeysRepository(prisma),
+      new SystemClock(),
+    ).create({ name: 'bench' }));
+  }
   await prisma.$disconnect();
-  return { connectionId: connection.id, key };
+  return { ids, key };
 }
 
 async function waitReady(url) {
-  for (let i = 0; i < 100; i += 1) {
+  for (let i = 0; i < 150; i += 1) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {}
@@ -98,21 +129,415 @@ async function waitReady(url) {
   throw new Error(`broker did not become ready at ${url}`);
 }
 
-function load(title, url, headers = {}) {
+function track(child, name) {
+  children.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  child.on('exit', (code, signal) => {
+    children.delete(child);
+    if (!child.stopping && (code || signal))
+      console.error(`${name} exited ${code ?? signal}: ${stderr}`);
+  });
+  return child;
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.stopping = true;
+  child.kill('SIGTERM');
+  const exited = once(child, 'exit');
+  if ((await Promise.race([exited.then(() => 'exited'), sleep(8_000)])) !== 'exited') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** One broker process (`node dist/main.js`) on `at`, ready. */
+async function startBroker(env, at, extra = {}) {
+  // e.g. BENCH_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the time goes.
+  const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+      cwd: root,
+      env: { ...env, PORT: String(at), PUBLIC_URL: `http://127.0.0.1:${at}`, ...extra },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+    `broker :${at}`,
+  );
+  await waitReady(`http://127.0.0.1:${at}/health/ready`);
+  return child;
+}
+
+/** `workers` broker processes behind one port (node:cluster), every one listening. */
+async function startCluster(env, at, workers) {
+  const child = track(
+    fork(path.join(root, 'bench', 'cluster.mjs'), {
+      cwd: root,
+      env: {
+        ...env,
+        PORT: String(at),
+        PUBLIC_URL: `http://127.0.0.1:${at}`,
+        BENCH_WORKERS: String(workers),
+      },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    }),
+    `cluster of ${workers}`,
+  );
+  const [message] = await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(() => {
+      throw new Error(`cluster of ${workers} exited before listening`);
+    }),
+  ]);
+  if (message?.ready !== workers) throw new Error(`cluster: ${JSON.stringify(message)}`);
+  await waitReady(`http://127.0.0.1:${at}/health/ready`);
+  return child;
+}
+
+/** The bare node:http baseline, in its own process; resolves to its port. */
+async function startBareHttp(bodyLength) {
+  const child = track(
+    spawn(process.execPath, [path.join(root, 'bench', 'bare-http.mjs')], {
+      env: { ...process.env, BODY_LENGTH: String(bodyLength) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    'bare node:http',
+  );
+  const [chunk] = await once(child.stdout, 'data');
+  return { child, port: Number(String(chunk).trim()) };
+}
+
+function load(url, headers = {}, conns = connections) {
   return new Promise((resolve, reject) => {
-    autocannon({ title, url, headers, connections, duration, pipelining: 1 }, (error, result) =>
-      error ? reject(error) : resolve(result),
+    autocannon({ url, headers, connections: conns, duration, pipelining: 1 }, (error, result) =>
+      error
+        ? reject(error)
+        : resolve({
+            requestsPerSecond: Math.round(result.requests.average),
+            p50: result.latency.p50,
+            p99: result.latency.p99,
+            failures: result.non2xx + result.errors + result.timeouts,
+          }),
     );
   });
 }
 
-function summarise(result) {
+function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round3 = (n) => Math.round(n * 1000) / 1000;
+
+/** One connection, one request at a time, for `duration` s: latencies in ms (µs resolution). */
+async function sequential(url, headers = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies = [];
+  let failures = 0;
+  const end = performance.now() + duration * 1000;
+  try {
+    while (performance.now() < end) {
+      const started = performance.now();
+      const status = await new Promise((resolve, reject) => {
+        http
+          .get(url, { agent, headers }, (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode));
+          })
+          .on('error', reject);
+      });
+      latencies.push(performance.now() - started);
+      if (status !== 200) failures += 1;
+    }
+  } finally {
+    agent.destroy();
+  }
+  latencies.sort((a, b) => a - b);
   return {
-    requestsPerSecond: Math.round(result.requests.average),
-    latencyMs: { p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99 },
-    non2xx: result.non2xx,
-    errors: result.errors,
+    requestsPerSecond: Math.round(latencies.length / duration),
+    p50: round3(percentile(latencies, 50)),
+    p99: round3(percentile(latencies, 99)),
+    failures,
   };
+}
+
+function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (!sorted.length) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Per-field medians over rounds (failures summed). */
+function medianOf(samples) {
+  return {
+    requestsPerSecond: Math.round(median(samples.map((s) => s.requestsPerSecond))),
+    p50: round3(median(samples.map((s) => s.p50))),
+    p99: round3(median(samples.map((s) => s.p99))),
+    failures: samples.reduce((sum, s) => sum + s.failures, 0),
+    rounds: samples.map((s) => s.requestsPerSecond),
+  };
+}
+
+function ipc(child) {
+  let next = 0;
+  return (message) =>
+    new Promise((resolve, reject) => {
+      const id = (next += 1);
+      const onMessage = (answer) => {
+        if (answer?.id !== id) return;
+        child.off('message', onMessage);
+        if (answer.error) reject(new Error(answer.error));
+        else resolve(answer);
+      };
+      child.on('message', onMessage);
+      child.send({ ...message, id });
+    });
+}
+
+async function tokenScenario(env, base, auth, tokenUrl) {
+  const probe = await fetch(tokenUrl, { headers: auth });
+  const bodyLength = (await probe.arrayBuffer()).byteLength;
+  if (probe.status !== 200) throw new Error(`token endpoint answered ${probe.status}`);
+  const bare = await startBareHttp(bodyLength);
+  const bareUrl = `http://127.0.0.1:${bare.port}/`;
+  const helloUrl = `${base}/health/live`;
+  // Warm-up: JIT, connection pools, the service-key and token caches.
+  await load(bareUrl, {}, connections);
+  await load(helloUrl, {}, connections);
+  await load(tokenUrl, auth, connections);
+  const samples = { bare: [], hello: [], token: [], hello1: [], token1: [] };
+  for (let r = 0; r < rounds; r += 1) {
+    samples.bare.push(await load(bareUrl));
+    samples.hello.push(await load(helloUrl));
+    samples.token.push(await load(tokenUrl, auth));
+    samples.hello1.push(await sequential(helloUrl));
+    samples.token1.push(await sequential(tokenUrl, auth));
+    console.error(`token scenario: round ${r + 1}/${rounds} done`);
+  }
+  await stop(bare.child);
+  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, medianOf(v)]));
+  return {
+    bodyLength,
+    bareHttp: { route: `bare node:http, ${bodyLength}-byte JSON`, connections, ...m.bare },
+    hello: { route: 'GET /health/live', connections, ...m.hello },
+    token: { route: 'GET /v1/connections/:id/token', connections, ...m.token },
+    helloAt1: { route: 'GET /health/live', connections: 1, ...m.hello1 },
+    tokenAt1: { route: 'GET /v1/connections/:id/token', connections: 1, ...m.token1 },
+    ratios: {
+      tokenVsBareHttp: round3(m.token.requestsPerSecond / m.bare.requestsPerSecond),
+      tokenVsHello: round3(m.token.requestsPerSecond / m.hello.requestsPerSecond),
+      tokenP99VsHelloP99: round3(m.token.p99 / m.hello.p99),
+      tokenP50VsHelloP50At1: round3(m.token1.p50 / m.hello1.p50),
+    },
+  };
+}
+
+async function scaleScenario(env, auth, connectionId) {
+  const at = port + 1;
+  const byCount = [];
+  for (const workers of SCALE_COUNTS) {
+    const cluster = await startCluster(env, at, workers);
+    const url = `http://127.0.0.1:${at}/v1/connections/${connectionId}/token`;
+    try {
+      await load(url, auth); // warm-up: every worker's JIT and caches
+      const samples = [];
+      for (let r = 0; r < rounds; r += 1) samples.push(await load(url, auth));
+      byCount.push({ processes: workers, ...medianOf(samples) });
+    } finally {
+      await stop(cluster);
+    }
+    console.error(`scale-out: ${workers} process(es) done`);
+  }
+  const one = byCount[0].requestsPerSecond;
+  for (const entry of byCount) entry.factor = round3(entry.requestsPerSecond / one);
+  return { connections, byCount };
+}
+
+async function stormScenario(env, integrationsFile, auth) {
+  const sandbox = track(
+    fork(path.join(root, 'bench', 'sandbox.mjs'), {
+      cwd: root,
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, SANDBOX_CLIENT_SECRET: `bench-${randomBytes(8).toString('hex')}` },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    }),
+    'sandbox',
+  );
+  const brokers = [];
+  try {
+    const [ready] = await once(sandbox, 'message');
+    const ask = ipc(sandbox);
+    const tokenEndpoint = new URL('/token', ready.issuer).href;
+    const basic = `Basic ${Buffer.from(`${ready.clientId}:${ready.clientSecret}`).toString('base64')}`;
+    await writeFile(
+      integrationsFile,
+      `${env.BENCH_INTEGRATIONS}  - key: sandbox\n    provider: oidc\n    issuer: ${ready.issuer}\n    clientId: ${ready.clientId}\n    clientSecret: ${ready.clientSecret}\n    scopes: [openid, offline_access, email, profile, contacts.read, companies.read]\n    authorizationParams: { prompt: consent }\n`,
+    );
+    // One bare refresh call to the sandbox (median of 20, rotating), same client as the storm.
+    let refreshToken = (await ask({ type: 'grant' })).tokens.refresh_token;
+    const bare = [];
+    for (let i = 0; i < 20; i += 1) {
+      const started = performance.now();
+      const response = await fetch(tokenEndpoint, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+      });
+      const body = await response.json();
+      if (response.status !== 200) throw new Error(`bare refresh: ${response.status}`);
+      bare.push(performance.now() - started);
+      refreshToken = body.refresh_token;
+    }
+    const bareRefreshMs = round3(median(bare.slice(5)));
+    // The stormed connection and one warm-up connection per broker, all expired, real grants.
+    const grants = [];
+    for (let i = 0; i <= STORM_BROKERS; i += 1) grants.push((await ask({ type: 'grant' })).tokens);
+    const { ids } = await seed(
+      env,
+      grants.map((t) => ({
+        integrationKey: 'sandbox',
+        provider: 'oidc',
+        tokens: {
+          accessToken: t.access_token,
+          refreshToken: t.refresh_token,
+          expiresAt: new Date(Date.now() - 60_000),
+          scopes: t.scope.split(' '),
+        },
+      })),
+    );
+    const [stormId, ...warmIds] = ids;
+    for (let i = 0; i < STORM_BROKERS; i += 1) {
+      // ROLE=api: no sweep, so only token reads refresh.
+      brokers.push(await startBroker(env, port + 2 + i, { ROLE: 'api' }));
+    }
+    const urls = brokers.map((_, i) => `http://127.0.0.1:${port + 2 + i}`);
+    // Warm-up: each broker refreshes one other connection (discovery, provider client, JIT).
+    await Promise.all(
+      urls.map(async (u, i) => {
+        const r = await fetch(`${u}/v1/connections/${warmIds[i]}/token`, { headers: auth });
+        if (r.status !== 200) throw new Error(`warm-up refresh: ${r.status} ${await r.text()}`);
+      }),
+    );
+    const before = await ask({ type: 'counters' });
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: stormSize }, async (_, i) => {
+        const t0 = performance.now();
+        const response = await fetch(`${urls[i % urls.length]}/v1/connections/${stormId}/token`, {
+          headers: auth,
+        });
+        const body = await response.json().catch(() => ({}));
+        return { status: response.status, token: body.accessToken, ms: performance.now() - t0 };
+      }),
+    );
+    const wallMs = performance.now() - started;
+    const after = await ask({ type: 'counters' });
+    const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
+    const ok = answers.filter((a) => a.status === 200);
+    const providerRefreshes = after.counters.refreshGrants - before.counters.refreshGrants;
+    const refreshRequests =
+      (after.tokenRequests.refresh_token ?? 0) - (before.tokenRequests.refresh_token ?? 0);
+    const p50 = round3(percentile(latencies, 50));
+    const p99 = round3(percentile(latencies, 99));
+    return {
+      requests: stormSize,
+      brokers: STORM_BROKERS,
+      ok: ok.length,
+      failures: stormSize - ok.length,
+      distinctTokens: new Set(ok.map((a) => a.token)).size,
+      providerRefreshes,
+      refreshRequestsAtProvider: refreshRequests,
+      bareRefreshMs,
+      p50,
+      p99,
+      wallMs: round3(wallMs),
+      p50VsBareRefresh: round3(p50 / bareRefreshMs),
+      p99VsBareRefresh: round3(p99 / bareRefreshMs),
+    };
+  } finally {
+    await Promise.all(brokers.map(stop));
+    if (sandbox.connected) sandbox.disconnect();
+    await stop(sandbox);
+  }
+}
+
+function verdicts(results) {
+  const out = [];
+  const check = (name, value) => {
+    const target = TARGETS[name];
+    if (value === undefined) return;
+    let met;
+    let text;
+    if (target.min !== undefined) [met, text] = [value >= target.min, `≥ ${target.min}`];
+    if (target.max !== undefined) [met, text] = [value <= target.max, `≤ ${target.max}`];
+    if (target.equals !== undefined) [met, text] = [value === target.equals, `= ${target.equals}`];
+    out.push({ name, label: target.label, value, target: text, met });
+  };
+  for (const [name, value] of Object.entries(results.token?.ratios ?? {})) check(name, value);
+  if (results.storm) check('stormProviderRefreshes', results.storm.providerRefreshes);
+  return out;
+}
+
+function markdown(results) {
+  const { token, scale, storm } = results;
+  const lines = [
+    `# Benchmark (${results.when})`,
+    '',
+    `Commit ${results.commit}, Node ${results.machine.node}, ${results.machine.cpus} CPUs (${results.machine.cpuModel}) shared by the broker, PostgreSQL, Redis and the load generator. Medians of ${results.settings.rounds} round(s) of ${results.settings.durationSeconds} s; \`npm run bench\`.`,
+    '',
+  ];
+  if (token) {
+    const row = (r) =>
+      `| ${r.route} | ${r.connections} | ${r.requestsPerSecond} | ${r.p50} | ${r.p99} | ${r.failures} |`;
+    lines.push(
+      '## Token API and its baselines',
+      '',
+      '| route | connections | req/s | p50 ms | p99 ms | failures |',
+      '| --- | --- | --- | --- | --- | --- |',
+      row(token.bareHttp),
+      row(token.hello),
+      row(token.token),
+      row(token.helloAt1),
+      row(token.tokenAt1),
+      '',
+    );
+  }
+  if (results.targets.length) {
+    lines.push('| target | value | wanted | met |', '| --- | --- | --- | --- |');
+    for (const v of results.targets)
+      lines.push(`| ${v.label} | ${v.value} | ${v.target} | ${v.met ? 'yes' : '**no**'} |`);
+    lines.push('');
+  }
+  if (scale) {
+    lines.push(
+      `## Scale-out (token API, ${scale.connections} connections, one port, node:cluster)`,
+      '',
+      '| broker processes | req/s | p50 ms | p99 ms | factor vs 1 | failures |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...scale.byCount.map(
+        (c) =>
+          `| ${c.processes} | ${c.requestsPerSecond} | ${c.p50} | ${c.p99} | ${c.factor} | ${c.failures} |`,
+      ),
+      '',
+    );
+  }
+  if (storm) {
+    lines.push(
+      `## Refresh storm (${storm.requests} concurrent token reads of one expired connection over ${storm.brokers} broker processes)`,
+      '',
+      '| figure | value |',
+      '| --- | --- |',
+      `| answered 200 / distinct tokens handed out | ${storm.ok} / ${storm.distinctTokens} |`,
+      `| provider refreshes (successful refresh grants at the sandbox) | ${storm.providerRefreshes} (refresh requests: ${storm.refreshRequestsAtProvider}) |`,
+      `| one bare refresh call to the sandbox (median) | ${storm.bareRefreshMs} ms |`,
+      `| storm p50 | ${storm.p50} ms = ${storm.p50VsBareRefresh} × bare refresh |`,
+      `| storm p99 | ${storm.p99} ms = ${storm.p99VsBareRefresh} × bare refresh |`,
+      `| whole storm | ${storm.wallMs} ms |`,
+      '',
+    );
+  }
+  return `${lines.join('\n')}`;
 }
 
 async function main() {
@@ -121,89 +546,99 @@ async function main() {
   try {
     await applyMigrations(databaseUrl);
     const integrations = path.join(tmpdir(), `tb-bench-${stamp}.yaml`);
-    await writeFile(
-      integrations,
-      'integrations:\n  - key: bench\n    provider: oauth2\n    clientId: bench\n    clientSecret: bench-secret\n    authorizationUrl: https://auth.bench.invalid/authorize\n    tokenUrl: https://auth.bench.invalid/token\n    scopes: [contacts.read]\n',
-    );
+    const benchIntegration =
+      'integrations:\n  - key: bench\n    provider: oauth2\n    clientId: bench\n    clientSecret: bench-secret\n    authorizationUrl: https://auth.bench.invalid/authorize\n    tokenUrl: https://auth.bench.invalid/token\n    scopes: [contacts.read]\n';
+    await writeFile(integrations, benchIntegration);
     const env = {
       ...process.env,
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: redisPrefix,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
       HOST: '127.0.0.1',
-      PORT: String(port),
       ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
       INTEGRATIONS_FILE: integrations,
+      ALLOW_INSECURE_LOOPBACK_PROVIDERS: 'true',
+      SHUTDOWN_DRAIN_SECONDS: '0',
       LOG_LEVEL: 'info',
     };
-    const { connectionId, key } = await seed(env);
-    // e.g. BENCH_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the time goes.
-    const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    broker = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
-      cwd: root,
+    const {
+      ids: [connectionId],
+      key,
+    } = await seed(
       env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    broker.stderr.on('data', (chunk) => (stderr += chunk));
-    broker.on('exit', (code) => code && console.error(`broker exited ${code}: ${stderr}`));
-    const base = `http://127.0.0.1:${port}`;
-    await waitReady(`${base}/health/ready`);
+      [
+        {
+          integrationKey: 'bench',
+          provider: 'oauth2',
+          tokens: {
+            accessToken: `at-${randomUUID()}`,
+            refreshToken: `rt-${randomUUID()}`,
+            expiresAt: new Date(Date.now() + 86_400_000),
+          },
+        },
+      ],
+      { withKey: true },
+    );
     const auth = { authorization: `Bearer ${key}` };
-    const tokenUrl = `${base}/v1/connections/${connectionId}/token`;
-    const check = await fetch(tokenUrl, { headers: auth });
-    if (check.status !== 200) throw new Error(`token endpoint answered ${check.status}`);
-    // Warm-up: JIT, connection pools, the service-key cache.
-    await Promise.all(
-      Array.from({ length: 200 }, () =>
-        fetch(tokenUrl, { headers: auth }).then((r) => r.arrayBuffer()),
-      ),
-    );
-
-    const baseline = summarise(await load('baseline', `${base}/health/live`));
-    const token = summarise(await load('token', tokenUrl, auth));
-    const connection = summarise(
-      await load('connection', `${base}/v1/connections/${connectionId}`, auth),
-    );
+    let commit = 'unknown';
+    try {
+      commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root })
+        .toString()
+        .trim();
+      if (execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root }).length)
+        commit += ' (src/ modified)';
+    } catch {}
     const results = {
       when: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version },
-      settings: { durationSeconds: duration, connections, logLevel: 'info' },
-      baseline: { route: 'GET /health/live', ...baseline },
-      token: { route: 'GET /v1/connections/:id/token (fresh token, no refresh)', ...token },
-      connection: { route: 'GET /v1/connections/:id', ...connection },
-      ratios: {
-        tokenVsBaseline: +(token.requestsPerSecond / baseline.requestsPerSecond).toFixed(3),
-        connectionVsBaseline: +(connection.requestsPerSecond / baseline.requestsPerSecond).toFixed(
-          3,
-        ),
+      commit,
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+      },
+      settings: {
+        durationSeconds: duration,
+        connections,
+        rounds,
+        logLevel: 'info',
+        audit: 'strict',
       },
     };
+    if (scenarios.has('token')) {
+      broker = await startBroker(env, port);
+      const base = `http://127.0.0.1:${port}`;
+      results.token = await tokenScenario(
+        env,
+        base,
+        auth,
+        `${base}/v1/connections/${connectionId}/token`,
+      );
+      await stop(broker);
+    }
+    if (scenarios.has('scale')) results.scale = await scaleScenario(env, auth, connectionId);
+    if (scenarios.has('storm'))
+      results.storm = await stormScenario(
+        { ...env, BENCH_INTEGRATIONS: benchIntegration },
+        integrations,
+        auth,
+      );
+    results.targets = verdicts(results);
     await mkdir(resultsDir, { recursive: true });
     await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-    const row = (name, r) =>
-      `| ${name} | ${r.requestsPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.non2xx + r.errors} |`;
-    const md = [
-      `# Benchmark (${results.when})`,
-      '',
-      `${connections} connections, ${duration} s per route, broker and load generator sharing ${results.machine.cpus} cores, Node ${process.version}.`,
-      '',
-      '| route | req/s | p50 ms | p99 ms | failures |',
-      '| --- | --- | --- | --- | --- |',
-      row(results.baseline.route, baseline),
-      row(results.token.route, token),
-      row(results.connection.route, connection),
-      '',
-      `Token API at ${(results.ratios.tokenVsBaseline * 100).toFixed(1)}% of the baseline's throughput.`,
-      '',
-    ].join('\n');
+    const md = markdown(results);
     await writeFile(path.join(resultsDir, 'latest.md'), md);
     console.log(md);
-    if (token.non2xx || token.errors) process.exitCode = 1;
+    const failed =
+      (results.token &&
+        [results.token.token, results.token.tokenAt1].some((r) => r.failures > 0)) ||
+      results.scale?.byCount.some((c) => c.failures > 0) ||
+      (results.storm && (results.storm.failures > 0 || results.storm.distinctTokens !== 1));
+    if (failed) {
+      console.error('bench: failed requests (see the table)');
+      process.exitCode = 1;
+    }
   } finally {
-    broker?.kill('SIGTERM');
-    await sleep(500);
+    await Promise.all([...children].map(stop));
     await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     const redis = new Redis(redisUrl);
     const keys = await redis.keys(`${redisPrefix}*`);
