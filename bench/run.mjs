@@ -354,7 +354,7 @@ async function scaleScenario(env, auth, connectionId) {
   return { connections, byCount };
 }
 
-async function stormScenario(env, integrationsFile, auth) {
+async function stormScenario(env, integrationsFile, auth, freshId) {
   const sandbox = track(
     fork(path.join(root, 'bench', 'sandbox.mjs'), {
       cwd: root,
@@ -419,21 +419,27 @@ async function stormScenario(env, integrationsFile, auth) {
         if (r.status !== 200) throw new Error(`warm-up refresh: ${r.status} ${await r.text()}`);
       }),
     );
+    const burst = async (id) => {
+      const started = performance.now();
+      const answers = await Promise.all(
+        Array.from({ length: stormSize }, async (_, i) => {
+          const t0 = performance.now();
+          const response = await fetch(`${urls[i % urls.length]}/v1/connections/${id}/token`, {
+            headers: auth,
+          });
+          const body = await response.json().catch(() => ({}));
+          return { status: response.status, token: body.accessToken, ms: performance.now() - t0 };
+        }),
+      );
+      const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
+      return { answers, latencies, wallMs: performance.now() - started };
+    };
+    // The same burst for a connection whose token is fresh: what 1,000 concurrent reads cost
+    // here without any refresh (connection set-up, audit, the shared cores).
+    const fresh = await burst(freshId);
     const before = await ask({ type: 'counters' });
-    const started = performance.now();
-    const answers = await Promise.all(
-      Array.from({ length: stormSize }, async (_, i) => {
-        const t0 = performance.now();
-        const response = await fetch(`${urls[i % urls.length]}/v1/connections/${stormId}/token`, {
-          headers: auth,
-        });
-        const body = await response.json().catch(() => ({}));
-        return { status: response.status, token: body.accessToken, ms: performance.now() - t0 };
-      }),
-    );
-    const wallMs = performance.now() - started;
+    const { answers, latencies, wallMs } = await burst(stormId);
     const after = await ask({ type: 'counters' });
-    const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
     const ok = answers.filter((a) => a.status === 200);
     const providerRefreshes = after.counters.refreshGrants - before.counters.refreshGrants;
     const refreshRequests =
@@ -454,6 +460,12 @@ async function stormScenario(env, integrationsFile, auth) {
       wallMs: round3(wallMs),
       p50VsBareRefresh: round3(p50 / bareRefreshMs),
       p99VsBareRefresh: round3(p99 / bareRefreshMs),
+      freshBurst: {
+        ok: fresh.answers.filter((a) => a.status === 200).length,
+        p50: round3(percentile(fresh.latencies, 50)),
+        p99: round3(percentile(fresh.latencies, 99)),
+        wallMs: round3(fresh.wallMs),
+      },
     };
   } finally {
     await Promise.all(brokers.map(stop));
@@ -534,6 +546,7 @@ function markdown(results) {
       `| storm p50 | ${storm.p50} ms = ${storm.p50VsBareRefresh} × bare refresh |`,
       `| storm p99 | ${storm.p99} ms = ${storm.p99VsBareRefresh} × bare refresh |`,
       `| whole storm | ${storm.wallMs} ms |`,
+      `| same burst, fresh token (no refresh): p50 / p99 / whole | ${storm.freshBurst.p50} / ${storm.freshBurst.p99} / ${storm.freshBurst.wallMs} ms (${storm.freshBurst.ok} × 200) |`,
       '',
     );
   }
@@ -621,6 +634,7 @@ async function main() {
         { ...env, BENCH_INTEGRATIONS: benchIntegration },
         integrations,
         auth,
+        connectionId,
       );
     results.targets = verdicts(results);
     await mkdir(resultsDir, { recursive: true });
@@ -632,7 +646,10 @@ async function main() {
       (results.token &&
         [results.token.token, results.token.tokenAt1].some((r) => r.failures > 0)) ||
       results.scale?.byCount.some((c) => c.failures > 0) ||
-      (results.storm && (results.storm.failures > 0 || results.storm.distinctTokens !== 1));
+      (results.storm &&
+        (results.storm.failures > 0 ||
+          results.storm.distinctTokens !== 1 ||
+          results.storm.freshBurst.ok !== results.storm.requests));
     if (failed) {
       console.error('bench: failed requests (see the table)');
       process.exitCode = 1;
