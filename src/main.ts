@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const drainMs = config.role === 'worker' ? 0 : config.shutdownDrainSeconds * 1000;
-  exitWithinDeadline(logger, drainMs + SHUTDOWN_DEADLINE_MS);
+  const signalled = exitWithinDeadline(logger, drainMs + SHUTDOWN_DEADLINE_MS);
   const catalogue = new ProviderCatalogue();
   const integrations = await loadIntegrationsFile(config.integrationsFile, {
     env: process.env,
@@ -26,7 +26,12 @@ async function main(): Promise<void> {
   await assertDatabaseReady(config.databaseUrl);
   const options = { config, integrations, catalogue, logger };
   if (config.role === 'worker') {
-    await createWorkerContext(options);
+    const worker = await createWorkerContext(options);
+    // Stopped while starting: Nest's hooks were not listening yet.
+    if (signalled()) {
+      await worker.close();
+      process.exit(0);
+    }
     logger.info(
       { role: config.role, integrations: integrations.length },
       'token broker worker started',
@@ -35,7 +40,11 @@ async function main(): Promise<void> {
   }
   const app = await createHttpApp(options);
   const bound = await startListeners(app, config.http);
-  closeGracefullyOnSignal(app, app.get(HealthService), { drainMs, logger });
+  closeGracefullyOnSignal(app, app.get(HealthService), {
+    drainMs,
+    logger,
+    alreadyReceived: signalled(),
+  });
   logger.info(
     {
       role: config.role,

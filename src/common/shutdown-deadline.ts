@@ -10,13 +10,25 @@ import type { Logger } from 'pino';
  */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 
-export function exitWithinDeadline(logger: Logger, deadlineMs = SHUTDOWN_DEADLINE_MS): void {
+/**
+ * Arms the deadline at the first SIGTERM or SIGINT. Returns what was
+ * received so far: a signal that arrives while the process is still starting
+ * (its listener here keeps Node from ending the process) is acted on as soon
+ * as the orderly shutdown is in place, not forgotten.
+ */
+export function exitWithinDeadline(
+  logger: Logger,
+  deadlineMs = SHUTDOWN_DEADLINE_MS,
+): () => NodeJS.Signals | undefined {
+  let received: NodeJS.Signals | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      received ??= signal;
       setTimeout(() => {
         logger.error({ deadlineMs }, 'shutdown did not finish in time; exiting');
         process.exit(1);
       }, deadlineMs).unref();
     });
   }
+  return () => received;
 }

@@ -183,10 +183,25 @@ export class ConnectionsRepository {
         integrationKey: grant.integrationKey,
         accountId: grant.account.id,
       };
-      const existing = await tx.connection.findUnique({
+      // A refresh may be writing this connection: lock its credential, then
+      // its row (the order the refresh writes them in), and read them only
+      // then, so the reconnect builds on the version that refresh committed
+      // (its compare-and-set then fails) and revokes the grant really
+      // replaced, not one a refresh had already rotated away.
+      const found = await tx.connection.findUnique({
         where: { tenantId_integrationKey_accountId: identity },
-        include: { credential: true },
+        select: { id: true },
       });
+      if (found) {
+        await tx.$queryRaw`SELECT 1 FROM credentials WHERE connection_id = ${found.id}::uuid FOR UPDATE`;
+        await tx.$queryRaw`SELECT 1 FROM connections WHERE id = ${found.id}::uuid FOR UPDATE`;
+      }
+      const existing = found
+        ? await tx.connection.findUnique({
+            where: { id: found.id },
+            include: { credential: true },
+          })
+        : null;
       const id = existing?.id ?? randomUUID();
       const sealed = this.sealer.seal(grant.tokens, { id, tenantId: grant.tenantId });
       const fields = {

@@ -6,6 +6,7 @@ import { CredentialSealer } from '../crypto/credential-sealer.js';
 export interface PendingRevocation {
   id: string;
   connectionId: string;
+  tenantId: string;
   integrationKey: string;
   tokens: TokenSet;
   attempts: number;
@@ -25,6 +26,7 @@ export class RevocationsRepository {
     return {
       id: row.id,
       connectionId: row.connectionId,
+      tenantId: row.tenantId,
       integrationKey: row.integrationKey,
       attempts: row.attempts,
       tokens: this.sealer.open(row, { id: row.connectionId, tenantId: row.tenantId }),

@@ -176,6 +176,33 @@ describe('Redis outage', () => {
     expect(broker!.logs.text()).not.toMatch(/"status":500|MaxRetriesPerRequestError/);
   }, 120_000);
 
+  it('started while Redis is down: tokens served, sync triggers answer 503 at once (never hang)', async () => {
+    broker!.child.kill('SIGKILL');
+    await broker!.exited;
+    await redis.stop();
+    broker = await startBroker();
+    expect((await call(`/v1/connections/${connectionId}/token`)).status).toBe(200);
+    const started = Date.now();
+    const response = await call(`/v1/connections/${connectionId}/syncs`, 'POST', {
+      model: 'contacts',
+    });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'redis_unavailable',
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await redis.restart();
+    await eventually(
+      async () =>
+        expect(
+          (await call(`/v1/connections/${connectionId}/syncs`, 'POST', { model: 'contacts' }))
+            .status,
+        ).toBe(202),
+      10_000,
+      200,
+    );
+  }, 60_000);
+
   it('exits within 15 s of SIGTERM while Redis is down', async () => {
     await redis.stop();
     // Let the workers notice and start reconnecting.

@@ -19,8 +19,20 @@ describe('isDatabaseUnavailable', () => {
     ],
     [{ meta: { driverAdapterError: { cause: { originalCode: '57P01' } } } }, true],
     [{ meta: { driverAdapterError: { cause: { originalCode: '08006' } } } }, true],
-    [new Error('Connection terminated unexpectedly'), true],
-    [new Error('outer', { cause: new Error('connect ECONNREFUSED 127.0.0.1:5432') }), true],
+    // By message only inside a Prisma error: a bare network error may be a provider's.
+    [
+      Object.assign(new Error('Connection terminated unexpectedly'), { clientVersion: '7.10.0' }),
+      true,
+    ],
+    [
+      Object.assign(new Error('outer'), {
+        name: 'PrismaClientUnknownRequestError',
+        cause: new Error('connect ECONNREFUSED 127.0.0.1:5432'),
+      }),
+      true,
+    ],
+    [new Error('Connection terminated unexpectedly'), false],
+    [new Error('fetch failed', { cause: new Error('connect ECONNREFUSED 10.0.0.8:443') }), false],
     [{ code: 'P2002' }, false],
     [{ meta: { driverAdapterError: { cause: { originalCode: '23505' } } } }, false],
     [new Error('boom'), false],

@@ -24,16 +24,24 @@ interface Shaped {
   cause?: unknown;
 }
 
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+/**
+ * The message is read only inside a Prisma error (or what it wraps): a bare
+ * "ECONNREFUSED" elsewhere (a provider, a webhook receiver) is not ours.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0, fromPrisma = false): boolean {
   if (!error || typeof error !== 'object' || depth > 3) return false;
-  const e = error as Shaped;
+  const e = error as Shaped & { clientVersion?: unknown; name?: unknown };
+  const prisma =
+    fromPrisma ||
+    e.clientVersion !== undefined ||
+    (typeof e.name === 'string' && /^(PrismaClient|DriverAdapterError)/.test(e.name));
   const cause = e.meta?.driverAdapterError?.cause;
   if (typeof cause?.kind === 'string' && UNREACHABLE_KINDS.has(cause.kind)) return true;
   if (typeof cause?.originalCode === 'string' && UNREACHABLE_SQLSTATE.test(cause.originalCode))
     return true;
   if (typeof e.code === 'string' && UNREACHABLE_PRISMA_CODES.has(e.code)) return true;
-  if (typeof e.message === 'string' && UNREACHABLE_MESSAGE.test(e.message)) return true;
-  return isDatabaseUnavailable(e.cause, depth + 1);
+  if (prisma && typeof e.message === 'string' && UNREACHABLE_MESSAGE.test(e.message)) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1, prisma);
 }
 
 /**

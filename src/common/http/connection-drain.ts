@@ -3,8 +3,12 @@ import { Server as NetServer, type Socket } from 'node:net';
 
 /** A connection with no request for this long while closing is closed (a client about to reuse it is unlikely). */
 const IDLE_GRACE_MS = 1_000;
-/** Whatever is still open this long after closing began is cut. */
-const CUT_AFTER_MS = 10_000;
+/**
+ * Whatever is still open this long after closing began is cut: well inside
+ * the shutdown deadline (shutdown-deadline.ts), so jobs, Redis and
+ * PostgreSQL still close in order after it.
+ */
+const CUT_AFTER_MS = 6_000;
 const REAP_EVERY_MS = 100;
 
 interface SocketState {
@@ -21,7 +25,7 @@ interface SocketState {
  * `Connection: close` churn). Instead: stop accepting; answer every request
  * from then on with `Connection: close` (the client reconnects, elsewhere);
  * close a connection once it has been idle for a second; cut what is left
- * after ten.
+ * after six.
  */
 export class ConnectionDrain {
   private closingSince: number | undefined;
@@ -64,7 +68,10 @@ export class ConnectionDrain {
     const now = Date.now();
     const cut = now - this.closingSince! >= CUT_AFTER_MS;
     for (const [socket, state] of this.sockets) {
-      if (cut || (state.inFlight === 0 && now - state.idleSince >= IDLE_GRACE_MS)) socket.destroy();
+      // Idle since closing began (or since its last answer, if later): a
+      // connection idle before then gets its grace too.
+      const idleFor = now - Math.max(state.idleSince, this.closingSince!);
+      if (cut || (state.inFlight === 0 && idleFor >= IDLE_GRACE_MS)) socket.destroy();
     }
   }
 }

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 export function closeGracefullyOnSignal(
   app: NestFastifyApplication,
   state: { beginShutdown(): void },
-  options: { drainMs: number; logger: Logger },
+  options: { drainMs: number; logger: Logger; alreadyReceived?: NodeJS.Signals },
 ): void {
   const onSignal = (signal: NodeJS.Signals) => {
     process.removeListener('SIGTERM', onSignal);
@@ -37,4 +37,6 @@ export function closeGracefullyOnSignal(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Signalled while starting: stop now that the orderly path is in place.
+  if (options.alreadyReceived) onSignal(options.alreadyReceived);
 }

@@ -46,6 +46,7 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
       // A failed job is removed so the next sweep may enqueue it afresh.
       removeOnFail: true,
     };
+    this.assertConnected();
     try {
       await this.queue(job.queue).add(name, data, opts);
     } catch (error) {
@@ -59,6 +60,7 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
    */
   async enqueueBulk<N extends JobName>(name: N, payloads: readonly JobPayload<N>[]): Promise<void> {
     if (payloads.length === 0) return;
+    this.assertConnected();
     const job = JOBS[name];
     const jobId = job.jobId as ((p: unknown) => string) | undefined;
     await this.queue(job.queue).addBulk(
@@ -121,6 +123,16 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
   async schedulerIds(queueName: QueueName, start: number, end: number): Promise<string[]> {
     const schedulers = await this.queue(queueName).getJobSchedulers(start, end, true);
     return schedulers.map((scheduler) => scheduler.key);
+  }
+
+  /**
+   * A BullMQ queue made while Redis was away waits for its connection to be
+   * ready before each add, however long: a request would hang instead of
+   * answering 503. Refuse at once instead.
+   */
+  private assertConnected(): void {
+    if (this.connection.status !== 'ready')
+      throw new RedisUnavailableError(new Error(`Redis connection ${this.connection.status}`));
   }
 
   queue(name: QueueName): Queue {
