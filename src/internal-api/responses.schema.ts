@@ -59,7 +59,7 @@ export const tokenSchema = z
       .int()
       .optional()
       .describe(
-        "Present when minValiditySeconds asked for more than the provider's tokens last: the validity applied instead (their lifetime less a tenth, a minute at least), so a burst of such reads makes one refresh",
+        "Present when minValiditySeconds asked for more than the provider's tokens last: the validity applied instead (their lifetime less a tenth: at least a minute, at most a quarter), so a burst of such reads makes one refresh",
       ),
   })
   .meta({ id: 'AccessToken' });

@@ -80,8 +80,11 @@ describe('refresh policy', () => {
     expect(applicableMinValidity(7_200, at(3600), t0)).toBe(3_240);
     expect(applicableMinValidity(3_600, at(3600), t0)).toBe(3_240);
     expect(applicableMinValidity(3_000, at(3600), t0)).toBe(3_000);
-    // 2-minute tokens: a minute of slack at least.
-    expect(applicableMinValidity(600, at(120), t0)).toBe(60);
+    // 5-minute tokens: a minute of slack; 2-minute and 1-minute ones: a quarter.
+    expect(applicableMinValidity(600, at(300), t0)).toBe(240);
+    expect(applicableMinValidity(600, at(120), t0)).toBe(90);
+    expect(applicableMinValidity(30, at(60), t0)).toBe(30);
+    expect(applicableMinValidity(60, at(60), t0)).toBe(45);
     // Unknown lifetime: as asked.
     expect(applicableMinValidity(600, at(120), undefined)).toBe(600);
   });

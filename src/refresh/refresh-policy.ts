@@ -73,7 +73,8 @@ export function nextRefreshAt(
  * The validity a token read can be given. A caller asking for more than the
  * provider's tokens last (their lifetime: the current one's expiry less when
  * it was obtained) could never be satisfied, and each call would refresh.
- * Clamped to the lifetime less a tenth (a minute at least), a token just
+ * Clamped to the lifetime less a tenth (a minute at least, a quarter at
+ * most), a token just
  * refreshed satisfies the request for that tenth, so a burst of such calls
  * makes one refresh. Unknown lifetime: as asked.
  */
@@ -85,7 +86,10 @@ export function applicableMinValidity(
   if (!obtainedAt) return requestedSeconds;
   const lifetime = Math.floor((expiresAt.getTime() - obtainedAt.getTime()) / 1000);
   if (lifetime <= 0) return requestedSeconds;
-  const most = Math.max(0, lifetime - Math.max(60, Math.ceil(lifetime / 10)));
+  // A tenth of the lifetime, at least a minute, but never more than a quarter
+  // of it: short-lived tokens (a minute or two) keep most of their life.
+  const slack = Math.max(Math.min(60, Math.ceil(lifetime / 4)), Math.ceil(lifetime / 10));
+  const most = Math.max(0, lifetime - slack);
   return Math.min(requestedSeconds, most);
 }
 

@@ -28,6 +28,14 @@ import {
 } from './refresh-policy.js';
 import { SingleFlight } from './single-flight.js';
 
+function refreshTakingTooLong(): UnavailableError {
+  return new UnavailableError(
+    'refresh_in_progress',
+    'A refresh of this connection is taking too long; retry shortly',
+    { retryAfterSeconds: 1 },
+  );
+}
+
 export function needsReauth(): ConflictError {
   return new ConflictError('needs_reauth', 'The grant is no longer valid; the user must reconnect');
 }
@@ -134,15 +142,7 @@ export class RefreshService {
           await lease.release();
         }
       }
-      if (Date.now() > giveUpAt) {
-        throw new UnavailableError(
-          'refresh_in_progress',
-          'A refresh of this connection is taking too long; retry shortly',
-          {
-            retryAfterSeconds: 1,
-          },
-        );
-      }
+      if (Date.now() > giveUpAt) throw refreshTakingTooLong();
       // Someone else is refreshing: wait, then re-read what they stored.
       await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
     }
@@ -175,6 +175,9 @@ export class RefreshService {
     // What is left of the caller's wait once an attempt's own timeout is set aside.
     const timeoutMs = this.config.providerHttp.timeoutMs;
     const spare = () => (deadline === undefined ? Infinity : deadline - Date.now() - timeoutMs);
+    // Waiting on another replica's refresh used the caller's time: not enough
+    // left for one attempt, say so instead of calling the provider.
+    if (spare() < 0) throw refreshTakingTooLong();
     for (let attempt = 0; ; attempt += 1) {
       await this.pacing.waitTurn(connection.id, attempt, options.attempts, spare());
       const { probe } = await this.health.beforeCall(integration);
