@@ -281,18 +281,7 @@ export class ConnectionsRepository {
       return undefined;
     }
     if (!previous.refreshToken || previous.refreshToken === fresh.refreshToken) return undefined;
-    const revocationId = randomUUID();
-    await tx.pendingRevocation.create({
-      data: {
-        id: revocationId,
-        connectionId: existing.id,
-        tenantId: existing.tenantId,
-        integrationKey: existing.integrationKey,
-        keyId: credential.keyId,
-        ciphertext: credential.ciphertext,
-      },
-    });
-    return revocationId;
+    return fileForRevocation(tx, existing, credential);
   }
 
   /**
@@ -346,17 +335,7 @@ export class ConnectionsRepository {
       const credential = await tx.credential.findUnique({ where: { connectionId: connection.id } });
       let revocationId: string | undefined;
       if (credential && options.providerRevocation) {
-        revocationId = randomUUID();
-        await tx.pendingRevocation.create({
-          data: {
-            id: revocationId,
-            connectionId: connection.id,
-            tenantId: connection.tenantId,
-            integrationKey: connection.integrationKey,
-            keyId: credential.keyId,
-            ciphertext: credential.ciphertext,
-          },
-        });
+        revocationId = await fileForRevocation(tx, connection, credential);
         await tx.credential.delete({ where: { connectionId: connection.id } });
       }
       await tx.connection.update({
@@ -390,4 +369,27 @@ export class ConnectionsRepository {
       return false;
     }
   }
+}
+
+/**
+ * Moves a credential's ciphertext, still sealed (same key, same binding), to
+ * the pending revocations; returns the row's id for the revocation service.
+ */
+async function fileForRevocation(
+  tx: Prisma.TransactionClient,
+  owner: { id: string; tenantId: string; integrationKey: string },
+  credential: { keyId: string; ciphertext: Uint8Array<ArrayBuffer> },
+): Promise<string> {
+  const id = randomUUID();
+  await tx.pendingRevocation.create({
+    data: {
+      id,
+      connectionId: owner.id,
+      tenantId: owner.tenantId,
+      integrationKey: owner.integrationKey,
+      keyId: credential.keyId,
+      ciphertext: credential.ciphertext,
+    },
+  });
+  return id;
 }

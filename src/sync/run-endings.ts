@@ -51,34 +51,16 @@ export class RunEndings {
     }
     const terminal = terminalFailure(error);
     if (terminal) {
-      await this.runs.fail(
-        run,
-        terminal.code,
-        terminal.message,
-        context.attemptsMade,
-        this.clock.now(),
-      );
-      this.logger.warn({ syncRunId: run.id, errorCode: terminal.code, msg: 'sync run failed' });
-      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
-      return 'failed';
+      return this.fail(run, terminal.code, terminal.message, context.attemptsMade, {
+        msg: 'sync run failed',
+      });
     }
     const code = error instanceof AppError ? error.code : 'sync_error';
     if (context.finalAttempt) {
-      await this.runs.fail(
-        run,
-        code,
-        'Retries exhausted',
-        context.attemptsMade + 1,
-        this.clock.now(),
-      );
-      this.logger.warn({
-        syncRunId: run.id,
-        errorCode: code,
+      return this.fail(run, code, 'Retries exhausted', context.attemptsMade + 1, {
         err: error,
         msg: 'sync run failed after retries',
       });
-      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
-      return 'failed';
     }
     this.logger.warn({
       syncRunId: run.id,
@@ -87,6 +69,20 @@ export class RunEndings {
       msg: 'sync attempt failed; BullMQ retries from the checkpoint',
     });
     throw error;
+  }
+
+  /** Ends the run `failed` for good: the row, one log line, the metric. */
+  private async fail(
+    run: SyncRun,
+    code: string,
+    message: string,
+    attempts: number,
+    log: { msg: string; err?: unknown },
+  ): Promise<RunOutcome> {
+    await this.runs.fail(run, code, message, attempts, this.clock.now());
+    this.logger.warn({ syncRunId: run.id, errorCode: code, ...log });
+    this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
+    return 'failed';
   }
 
   /**
@@ -116,20 +112,9 @@ export class RunEndings {
     if (current?.status === 'running' && current.executionId === run.executionId) {
       const connection = await this.connections.findById(run.connectionId);
       const code = connection?.status === 'needs_reauth' ? 'needs_reauth' : 'connection_not_active';
-      await this.runs.fail(
-        run,
-        code,
-        'The connection is no longer active',
-        context.attemptsMade,
-        this.clock.now(),
-      );
-      this.logger.warn({
-        syncRunId: run.id,
-        errorCode: code,
+      return this.fail(run, code, 'The connection is no longer active', context.attemptsMade, {
         msg: 'sync run stopped: connection not active',
       });
-      this.metrics.syncRuns.inc({ model: run.model, status: 'failed' });
-      return 'failed';
     }
     this.logger.log({
       syncRunId: run.id,
