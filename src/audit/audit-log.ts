@@ -3,12 +3,18 @@ import { UnavailableError } from '../common/errors/app-error.js';
 import { ThrottledLog } from '../common/logging/throttled-log.js';
 import { AppConfig } from '../config/app-config.js';
 import type { AuditEntry } from './audit-entry.js';
-import { AuditRepository } from './audit.repository.js';
+import { AuditAppender } from './audit-appender.js';
 
 /** Beyond this many unwritten rows (database slow or down), new ones are refused or given up. */
 const MAX_PENDING = 10_000;
 /** Rows per INSERT: one statement, one chained batch. */
 const BATCH = 500;
+/**
+ * Appends in flight at once. They overlap their row inserts and queue only
+ * on the chain head (see AuditAppender), so a read that arrives during a
+ * commit starts the next append at once instead of waiting a round trip.
+ */
+const MAX_IN_FLIGHT = 3;
 
 interface Pending {
   entry: AuditEntry;
@@ -25,11 +31,12 @@ export function auditUnavailable(cause?: unknown): UnavailableError {
 }
 
 /**
- * The audit trail, group-committed. A write starts as soon as the log is
- * idle; rows recorded while it is in flight wait and go together in the
- * next one, so under load each INSERT carries every request that arrived
- * during the previous round trip, and a request pays at most about two
- * round trips, never a queue of them.
+ * The audit trail, group-committed. A record starts an append at once when
+ * fewer than MAX_IN_FLIGHT are running; otherwise it waits, with every
+ * record that arrives meanwhile, for the next free one, and they go
+ * together in one INSERT. Under load each statement carries every request
+ * that arrived during the previous round trip, and a request pays about one
+ * round trip, never a queue of them.
  *
  * `record` (AUDIT_MODE=strict) resolves once the row is committed and
  * rejects with `audit_unavailable` when it cannot be: the token read awaits
@@ -45,11 +52,13 @@ export class AuditLog implements OnModuleDestroy {
   private readonly givenUpLog = new ThrottledLog();
   private readonly strict: boolean;
   private pending: Pending[] = [];
-  private flushing?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** An append has started but not yet taken its rows: new records join it. */
+  private gathering = false;
   private givenUp = 0;
 
   constructor(
-    private readonly repository: AuditRepository,
+    private readonly appender: AuditAppender,
     config: AppConfig,
   ) {
     this.strict = config.audit.mode === 'strict';
@@ -81,7 +90,7 @@ export class AuditLog implements OnModuleDestroy {
 
   /** Resolves once everything recorded so far is written (or given up on). */
   async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.inFlight.size) await Promise.all(this.inFlight);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -90,39 +99,43 @@ export class AuditLog implements OnModuleDestroy {
   }
 
   private schedule(): void {
-    this.flushing ??= this.flush().finally(() => {
-      this.flushing = undefined;
+    if (this.gathering || this.inFlight.size >= MAX_IN_FLIGHT) return;
+    this.gathering = true;
+    const append: Promise<void> = this.append().finally(() => {
+      this.inFlight.delete(append);
       if (this.pending.length) this.schedule();
     });
+    this.inFlight.add(append);
   }
 
-  private async flush(): Promise<void> {
-    // Let the current tick's records join this write.
+  private async append(): Promise<void> {
+    // Let the current tick's records join this statement.
     await Promise.resolve();
-    while (this.pending.length) {
-      const batch = this.pending.splice(0, BATCH);
-      try {
-        await this.repository.recordMany(batch.map((item) => item.entry));
-      } catch (error) {
-        const failure = auditUnavailable(error);
-        let unwaited = 0;
-        for (const item of batch) {
-          if (item.settle) item.settle.reject(failure);
-          else unwaited += 1;
-        }
-        this.failures.maybe((suppressed) =>
-          this.logger.error({
-            err: error,
-            rows: batch.length,
-            suppressed,
-            msg: 'audit rows could not be written',
-          }),
-        );
-        if (unwaited) this.giveUp(unwaited);
-        continue;
+    this.gathering = false;
+    const batch = this.pending.splice(0, BATCH);
+    if (!batch.length) return;
+    if (this.pending.length) this.schedule();
+    try {
+      await this.appender.recordMany(batch.map((item) => item.entry));
+    } catch (error) {
+      const failure = auditUnavailable(error);
+      let unwaited = 0;
+      for (const item of batch) {
+        if (item.settle) item.settle.reject(failure);
+        else unwaited += 1;
       }
-      for (const item of batch) item.settle?.resolve();
+      this.failures.maybe((suppressed) =>
+        this.logger.error({
+          err: error,
+          rows: batch.length,
+          suppressed,
+          msg: 'audit rows could not be written',
+        }),
+      );
+      if (unwaited) this.giveUp(unwaited);
+      return;
     }
+    for (const item of batch) item.settle?.resolve();
   }
 
   private giveUp(rows: number): void {

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditAppender } from './audit-appender.js';
 import { AuditLog } from './audit-log.js';
 import { AuditRetentionSweep } from './audit-retention.sweep.js';
 import { AuditTrail } from './audit-trail.service.js';
@@ -7,7 +8,14 @@ import { TokenFingerprint } from './token-fingerprint.js';
 
 @Global()
 @Module({
-  providers: [AuditRepository, AuditLog, AuditTrail, TokenFingerprint, AuditRetentionSweep],
+  providers: [
+    AuditAppender,
+    AuditRepository,
+    AuditLog,
+    AuditTrail,
+    TokenFingerprint,
+    AuditRetentionSweep,
+  ],
   exports: [AuditLog, AuditTrail, TokenFingerprint, AuditRetentionSweep],
 })
 export class AuditModule {}

@@ -21,62 +21,13 @@ export interface AuditBatchCheck {
   digest: Buffer | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Append-only, hash-chained audit trail in PostgreSQL. */
+/**
+ * The read side of the append-only, hash-chained audit trail: paging,
+ * verifying and purging. Appends are AuditAppender's.
+ */
 @Injectable()
 export class AuditRepository {
-  /** INSERT statements issued (tests count group commits with it). */
-  statements = 0;
-
   constructor(private readonly prisma: PrismaService) {}
-
-  /**
-   * One statement per batch, so the batch commits or fails as a whole: the
-   * rows travel as one array per column (`unnest`), and the same statement
-   * digests them (`audit_event_text`, shared with `audit verify`), moves
-   * the chain head and records the batch. The head is a single row: its
-   * UPDATE takes a row lock held to commit, so appends from every replica
-   * queue behind one another, and a waiting UPDATE re-reads the head that
-   * the previous one committed (READ COMMITTED re-evaluates on the newest
-   * row version), so each batch chains to the one committed before it.
-   */
-  async recordMany(entries: readonly AuditEntry[]): Promise<void> {
-    if (!entries.length) return;
-    this.statements += 1;
-    const column = <T>(pick: (entry: AuditEntry) => T) => entries.map(pick);
-    await this.prisma.$executeRaw`
-      WITH batch AS MATERIALIZED (
-        SELECT nextval(pg_get_serial_sequence('audit_batches', 'id')) AS id
-      ), rows AS (
-        INSERT INTO audit_events (action, connection_id, tenant_id, service_key_id, request_id,
-                                  token_fingerprint, detail, created_at, batch_id)
-        SELECT u.*, batch.id FROM batch, unnest(
-          ${column((e) => e.action)}::text[],
-          ${column((e) => uuidOrNull(e.connectionId))}::uuid[],
-          ${column((e) => e.tenantId ?? null)}::text[],
-          ${column((e) => uuidOrNull(e.serviceKeyId))}::uuid[],
-          ${column((e) => e.requestId ?? null)}::text[],
-          ${column((e) => e.tokenFingerprint ?? null)}::text[],
-          ${column((e) => (e.detail ? JSON.stringify(e.detail) : null))}::jsonb[],
-          ${column((e) => e.at)}::timestamptz[]
-        ) AS u
-        RETURNING id, action, connection_id, tenant_id, service_key_id, request_id,
-                  token_fingerprint, detail, created_at
-      ), digest AS (
-        SELECT count(*)::int AS n, sha256(convert_to(string_agg(
-          audit_event_text(id, action, connection_id, tenant_id, service_key_id, request_id,
-                           token_fingerprint, detail, created_at), E'\n' ORDER BY id), 'UTF8')) AS d
-        FROM rows
-      ), head AS (
-        UPDATE audit_chain_head h
-        SET seq = h.seq + 1, prev_hash = h.hash, hash = sha256(h.hash || digest.d)
-        FROM digest WHERE h.id = 1
-        RETURNING h.seq, h.prev_hash, h.hash
-      )
-      INSERT INTO audit_batches (id, seq, prev_hash, hash, row_count)
-      SELECT batch.id, head.seq, head.prev_hash, head.hash, digest.n FROM batch, head, digest`;
-  }
 
   /** Rows of one connection after `afterId`, oldest first (keyset). */
   async page(query: {
@@ -149,9 +100,4 @@ export class AuditRepository {
       SELECT audit_purge(${cutoff}::timestamptz, ${maxBatches}::int) AS purged`;
     return row?.purged ?? 0;
   }
-}
-
-/** Ids from a URL (a refused read) may be anything: only a UUID fits the column. */
-function uuidOrNull(value: string | undefined): string | null {
-  return value !== undefined && UUID.test(value) ? value.toLowerCase() : null;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UnavailableError } from '../common/errors/app-error.js';
 import { DecryptionError, type Sealed, TokenCipher } from './token-cipher.js';
 import type { Tokens, TokenSet } from './token-set.js';
-import { decodeTokenSet, encodeTokenSet } from './token-set.codec.js';
+import { decodeTokenSet, encodeTokenSet, MalformedTokenSetError } from './token-set.codec.js';
 
 export interface CredentialOwner {
   id: string;
@@ -32,7 +32,7 @@ export class CredentialSealer {
         this.cipher.open(sealed, { tenantId: owner.tenantId, connectionId: owner.id }),
       );
     } catch (error) {
-      if (error instanceof DecryptionError) {
+      if (error instanceof DecryptionError || error instanceof MalformedTokenSetError) {
         throw new UnavailableError(
           'credentials_unreadable',
           'The stored credentials of this connection cannot be decrypted',

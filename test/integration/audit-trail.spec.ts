@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AuditAppender } from '../../src/audit/audit-appender.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import type { AuditEntry } from '../../src/audit/audit-entry.js';
 import { AuditRepository } from '../../src/audit/audit.repository.js';
@@ -43,14 +44,17 @@ describe('the audit trail on PostgreSQL', () => {
   let db: { url: string; drop(): Promise<void> };
   let prisma: PrismaService;
   let repository: AuditRepository;
+  let appender: AuditAppender;
 
   beforeAll(async () => {
     db = await createScratchDatabase('audit');
     prisma = new PrismaService({ databaseUrl: new Secret(db.url) });
     repository = new AuditRepository(prisma);
+    appender = new AuditAppender({ databaseUrl: new Secret(db.url) });
   });
 
   afterAll(async () => {
+    await appender.onApplicationShutdown();
     await prisma.$disconnect();
     await db.drop();
   });
@@ -59,9 +63,9 @@ describe('the audit trail on PostgreSQL', () => {
     withDb(async (client) => (await client.query<T>(text, params)).rows, db.url);
 
   it('group-commits: 200 concurrent records are 200 committed rows in far fewer INSERTs', async () => {
-    const log = new AuditLog(repository, configOf('strict'));
+    const log = new AuditLog(appender, configOf('strict'));
     const tenant = `t-${randomUUID()}`;
-    const before = repository.statements;
+    const before = appender.statements;
     // Three waves, as requests arrive while a write is in flight.
     const waves = [0, 1, 2].map(async (wave) => {
       await new Promise((resolve) => setTimeout(resolve, wave * 3));
@@ -70,7 +74,7 @@ describe('the audit trail on PostgreSQL', () => {
       );
     });
     await Promise.all(waves);
-    const statements = repository.statements - before;
+    const statements = appender.statements - before;
     const [row] = await sql<{ n: string }>(
       'SELECT count(*) AS n FROM audit_events WHERE tenant_id = $1 AND batch_id IS NOT NULL',
       [tenant],
@@ -88,7 +92,7 @@ describe('the audit trail on PostgreSQL', () => {
     );
     try {
       const tenant = `t-${randomUUID()}`;
-      const strict = new AuditLog(repository, configOf('strict'));
+      const strict = new AuditLog(appender, configOf('strict'));
       const results = await Promise.allSettled(
         [1, 2, 3].map((n) => strict.record(entry(tenant, n))),
       );
@@ -98,7 +102,7 @@ describe('the audit trail on PostgreSQL', () => {
         expect(reason).toBeInstanceOf(AppError);
         expect(reason.code).toBe('audit_unavailable');
       }
-      const bestEffort = new AuditLog(repository, configOf('best-effort'));
+      const bestEffort = new AuditLog(appender, configOf('best-effort'));
       await expect(bestEffort.record(entry(tenant))).resolves.toBeUndefined();
       await bestEffort.drain();
       expect(await sql('SELECT 1 FROM audit_events WHERE tenant_id = $1', [tenant])).toEqual([]);
@@ -109,7 +113,7 @@ describe('the audit trail on PostgreSQL', () => {
   });
 
   it('is append-only: UPDATE, DELETE and TRUNCATE are refused, retention goes through audit_purge', async () => {
-    await repository.recordMany([entry(`t-${randomUUID()}`)]);
+    await appender.recordMany([entry(`t-${randomUUID()}`)]);
     await expect(sql("UPDATE audit_events SET action = 'x'")).rejects.toThrow(/append-only/);
     await expect(sql('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
     await expect(sql('TRUNCATE audit_events, audit_batches')).rejects.toThrow(/append-only/);
@@ -119,14 +123,15 @@ describe('the audit trail on PostgreSQL', () => {
 
   it('chains batches across concurrent writers; verify passes, then names the batch a modified row is in', async () => {
     // Two writers (as two replicas) appending at once.
-    const a = new AuditRepository(prisma);
-    const b = new AuditRepository(new PrismaService({ databaseUrl: new Secret(db.url) }));
+    const a = appender;
+    const b = new AuditAppender({ databaseUrl: new Secret(db.url) });
     const tenant = `t-${randomUUID()}`;
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         (i % 2 ? a : b).recordMany([entry(tenant, i), entry(tenant, i + 100)]),
       ),
     );
+    await b.onApplicationShutdown();
     const ok = await cli(db.url, 'audit', 'verify');
     expect(ok).toMatchObject({ code: 0, err: '' });
     expect(ok.out).toMatch(/^audit chain ok: \d+ batches/);

@@ -1,27 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AuditRepository } from '../../src/audit/audit.repository.js';
-import type { PrismaService } from '../../src/infra/prisma/prisma.service.js';
+import { AuditAppender } from '../../src/audit/audit-appender.js';
+import { Secret } from '../../src/common/secret.js';
 import { withDb } from '../support/db.js';
-import { testPrisma } from '../support/infra.js';
+import { testEnv } from '../support/test-env.js';
 
-describe('AuditRepository on PostgreSQL', () => {
-  let prisma: PrismaService;
+describe('AuditAppender on PostgreSQL', () => {
+  let appender: AuditAppender;
   const tenant = `audit-${randomUUID()}`;
 
   beforeAll(() => {
-    prisma = testPrisma();
+    appender = new AuditAppender({ databaseUrl: new Secret(testEnv().databaseUrl) });
   });
 
   afterAll(async () => {
-    await prisma.$disconnect();
+    await appender.onApplicationShutdown();
   });
 
   it('writes a batch as one statement, each column (nulls, JSON, times) intact', async () => {
     const connectionId = randomUUID();
     const serviceKeyId = randomUUID();
     const at = new Date('2026-11-25T10:00:00.123Z');
-    await new AuditRepository(prisma).recordMany([
+    await appender.recordMany([
       {
         action: 'token.read',
         connectionId,
@@ -32,7 +32,7 @@ describe('AuditRepository on PostgreSQL', () => {
       },
       { action: 'connection.revoked', tenantId: tenant, at: new Date(at.getTime() + 1) },
     ]);
-    await new AuditRepository(prisma).recordMany([]);
+    await appender.recordMany([]);
     const rows = await withDb(
       async (client) =>
         (
