@@ -12,11 +12,11 @@ import { clientErrorHandler, frameworkErrorHandler } from './common/errors/frame
 import { NestPinoLogger } from './common/logging/nest-logger.js';
 import { ConnectionDrain } from './common/http/connection-drain.js';
 import { attachInternalListener } from './common/http/listeners.js';
+import { isQuietOnSuccess } from './common/http/quiet-on-success.js';
 import type { CoreOptions } from './config/core.module.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const BODY_LIMIT_BYTES = 64 * 1024;
-const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /** Builds the HTTP application (roles `api` and `all`), initialised but not listening. */
 export async function createHttpApp(options: CoreOptions): Promise<NestFastifyApplication> {
@@ -63,9 +63,8 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   });
   // One line per request; the route pattern, never the URL, so query strings
   // (connect session tokens, authorization codes) stay out of the log.
-  // Probes and scrapes that succeed are counted, not logged: a load
-  // balancer and Prometheus would otherwise fill the log (and cost a
-  // serialised line each) with nothing to read.
+  // Routes marked @QuietOnSuccess (probes, scrapes, token reads) are only
+  // counted when they succeed.
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -73,7 +72,7 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
       { method: request.method, route, status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
-    if (reply.statusCode < 400 && QUIET_ROUTES.has(route)) return;
+    if (reply.statusCode < 400 && isQuietOnSuccess(request.routeOptions.config)) return;
     options.logger.info(
       {
         requestId: request.id,

@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators.js';
 import { HealthService } from './health.service.js';
+import { QuietOnSuccess } from '../common/http/quiet-on-success.js';
 
 @Controller('health')
 export class HealthController {
@@ -9,6 +10,7 @@ export class HealthController {
 
   /** The process is up (no dependency checks, so a database blip does not restart pods). */
   @Get('live')
+  @QuietOnSuccess()
   @Public()
   @HttpCode(200)
   live() {
@@ -17,6 +19,7 @@ export class HealthController {
 
   /** Ready to serve tokens: PostgreSQL answers (Redis down is `degraded`, still 200); 503 while stopping. */
   @Get('ready')
+  @QuietOnSuccess()
   @Public()
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const readiness = await this.health.readiness();

@@ -5,6 +5,7 @@ import { Public, ServedOn } from '../auth/auth.decorators.js';
 import { AuthenticationError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../infra/metrics/metrics.js';
+import { QuietOnSuccess } from '../common/http/quiet-on-success.js';
 
 /**
  * Prometheus scrape endpoint: on the internal listener when there is one,
@@ -23,6 +24,7 @@ export class MetricsController {
   }
 
   @Get()
+  @QuietOnSuccess()
   @Public()
   @ServedOn('internal')
   scrape(

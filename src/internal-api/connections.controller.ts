@@ -14,6 +14,7 @@ import {
   tokenQuerySchema,
 } from './connections.dto.js';
 import { decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
+import { QuietOnSuccess } from '../common/http/quiet-on-success.js';
 
 @Controller('v1/connections')
 export class ConnectionsController {
@@ -53,6 +54,7 @@ export class ConnectionsController {
   }
 
   @Get(':id/token')
+  @QuietOnSuccess()
   @RequireService('token')
   @Header('cache-control', 'no-store')
   async token(

@@ -188,6 +188,23 @@ describe('connect → callback → encrypted tokens → token API → refresh �
       expect(text).not.toContain(secret);
   });
 
+  it('logs failed requests, not successful token reads or probes (the audit and metrics have those)', async () => {
+    const requestLines = () =>
+      s.broker.logs.lines
+        .map((line) => JSON.parse(line) as { msg?: string; route?: string; status?: number })
+        .filter((line) => line.msg === 'request');
+    const before = requestLines().length;
+    expect((await s.api(`/v1/connections/${connectionId}/token`, { key })).status).toBe(200);
+    expect((await fetch(`${s.broker.url}/health/live`)).status).toBe(200);
+    expect((await s.api(`/v1/connections/${connectionId}`, { key })).status).toBe(200);
+    const missing = '00000000-0000-4000-8000-000000000000';
+    expect((await s.api(`/v1/connections/${missing}/token`, { key })).status).toBe(404);
+    const logged = requestLines()
+      .slice(before)
+      .map((line) => `${line.route} ${line.status}`);
+    expect(logged).toEqual(['/v1/connections/:id 200', '/v1/connections/:id/token 404']);
+  });
+
   it('never writes a token, code, key or client secret to the log', () => {
     const secrets = new Set([...s.secrets, ...s.sandbox.auth.issuedSecrets]);
     expect(secrets.size).toBeGreaterThan(8);
