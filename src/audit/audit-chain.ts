@@ -2,19 +2,32 @@ import { createHash } from 'node:crypto';
 import type { AuditRepository } from './audit.repository.js';
 
 export type ChainVerdict =
-  | { ok: true; batches: number; anchor?: string }
+  | {
+      ok: true;
+      batches: number;
+      /** The first and last batch checked (absent when there are none). */
+      fromSeq?: bigint;
+      toSeq?: bigint;
+      /** Hex prev_hash of the first batch, when retention purged the ones before it. */
+      anchor?: string;
+    }
   | { ok: false; batches: number; seq: bigint; reason: string };
 
 const PAGE = 1_000;
+/** The chain head the migration starts from: batch 1 chains to it. */
+const GENESIS = Buffer.alloc(32);
 
 /**
  * Recomputes the hash chain from the rows as stored now: each batch's
  * digest (same SQL as the append), its hash = sha256(prev_hash || digest),
- * and its prev_hash = the previous batch's hash. The first batch left after
- * retention is the anchor: its prev_hash is taken as given.
+ * and its prev_hash = the previous batch's hash. Retention removes whole
+ * batches from the front (audit_purge), so the first batch left is the
+ * anchor: its prev_hash is taken as given, and the verdict says from which
+ * seq the chain was checked. Batch 1 itself must chain to the genesis hash.
  */
 export async function verifyAuditChain(repository: AuditRepository): Promise<ChainVerdict> {
   let previous: { seq: bigint; hash: Buffer } | undefined;
+  let fromSeq: bigint | undefined;
   let anchor: string | undefined;
   let batches = 0;
   for (let after = 0n; ;) {
@@ -26,8 +39,12 @@ export async function verifyAuditChain(repository: AuditRepository): Promise<Cha
         seq: batch.seq,
         reason,
       });
-      if (previous === undefined) anchor = batch.prevHash.toString('hex');
-      else if (batch.seq !== previous.seq + 1n)
+      if (previous === undefined) {
+        fromSeq = batch.seq;
+        if (batch.seq > 1n) anchor = batch.prevHash.toString('hex');
+        else if (!batch.prevHash.equals(GENESIS))
+          return bad('the first batch does not chain to the genesis hash');
+      } else if (batch.seq !== previous.seq + 1n)
         return bad(`batches ${previous.seq + 1n}…${batch.seq - 1n} are missing`);
       else if (!batch.prevHash.equals(previous.hash))
         return bad('its prev_hash is not the previous batch’s hash');
@@ -38,7 +55,13 @@ export async function verifyAuditChain(repository: AuditRepository): Promise<Cha
       previous = { seq: batch.seq, hash: batch.hash };
       batches += 1;
     }
-    if (page.length < PAGE) return { ok: true, batches, ...(anchor && { anchor }) };
+    if (page.length < PAGE)
+      return {
+        ok: true,
+        batches,
+        ...(previous && { fromSeq, toSeq: previous.seq }),
+        ...(anchor && { anchor }),
+      };
     after = page.at(-1)!.seq;
   }
 }

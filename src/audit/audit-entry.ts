@@ -25,3 +25,10 @@ export interface AuditEntry {
   /** When it happened (the write may come a moment later). */
   at: Date;
 }
+
+/**
+ * Who set an action going, when it completes later or elsewhere (a
+ * revocation delivered after a disconnect, a grant stored at the callback of
+ * a session some key created): the row names that caller and request.
+ */
+export type AuditOrigin = Pick<AuditEntry, 'serviceKeyId' | 'requestId'>;

@@ -6,7 +6,11 @@ import { AuditRepository } from './audit.repository.js';
 /** Batches removed per run: a long-overdue purge spreads over several runs, never one huge transaction. */
 const MAX_BATCHES = 10_000;
 
-/** Removes audit batches older than AUDIT_RETENTION_DAYS, oldest first, through audit_purge(). */
+/**
+ * Removes audit batches older than AUDIT_RETENTION_DAYS through
+ * audit_purge(), which takes them from the front of the chain by seq, so
+ * `audit verify` never sees a gap.
+ */
 @Injectable()
 export class AuditRetentionSweep {
   private readonly logger = new Logger(AuditRetentionSweep.name);

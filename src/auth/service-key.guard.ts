@@ -78,6 +78,8 @@ export class ServiceKeyGuard implements CanActivate {
       action: 'request.refused',
       serviceKeyId: caller.keyId,
       requestId: request.id,
+      // The connection's tenant is not looked up here; a key of one tenant acts for that one.
+      ...(caller.tenants.length === 1 && { tenantId: caller.tenants[0] }),
       ...(typeof connectionId === 'string' && { connectionId }),
       detail: {
         code: 'action_not_granted',

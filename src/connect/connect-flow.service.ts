@@ -71,6 +71,7 @@ export class ConnectFlowService {
         codeVerifier,
         nonce,
         bindingHash: sha256Hex(binding),
+        serviceKeyId: session.serviceKeyId,
       },
       ttl,
     );

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { AuditOrigin } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import { ConnectionStore } from '../connections/connection-store.js';
 import type { Connection, Tokens } from '../connections/connection.js';
 import { Clock } from '../infra/clock/clock.js';
@@ -7,7 +9,8 @@ import type { Integration } from '../integrations/integration.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
 import { RevocationService } from '../revocation/revocation.service.js';
 
-export interface GrantOwner {
+/** Whose grant it is, and (for the audit row) the key and request that brought it in. */
+export interface GrantOwner extends AuditOrigin {
   tenantId: string;
   endUserId?: string;
   sessionId: string;
@@ -27,6 +30,7 @@ export class ConnectGrants {
     private readonly oauth: OAuthClient,
     private readonly revocations: RevocationService,
     private readonly audit: AuditLog,
+    private readonly fingerprint: TokenFingerprint,
     private readonly clock: Clock,
   ) {}
 
@@ -48,15 +52,19 @@ export class ConnectGrants {
       // A reconnect replaces a grant that may still be alive at the provider.
       revokeSuperseded: integration.revokeSupersededGrants && integration.revocation !== 'none',
     });
+    const origin = { serviceKeyId: owner.serviceKeyId, requestId: owner.requestId };
     this.audit.recordInBackground({
       at: this.clock.now(),
       action: created ? 'connection.created' : 'connection.updated',
       connectionId: connection.id,
       tenantId: connection.tenantId,
+      ...origin,
+      tokenFingerprint: this.fingerprint.of(tokens.accessToken),
       detail: { sessionId: owner.sessionId },
     });
     // Through the pending revocations, as on disconnect: retried until the provider confirms.
-    if (supersededRevocationId) await this.revocations.deliverNowOrLater(supersededRevocationId);
+    if (supersededRevocationId)
+      await this.revocations.deliverNowOrLater(supersededRevocationId, origin);
     return connection.id;
   }
 

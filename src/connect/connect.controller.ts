@@ -55,6 +55,7 @@ export class ConnectController {
       integrationKey,
       rawQuery: queryStart >= 0 ? request.url.slice(queryStart + 1) : '',
       cookies: request.cookies,
+      requestId: request.id,
     });
     if (clearCookie) reply.clearCookie(clearCookie, { path: this.cookiePath });
     noStore(reply);

@@ -99,7 +99,13 @@ export class FinalizeService {
     try {
       connectionId = await this.grants.store(
         integration,
-        { tenantId: taken.tenantId, endUserId: taken.endUserId, sessionId: session.id },
+        {
+          tenantId: taken.tenantId,
+          endUserId: taken.endUserId,
+          sessionId: session.id,
+          serviceKeyId: caller.keyId,
+          requestId: caller.requestId,
+        },
         taken.account,
         taken.tokens,
       );
@@ -134,6 +140,10 @@ export class FinalizeService {
       requestId: caller.requestId,
       detail: { sessionId: pending.id, reason: errorCode },
     });
-    if (discarded.revocationId) await this.revocations.deliverNowOrLater(discarded.revocationId);
+    if (discarded.revocationId)
+      await this.revocations.deliverNowOrLater(discarded.revocationId, {
+        serviceKeyId: caller.keyId,
+        requestId: caller.requestId,
+      });
   }
 }

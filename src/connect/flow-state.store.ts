@@ -14,6 +14,8 @@ const flowStateSchema = z.object({
   nonce: z.string().optional(),
   /** SHA-256 of the secret in the browser's flow cookie. */
   bindingHash: z.string(),
+  /** The key that made the connect session: the connect's audit row names it (absent in flows started before it was kept). */
+  serviceKeyId: z.string().optional(),
 });
 
 export type FlowState = z.infer<typeof flowStateSchema>;

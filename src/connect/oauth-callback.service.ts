@@ -23,6 +23,8 @@ export interface CallbackRequest {
   /** The raw query string, passed whole to openid-client (it checks `iss` and `state`). */
   rawQuery: string;
   cookies: Readonly<Record<string, string | undefined>>;
+  /** The callback's request id, for the audit row of the connection it creates. */
+  requestId?: string;
 }
 
 export interface CallbackResult {
@@ -129,7 +131,14 @@ export class OAuthCallbackService {
         await this.grants.refuse(integration, tokens);
         throw new FlowFailure('account_lookup_failed', { cause: error });
       });
-    const owner = { tenantId: flow.tenantId, endUserId: flow.endUserId, sessionId: flow.sessionId };
+    const owner = {
+      tenantId: flow.tenantId,
+      endUserId: flow.endUserId,
+      sessionId: flow.sessionId,
+      // No key calls the callback (the browser does): the session's key set it going.
+      serviceKeyId: flow.serviceKeyId,
+      requestId: request.requestId,
+    };
     if (!integration.requireFinalize) return this.grants.store(integration, owner, account, tokens);
     if (!flow.endUserId) {
       // Only if requireFinalize was switched on after this session was made.

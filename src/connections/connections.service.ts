@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import { Clock } from '../infra/clock/clock.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import type { Connection, ConnectionStatus } from './connection.js';
@@ -23,6 +24,7 @@ export class ConnectionsService {
     private readonly revocations: RevocationService,
     private readonly integrations: IntegrationRegistry,
     private readonly audit: AuditLog,
+    private readonly fingerprint: TokenFingerprint,
     private readonly clock: Clock,
   ) {}
 
@@ -53,18 +55,31 @@ export class ConnectionsService {
     const connection = assertCallerMayUse(caller, await this.repository.findById(id));
     if (connection.status === 'revoked') return;
     const integration = this.integrations.get(connection.integrationKey);
+    const ending = await this.currentAccessToken(connection.id);
     const revocationId = await this.repository.revoke(connection, {
       providerRevocation: integration?.revocation !== 'none',
     });
+    const origin = { serviceKeyId: caller.keyId, requestId: caller.requestId };
     this.audit.recordInBackground({
       at: this.clock.now(),
       action: 'connection.revoked',
       connectionId: connection.id,
       tenantId: connection.tenantId,
-      serviceKeyId: caller.keyId,
-      requestId: caller.requestId,
+      ...origin,
+      ...(ending !== undefined && { tokenFingerprint: this.fingerprint.of(ending) }),
     });
-    if (revocationId) await this.revocations.deliverNowOrLater(revocationId);
+    if (revocationId) await this.revocations.deliverNowOrLater(revocationId, origin);
+  }
+
+  /**
+   * The access token a disconnect ends, for its audit row. Read just before
+   * the revoke, outside its transaction: a refresh landing in between makes
+   * the row name the token before it (the revocation's row names the one
+   * actually revoked). Credentials that cannot be opened still disconnect.
+   */
+  private async currentAccessToken(connectionId: string): Promise<string | undefined> {
+    const found = await this.repository.findWithTokens(connectionId).catch(() => undefined);
+    return found?.tokens?.accessToken;
   }
 }
 

@@ -161,7 +161,12 @@ export class RefreshService {
 
     // A refresh whose write failed earlier: store its tokens, don't spend the rotated refresh token again.
     const unstored = await this.pending.find(connection, version);
-    if (unstored) return { tokens: await this.store(connection, version, unstored) };
+    if (unstored) {
+      // That refresh failed before its audit row: this is the row.
+      const stored = await this.store(connection, version, unstored);
+      this.auditRefreshed(connection, stored, origin, { recovered: true });
+      return { tokens: stored };
+    }
 
     if (!tokens.refreshToken) {
       // Without a refresh token an expired grant can only be renewed by the user.
@@ -212,20 +217,29 @@ export class RefreshService {
         scopes: result.scopes,
         extras: { ...tokens.extras, ...result.extras },
       });
-      // Written behind: the refresh is done and stored whatever the audit does.
-      this.audit.recordInBackground({
-        at: this.clock.now(),
-        action: 'token.refreshed',
-        connectionId: connection.id,
-        tenantId: connection.tenantId,
-        serviceKeyId: origin.serviceKeyId,
-        requestId: origin.requestId,
-        tokenFingerprint: this.fingerprint.of(stored.accessToken),
-        detail: { trigger: origin.trigger, attempt },
-      });
+      this.auditRefreshed(connection, stored, origin, { attempt });
       await this.health.accepted(integration);
       return { tokens: stored };
     }
+  }
+
+  /** Written behind: the refresh is done and stored whatever the audit does. */
+  private auditRefreshed(
+    connection: Connection,
+    stored: TokenSet,
+    origin: RefreshOrigin,
+    detail: { attempt: number } | { recovered: true },
+  ): void {
+    this.audit.recordInBackground({
+      at: this.clock.now(),
+      action: 'token.refreshed',
+      connectionId: connection.id,
+      tenantId: connection.tenantId,
+      serviceKeyId: origin.serviceKeyId,
+      requestId: origin.requestId,
+      tokenFingerprint: this.fingerprint.of(stored.accessToken),
+      detail: { trigger: origin.trigger, ...detail },
+    });
   }
 
   /**

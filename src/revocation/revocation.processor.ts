@@ -12,9 +12,9 @@ export class RevocationProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.workers.register('revocation.deliver', async ({ revocationId }) => {
+    this.workers.register('revocation.deliver', async ({ revocationId, ...origin }) => {
       try {
-        return await this.revocations.deliver(revocationId);
+        return await this.revocations.deliver(revocationId, origin);
       } catch (error) {
         if (error instanceof ProviderError && error.detail.retryAfterSeconds !== undefined) {
           throw new RetryLater(error.detail.retryAfterSeconds * 1000);

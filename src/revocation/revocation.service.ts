@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { AuditOrigin } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import { ProviderError, retryAfterOf } from '../common/errors/app-error.js';
@@ -56,11 +57,13 @@ export class RevocationService {
   /**
    * Tries at once (the usual case: the provider is up), and hands a failure
    * to the queue, which retries with backoff. If even the queue is down,
-   * the revocation sweep finds the row in PostgreSQL.
+   * the revocation sweep finds the row in PostgreSQL. `origin` (the key
+   * and request of the disconnect or reconnect) rides along with the
+   * retries, so the delivery's audit row names who asked for it.
    */
-  async deliverNowOrLater(revocationId: string): Promise<void> {
+  async deliverNowOrLater(revocationId: string, origin: AuditOrigin = {}): Promise<void> {
     try {
-      await this.deliver(revocationId);
+      await this.deliver(revocationId, origin);
     } catch (error) {
       const retryAfter = retryAfterOf(error);
       this.logger.warn({
@@ -69,14 +72,18 @@ export class RevocationService {
         msg: 'revocation failed; retrying in the background',
       });
       await this.queue
-        .enqueue('revocation.deliver', { revocationId }, { delayMs: (retryAfter ?? 1) * 1000 })
+        .enqueue(
+          'revocation.deliver',
+          { revocationId, ...definedOnly(origin) },
+          { delayMs: (retryAfter ?? 1) * 1000 },
+        )
         .catch((queueError: unknown) =>
           this.logger.error({ err: queueError, msg: 'could not queue the revocation' }),
         );
     }
   }
 
-  async deliver(revocationId: string): Promise<RevocationOutcome> {
+  async deliver(revocationId: string, origin: AuditOrigin = {}): Promise<RevocationOutcome> {
     const pending = await this.revocations.find(revocationId);
     if (!pending) return 'gone';
     const integration = this.integrations.get(pending.integrationKey);
@@ -89,7 +96,7 @@ export class RevocationService {
     try {
       const supported = await this.oauth.revoke(integration, token, hint, pending.tokens.extras);
       await this.revocations.delete(pending.id);
-      this.auditOutcome(pending, supported ? 'revoked' : 'unsupported', hint);
+      this.auditOutcome(pending, origin, supported ? 'revoked' : 'unsupported', hint);
       return supported ? 'revoked' : 'unsupported';
     } catch (error) {
       const transient = error instanceof ProviderError && error.detail.transient;
@@ -106,13 +113,14 @@ export class RevocationService {
         msg: 'revocation abandoned',
       });
       await this.revocations.delete(pending.id);
-      this.auditOutcome(pending, 'abandoned', hint, code);
+      this.auditOutcome(pending, origin, 'abandoned', hint, code);
       return 'abandoned';
     }
   }
 
   private auditOutcome(
     pending: { connectionId: string; tenantId?: string; tokens: { accessToken: string } },
+    origin: AuditOrigin,
     outcome: RevocationOutcome,
     hint: string,
     errorCode?: string,
@@ -122,8 +130,17 @@ export class RevocationService {
       action: 'grant.revocation_delivered',
       connectionId: pending.connectionId,
       ...(pending.tenantId !== undefined && { tenantId: pending.tenantId }),
+      ...definedOnly(origin),
       tokenFingerprint: this.fingerprint.of(pending.tokens.accessToken),
       detail: { outcome, revoked: hint, ...(errorCode !== undefined && { errorCode }) },
     });
   }
+}
+
+/** The origin's set fields only: a job payload is a strict object, and the audit row omits unknowns. */
+function definedOnly(origin: AuditOrigin): AuditOrigin {
+  return {
+    ...(origin.serviceKeyId !== undefined && { serviceKeyId: origin.serviceKeyId }),
+    ...(origin.requestId !== undefined && { requestId: origin.requestId }),
+  };
 }

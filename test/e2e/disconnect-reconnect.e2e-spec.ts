@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { countRows } from '../support/db.js';
+import { countRows, withDb } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import { type Scenario, startScenario } from '../support/scenario.js';
 
@@ -48,6 +48,25 @@ describe('disconnect and reconnect', () => {
     );
     expect(s.sandbox.auth.counters.revocations).toBe(revocations + 1);
     expect(await crm(accessToken)).toBe(401);
+    // Delivered by the queue, its audit row still names the disconnect's request.
+    await eventually(async () => {
+      const rows = await withDb(
+        async (db) =>
+          (
+            await db.query(
+              "SELECT * FROM audit_events WHERE connection_id = $1 AND action = 'grant.revocation_delivered'",
+              [id],
+            )
+          ).rows,
+      );
+      expect(rows).toEqual([
+        expect.objectContaining({
+          request_id: response.headers.get('x-request-id'),
+          service_key_id: expect.any(String),
+          tenant_id: 'tenant-outage',
+        }),
+      ]);
+    });
   }, 40_000);
 
   it('a failed reconnect keeps the old, working credentials', async () => {

@@ -155,3 +155,107 @@ describe('the audit trail on PostgreSQL', () => {
     );
   });
 });
+
+/**
+ * Retention by seq: created_at need not follow seq (a batch's created_at is
+ * when its transaction began, before it queued for the chain head; clocks
+ * of a failover may disagree), so purging by created_at alone could leave a
+ * gap that verify reports as tampering. A database of its own: it purges.
+ */
+describe('audit retention and verify', () => {
+  const DAY = 86_400_000;
+  let db: { url: string; drop(): Promise<void> };
+  let prisma: PrismaService;
+  let repository: AuditRepository;
+  let appender: AuditAppender;
+  const tenant = `t-${randomUUID()}`;
+
+  beforeAll(async () => {
+    db = await createScratchDatabase('audit_purge');
+    prisma = new PrismaService({ databaseUrl: new Secret(db.url) });
+    repository = new AuditRepository(prisma);
+    appender = new AuditAppender({ databaseUrl: new Secret(db.url) });
+  });
+
+  afterAll(async () => {
+    await appender.onApplicationShutdown();
+    await prisma.$disconnect();
+    await db.drop();
+  });
+
+  const ago = (days: number) => new Date(Date.now() - days * DAY);
+  const seqs = async () =>
+    withDb(
+      async (client) =>
+        (
+          await client.query<{ seq: string }>('SELECT seq FROM audit_batches ORDER BY seq')
+        ).rows.map((row) => Number(row.seq)),
+      db.url,
+    );
+  /** As a superuser bypassing the trigger; a batch's created_at is not part of any hash. */
+  const createdAt = (at: Record<number, Date>) =>
+    withDb(async (client) => {
+      await client.query('SET session_replication_role = replica');
+      for (const [seq, when] of Object.entries(at))
+        await client.query('UPDATE audit_batches SET created_at = $2 WHERE seq = $1', [seq, when]);
+    }, db.url);
+
+  it('purges a prefix of the chain by seq, and verify checks from the first batch left', async () => {
+    for (let i = 0; i < 6; i += 1)
+      await appender.recordMany([entry(tenant, i), entry(tenant, 100 + i)]);
+    expect(await seqs()).toEqual([1, 2, 3, 4, 5, 6]);
+    // 1, 2 and 4 are past a year's retention; 3 is younger than 4 by created_at;
+    // 5 and 6 are from today. By created_at alone 1, 2 and 4 would go and 3 stay.
+    await createdAt({ 1: ago(400), 2: ago(399), 3: ago(10), 4: ago(398) });
+    expect(await repository.purgeBefore(ago(365), 1_000)).toBe(4);
+    expect(await seqs()).toEqual([5, 6]);
+    const [left] = await withDb(
+      async (client) =>
+        (
+          await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM audit_events WHERE tenant_id = $1',
+            [tenant],
+          )
+        ).rows,
+      db.url,
+    );
+    expect(Number(left!.n)).toBe(4);
+
+    const verified = await cli(db.url, 'audit', 'verify');
+    expect(verified).toMatchObject({ code: 0, err: '' });
+    expect(verified.out).toMatch(
+      /^audit chain ok: 2 batches, seq 5…6 \(checked from seq 5: batches before it were purged by retention; anchored at its prev_hash [0-9a-f]{16}…\)$/,
+    );
+  });
+
+  it('never takes a batch from the last day, even ahead of one whose created_at is old', async () => {
+    await appender.recordMany([entry(tenant, 7)]);
+    await createdAt({ 7: ago(500) });
+    // The newest old batch is 7, but 5 and 6 are from today: nothing goes.
+    expect(await repository.purgeBefore(ago(365), 1_000)).toBe(0);
+    expect(await seqs()).toEqual([5, 6, 7]);
+    // Once they are older than a day (though younger than the cutoff), the prefix
+    // up to 7 goes, max_batches at a time, oldest first.
+    await createdAt({ 5: ago(2), 6: ago(2) });
+    expect(await repository.purgeBefore(ago(365), 2)).toBe(2);
+    expect(await seqs()).toEqual([7]);
+    expect((await cli(db.url, 'audit', 'verify')).out).toMatch(
+      /^audit chain ok: 1 batches, seq 7…7 \(checked from seq 7: /,
+    );
+  });
+
+  it('still names a modified batch after a purge, the anchor batch included', async () => {
+    await appender.recordMany([entry(tenant, 8)]);
+    expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
+    await withDb(async (client) => {
+      await client.query('SET session_replication_role = replica');
+      await client.query(
+        `UPDATE audit_events SET tenant_id = 'someone-else'
+         WHERE batch_id = (SELECT id FROM audit_batches WHERE seq = 7)`,
+      );
+    }, db.url);
+    const broken = await cli(db.url, 'audit', 'verify');
+    expect(broken.code).toBe(1);
+    expect(broken.err).toMatch(/^audit chain broken at batch 7 \(after 0 good\): .*modified/);
+  });
+});

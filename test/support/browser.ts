@@ -13,6 +13,8 @@ export interface Hop {
   url: string;
   status: number;
   location?: string;
+  /** The answer's x-request-id (the broker's hops have one; audit rows name it). */
+  requestId?: string;
 }
 
 export class TestBrowser {
@@ -61,7 +63,8 @@ export class TestBrowser {
       }
       const response = await this.get(url);
       const location = response.headers.get('location') ?? undefined;
-      hops.push({ url, status: response.status, location });
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      hops.push({ url, status: response.status, location, requestId });
       if (response.status < 300 || response.status >= 400 || !location) {
         return { hops, final: response, url };
       }

@@ -34,7 +34,13 @@ export const JOBS = {
   }),
   'revocation.deliver': job({
     queue: 'revocation',
-    payload: z.strictObject({ revocationId: z.string().uuid() }),
+    payload: z.strictObject({
+      revocationId: z.string().uuid(),
+      // Who asked for it (a disconnect's key and request), for the delivery's audit row
+      // only: loosely checked, so that they can never keep a revocation off the queue.
+      serviceKeyId: z.string().max(64).optional(),
+      requestId: z.string().max(200).optional(),
+    }),
     jobId: ({ revocationId }) => `revoke-${revocationId}`,
     attempts: 8,
   }),
