@@ -334,8 +334,9 @@ export class ConnectionsRepository {
     return this.prisma.$transaction(async (tx) => {
       const credential = await tx.credential.findUnique({ where: { connectionId: connection.id } });
       let revocationId: string | undefined;
-      if (credential && options.providerRevocation) {
-        revocationId = await fileForRevocation(tx, connection, credential);
+      if (credential) {
+        if (options.providerRevocation)
+          revocationId = await fileForRevocation(tx, connection, credential);
         await tx.credential.delete({ where: { connectionId: connection.id } });
       }
       await tx.connection.update({

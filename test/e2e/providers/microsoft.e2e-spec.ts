@@ -174,6 +174,10 @@ describe('Microsoft contract', () => {
       ),
     );
     expect(events.rows[0].payload).toMatchObject({ providerRevocation: 'not_supported' });
+    const stored = await withDb((db) =>
+      db.query('SELECT 1 FROM credentials WHERE connection_id = $1', [id]),
+    );
+    expect(stored.rows).toEqual([]);
     expect((await graph.api(`/v1/connections/${id}/token`)).status).toBe(404);
   });
 
