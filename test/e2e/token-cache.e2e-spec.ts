@@ -6,7 +6,8 @@ import { ConnectionStore } from '../../src/connections/connection-store.js';
 import { CredentialSealer } from '../../src/crypto/credential-sealer.js';
 import { TokenCipher } from '../../src/crypto/token-cipher.js';
 import { KeyRotationService } from '../../src/key-rotation/key-rotation.service.js';
-import type { TestBroker } from '../support/broker.js';
+import { spawnBrokerProcess, waitForLog } from '../support/broker-process.js';
+import { freePort, type TestBroker } from '../support/broker.js';
 import { withDb } from '../support/db.js';
 import { eventually } from '../support/eventually.js';
 import {
@@ -163,6 +164,56 @@ describe('the token cache across replicas', () => {
     expect(await seenOnB('disconnect', id, acknowledged, (r) => r.status === 404)).toBeLessThan(
       PROPAGATION_BOUND_MS,
     );
+  }, 60_000);
+
+  it('a replica in its own process: a refresh and a disconnect on A reach it within the bound', async () => {
+    const port = await freePort();
+    const c = spawnBrokerProcess(s.brokerSetup, {
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    });
+    try {
+      await waitForLog(c, /token broker listening/);
+      const onC = async (id: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}/v1/connections/${id}/token`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        return {
+          status: response.status,
+          body: (await response.json()) as { accessToken?: string },
+        };
+      };
+      const id = await s.connectOk(key, { tenantId: 'tenant-cache-process' });
+      const first = await onC(id);
+      expect(first.status).toBe(200);
+      // C serves from its cache: a status changed behind the broker (SQL) is not seen.
+      await sql("UPDATE connections SET status = 'needs_reauth' WHERE id = $1", [id]);
+      expect((await onC(id)).status).toBe(200);
+      await sql("UPDATE connections SET status = 'active' WHERE id = $1", [id]);
+
+      expect((await s.api(`/v1/connections/${id}/refresh`, { method: 'POST', key })).status).toBe(
+        200,
+      );
+      let acknowledged = Date.now();
+      for (;;) {
+        const response = await onC(id);
+        if (response.status === 200 && response.body.accessToken !== first.body.accessToken) break;
+        if (Date.now() - acknowledged > 5_000) throw new Error('C still serves the old token');
+      }
+      delays['refresh (other process)'] = Date.now() - acknowledged;
+      expect(delays['refresh (other process)']).toBeLessThan(PROPAGATION_BOUND_MS);
+
+      expect((await s.api(`/v1/connections/${id}`, { method: 'DELETE', key })).status).toBe(204);
+      acknowledged = Date.now();
+      while ((await onC(id)).status !== 404) {
+        if (Date.now() - acknowledged > 5_000) throw new Error('C still serves a disconnected one');
+      }
+      delays['disconnect (other process)'] = Date.now() - acknowledged;
+      expect(delays['disconnect (other process)']).toBeLessThan(PROPAGATION_BOUND_MS);
+    } finally {
+      c.child.kill('SIGTERM');
+      await c.exited;
+    }
   }, 60_000);
 
   it('with the invalidation channel down, B reads PostgreSQL every time; back, it starts empty', async () => {
