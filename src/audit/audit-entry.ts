@@ -4,6 +4,7 @@ export type AuditAction =
   | 'token.read_refused'
   | 'token.refreshed'
   | 'token.refresh_forced'
+  | 'token.rejected_replaced'
   | 'connection.created'
   | 'connection.updated'
   | 'connection.revoked'

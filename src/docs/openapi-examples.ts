@@ -27,6 +27,7 @@ export const examples = {
     provider: 'hubspot',
     status: 'active',
     scopes: ['crm.objects.contacts.read', 'oauth'],
+    missingScopes: ['crm.objects.companies.read'],
     account: { id: '62515', email: 'ada@acme.example', name: 'Acme Inc.' },
     endUserId: 'user-42',
     expiresAt: '2026-11-26T02:30:00.000Z',

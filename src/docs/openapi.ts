@@ -8,7 +8,11 @@ import {
 } from '../connect/connect.dto.js';
 import { errorEnvelopeSchema } from '../common/errors/error-envelope.schema.js';
 import { livenessSchema, readinessSchema } from '../health/health.dto.js';
-import { listConnectionsQuerySchema, tokenQuerySchema } from '../internal-api/connections.dto.js';
+import {
+  listConnectionsQuerySchema,
+  rejectedTokenBodySchema,
+  tokenQuerySchema,
+} from '../internal-api/connections.dto.js';
 import { auditQuerySchema } from '../internal-api/audit.dto.js';
 import {
   auditPageSchema,
@@ -269,6 +273,34 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           responses: {
             '200': {
               description: 'The token (Cache-Control: no-store)',
+              schema: tokenSchema,
+              example: examples.token,
+            },
+            '409': {
+              description: 'The user must reconnect (`needs_reauth`)',
+              schema: errorEnvelopeSchema,
+              example: examples.error,
+            },
+          },
+        }),
+      },
+      '/v1/connections/{id}/token/rejected': {
+        post: operation({
+          operationId: 'replaceRejectedToken',
+          tag: 'Connections',
+          summary: 'The provider refused my token: a replacement (one refresh per rejected token)',
+          description:
+            'Send the access token the provider answered 401 to. If the stored token is already another one, it is returned without a refresh; otherwise one refresh is shared by every caller and replica reporting that same token (they all get the same new token). The token is compared by keyed fingerprint and never stored or logged. The forced-refresh cooldown applies: a refresh within it for anything but this token answers 429 `refresh_cooldown` with Retry-After. Audited as `token.rejected_replaced` before it is answered. Same answer as the token endpoint.',
+          access: 'token',
+          pathParams: [connectionId],
+          body: {
+            schema: rejectedTokenBodySchema,
+            required: true,
+            example: { accessToken: 'eyJhbGciOi…' },
+          },
+          responses: {
+            '200': {
+              description: 'The replacement token (Cache-Control: no-store)',
               schema: tokenSchema,
               example: examples.token,
             },

@@ -15,19 +15,59 @@ export function canonicalScope(scope: string, matching: ScopeMatching): string {
 }
 
 /**
- * Required scopes the grant lacks. Some providers never list certain
- * requested scopes as granted (`offline_access`, `openid` at Microsoft):
- * the catalogue names them, and they are not held against the grant.
+ * Whether a scope counts as held by a grant. Some providers never list
+ * certain requested scopes as granted (`offline_access`, `openid` at
+ * Microsoft): the catalogue names them, and they are not held against the grant.
  */
-export function missingScopes(integration: Integration, granted: readonly string[]): string[] {
+function grantCheck(integration: Integration, granted: readonly string[]) {
   const { neverEchoedScopes, scopeMatching } = integration.tokenResponse;
   const canonical = (scope: string) => canonicalScope(scope, scopeMatching);
   const never = new Set(neverEchoedScopes.map(canonical));
   const have = new Set(granted.map(canonical));
-  return integration.requiredScopes.filter(
-    (scope) =>
-      !never.has(canonical(scope)) &&
-      !scopeMatching.neverEchoedSuffixes.some((suffix) => scope.endsWith(suffix)) &&
-      !have.has(canonical(scope)),
-  );
+  return (scope: string) =>
+    never.has(canonical(scope)) ||
+    scopeMatching.neverEchoedSuffixes.some((suffix) => scope.endsWith(suffix)) ||
+    have.has(canonical(scope));
+}
+
+/** Required scopes the grant lacks. */
+export function missingScopes(integration: Integration, granted: readonly string[]): string[] {
+  const held = grantCheck(integration, granted);
+  return integration.requiredScopes.filter((scope) => !held(scope));
+}
+
+/** The models an integration syncs: `sync.models`, else every model it describes. */
+export function enabledModels(integration: Integration): string[] {
+  return integration.sync?.models ?? Object.keys(integration.api?.models ?? {});
+}
+
+/**
+ * Scopes the models need that the grant lacks, each named once; of
+ * alternatives (`anyOf`), none held, the first (the narrowest) is named.
+ */
+export function missingModelScopes(
+  integration: Integration,
+  granted: readonly string[],
+  models: readonly string[] = enabledModels(integration),
+): string[] {
+  const held = grantCheck(integration, granted);
+  const missing = new Set<string>();
+  for (const model of models) {
+    for (const needed of integration.api?.models[model]?.scopes ?? []) {
+      const options = typeof needed === 'string' ? [needed] : needed.anyOf;
+      if (!options.some(held)) missing.add(options[0]!);
+    }
+  }
+  return [...missing];
+}
+
+/** Scopes of `before` that `after` no longer holds (a refresh that narrowed the grant). */
+export function lostScopes(
+  integration: Integration,
+  before: readonly string[],
+  after: readonly string[],
+): string[] {
+  const { scopeMatching } = integration.tokenResponse;
+  const kept = new Set(after.map((scope) => canonicalScope(scope, scopeMatching)));
+  return before.filter((scope) => !kept.has(canonicalScope(scope, scopeMatching)));
 }

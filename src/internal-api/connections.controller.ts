@@ -1,15 +1,30 @@
-import { Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { RequireService } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
 import { ZodPipe } from '../common/validation/zod.pipe.js';
 import { AppConfig } from '../config/app-config.js';
+import type { Connection } from '../connections/connection.js';
 import { ConnectionsService } from '../connections/connections.service.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { RejectedTokenService } from '../refresh/rejected-token.service.js';
 import { TokenService } from '../refresh/token.service.js';
 import { connectionView, tokenView } from './connection.view.js';
 import {
   type ListConnectionsQueryDto,
   listConnectionsQuerySchema,
+  type RejectedTokenBodyDto,
+  rejectedTokenBodySchema,
   type TokenQueryDto,
   tokenQuerySchema,
 } from './connections.dto.js';
@@ -22,6 +37,8 @@ export class ConnectionsController {
     private readonly config: AppConfig,
     private readonly connections: ConnectionsService,
     private readonly tokens: TokenService,
+    private readonly integrations: IntegrationRegistry,
+    private readonly rejectedTokens: RejectedTokenService,
   ) {}
 
   @Get()
@@ -39,7 +56,7 @@ export class ConnectionsController {
     });
     const last = page.at(-1);
     return {
-      data: page.map((connection) => connectionView(connection, this.config.tokens)),
+      data: page.map((connection) => this.view(connection)),
       nextCursor:
         last && page.length === query.limit
           ? encodeCursor({ at: last.createdAt, id: last.id })
@@ -50,7 +67,7 @@ export class ConnectionsController {
   @Get(':id')
   @RequireService('manage')
   async get(@CurrentCaller() caller: Caller, @Param('id') id: string) {
-    return connectionView(await this.connections.get(caller, id), this.config.tokens);
+    return this.view(await this.connections.get(caller, id));
   }
 
   @Get(':id/token')
@@ -66,11 +83,24 @@ export class ConnectionsController {
     return tokenView(await this.tokens.issue(caller, id, minValidity));
   }
 
+  /** The provider refused a token this caller got: a replacement, one refresh per rejected token. */
+  @Post(':id/token/rejected')
+  @HttpCode(200)
+  @RequireService('token')
+  @Header('cache-control', 'no-store')
+  async rejected(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Body(new ZodPipe(rejectedTokenBodySchema)) body: RejectedTokenBodyDto,
+  ) {
+    return tokenView(await this.rejectedTokens.replace(caller, id, body.accessToken));
+  }
+
   @Post(':id/refresh')
   @HttpCode(200)
   @RequireService('token')
   async refresh(@CurrentCaller() caller: Caller, @Param('id') id: string) {
-    return connectionView(await this.tokens.forceRefresh(caller, id), this.config.tokens);
+    return this.view(await this.tokens.forceRefresh(caller, id));
   }
 
   @Delete(':id')
@@ -78,6 +108,14 @@ export class ConnectionsController {
   @RequireService('manage')
   async disconnect(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
     await this.connections.disconnect(caller, id);
+  }
+
+  private view(connection: Connection) {
+    return connectionView(
+      connection,
+      this.config.tokens,
+      this.integrations.get(connection.integrationKey),
+    );
   }
 }
 

@@ -15,6 +15,11 @@ export const connectionSchema = z
     provider: z.string(),
     status: z.enum(['pending', 'active', 'needs_reauth', 'revoked']),
     scopes: z.array(z.string()),
+    missingScopes: z
+      .array(z.string())
+      .describe(
+        "Scopes the integration's synced models need that the grant lacks (their syncs fail with insufficient_scope): a connect session with this connectionId asks for them",
+      ),
     account: z.object({
       id: z.string(),
       email: z.string().optional(),

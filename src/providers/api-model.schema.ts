@@ -17,6 +17,22 @@ export const slug = z
 const fieldPath = z.string().min(1);
 
 const limit = z.number().int().min(1).max(10_000);
+
+const scopeName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not a valid scope token');
+
+/**
+ * A scope a request needs: one name, or alternatives any one of which will
+ * do (a broader scope a user may have granted instead: Google `contacts`
+ * for `contacts.readonly`). The first alternative is the one asked for.
+ */
+export const neededScopeSchema = z.union([
+  scopeName,
+  z.strictObject({ anyOf: z.array(scopeName).min(2) }),
+]);
 const param = z.string().min(1);
 
 /** Pagination styles. Parameters go in the query string, or in the JSON body of a POST. */
@@ -179,6 +195,11 @@ export const modelSchema = z
         expired: z.array(answerRuleSchema).min(1),
       })
       .optional(),
+    /**
+     * Scopes a run of this model needs: a connection granted fewer fails its
+     * runs at once (`insufficient_scope`), and shows them as `missingScopes`.
+     */
+    scopes: z.array(neededScopeSchema).optional(),
     /** Budgets of one run of this model (default: SYNC_MAX_PAGES, SYNC_MAX_RUN_MINUTES). */
     maxPages: z.number().int().min(1).optional(),
     maxRunMinutes: z.number().int().min(1).optional(),
@@ -252,5 +273,6 @@ export const hostPattern = z
 export type PaginationConfig = z.infer<typeof paginationSchema>;
 export type AnswerRule = z.infer<typeof answerRuleSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type NeededScope = z.infer<typeof neededScopeSchema>;
 export type RequestOverride = z.infer<typeof requestOverride>;
 export type WatermarkFormat = (typeof watermarkFormats)[number];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hostMatches } from '../common/url-policy.js';
-import { hostPattern, modelSchema, slug } from './api-model.schema.js';
+import { hostPattern, modelSchema, neededScopeSchema, slug } from './api-model.schema.js';
 
 /**
  * A built-in provider: what we know about one third-party API's OAuth2 and
@@ -101,6 +101,18 @@ export const providerApiSchema = z
       .regex(/^[A-Za-z][A-Za-z0-9-]*$/)
       .optional(),
     models: z.record(slug, modelSchema),
+    /**
+     * Scopes calls under a path prefix need (data only for now: the proxy
+     * will refuse a call whose scope was not granted); the longest prefix wins.
+     */
+    proxyRoutes: z
+      .array(
+        z.strictObject({
+          pathPrefix: z.string().regex(/^\//, 'must start with /'),
+          scopes: z.array(neededScopeSchema).min(1),
+        }),
+      )
+      .default([]),
   })
   .superRefine((api, ctx) => {
     // Neither: the integration names the host (a Dynamics 365 organisation), within allowedHosts.
@@ -149,6 +161,13 @@ export const providerDefinitionSchema = z
       pkce: z.boolean(),
       /** Extra authorization request parameters, e.g. `access_type=offline`. */
       authorizationParams: z.record(z.string(), z.string()),
+      /**
+       * Added when a connect asks for scopes beyond a grant the user already
+       * gave (incremental consent): Google's `include_granted_scopes=true`
+       * keeps the earlier scopes in the new grant. Empty where the provider
+       * has no such parameter.
+       */
+      incrementalAuthorizationParams: z.record(z.string(), z.string()),
       /** Lifetime assumed when a token response has no `expires_in`. */
       defaultTokenLifetimeSeconds: z.number().int().min(60),
       /** A refresh token unused this long dies at the provider; null when unknown or never. */

@@ -7,6 +7,7 @@ import { IntegrationSlots } from './integration-slots.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
+import { RejectedTokenService } from './rejected-token.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
@@ -14,12 +15,19 @@ import { TokenService } from './token.service.js';
   providers: [
     RefreshService,
     TokenService,
+    RejectedTokenService,
     RefreshCooldown,
     RefreshPacing,
     IntegrationHealth,
     IntegrationSlots,
     IntegrationEventsRepository,
   ],
-  exports: [TokenService, RefreshService, IntegrationHealth, IntegrationSlots],
+  exports: [
+    TokenService,
+    RejectedTokenService,
+    RefreshService,
+    IntegrationHealth,
+    IntegrationSlots,
+  ],
 })
 export class RefreshModule {}

@@ -57,7 +57,7 @@ export interface RefreshOptions {
 
 /** Who or what asked for a refresh: the audit row of the refresh says it. */
 export interface RefreshOrigin {
-  trigger: 'read' | 'forced' | 'proactive' | 'worker' | 'worker_rejected';
+  trigger: 'read' | 'forced' | 'proactive' | 'worker' | 'worker_rejected' | 'rejected';
   serviceKeyId?: string;
   requestId?: string;
 }

@@ -199,7 +199,7 @@ export class TokenService {
   }
 }
 
-function assertUsable(connection: Connection): void {
+export function assertUsable(connection: Connection): void {
   switch (connection.status) {
     case 'active':
       return;

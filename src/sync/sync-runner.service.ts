@@ -6,6 +6,7 @@ import { Metrics } from '../infra/metrics/metrics.js';
 import { RetryLater } from '../infra/queue/job-workers.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { missingModelScopes } from '../integrations/scopes.js';
 import { workValiditySeconds } from '../refresh/refresh-policy.js';
 import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
 import { adapterFor } from './adapters/adapter-for.js';
@@ -90,6 +91,14 @@ export class SyncRunner {
       throw new RunFailure(
         'model_not_configured',
         `Model "${run.model}" is not configured for this integration`,
+      );
+    // Before any token or provider call: the provider would refuse every page,
+    // and no retry can grant a scope (the user must reconnect, asking for it).
+    const missing = missingModelScopes(integration, connection.scopes, [run.model]);
+    if (missing.length)
+      throw new RunFailure(
+        'insufficient_scope',
+        `The connection was not granted ${missing.join(', ')}, which model "${run.model}" needs`,
       );
     return { adapter, integration };
   }

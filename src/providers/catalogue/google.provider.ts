@@ -5,7 +5,9 @@ import type { ProviderDefinitionInput } from '../provider-definition.js';
  * https://developers.google.com/identity/protocols/oauth2/web-server, OpenID Connect
  * https://developers.google.com/identity/openid-connect/openid-connect, refresh token
  * expiry https://developers.google.com/identity/protocols/oauth2, connections and sync
- * tokens https://developers.google.com/people/api/rest/v1/people.connections/list.
+ * tokens https://developers.google.com/people/api/rest/v1/people.connections/list (its
+ * "Authorization scopes" for the contacts model), incremental authorization
+ * https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth.
  */
 export const googleProvider: ProviderDefinitionInput = {
   name: 'google',
@@ -22,6 +24,9 @@ export const googleProvider: ProviderDefinitionInput = {
     // A refresh token comes "only the first time"; asking for consent again to get
     // one on every connect is the common practice (not a statement of Google's docs).
     authorizationParams: { access_type: 'offline', prompt: 'consent' },
+    // "include_granted_scopes=true … the new access token also covers any scopes to which
+    // the user previously granted the application access" (web-server flow, incremental authorization).
+    incrementalAuthorizationParams: { include_granted_scopes: 'true' },
     defaultTokenLifetimeSeconds: 3599,
     // "The refresh token has not been used for six months."
     refreshTokenIdleDays: 180,
@@ -53,6 +58,16 @@ export const googleProvider: ProviderDefinitionInput = {
     allowedHosts: ['people.googleapis.com'],
     models: {
       contacts: {
+        // people.connections.list "requires one of the following OAuth scopes":
+        // contacts or contacts.readonly (people.connections/list, Authorization scopes).
+        scopes: [
+          {
+            anyOf: [
+              'https://www.googleapis.com/auth/contacts.readonly',
+              'https://www.googleapis.com/auth/contacts',
+            ],
+          },
+        ],
         path: '/v1/people/me/connections',
         // "When syncing, all other parameters … must match the first call": the same on every run.
         query: {

@@ -37,6 +37,9 @@ function crmModel(
   fields: Record<string, string>,
 ) {
   return {
+    // Reading (and searching) a CRM object needs `crm.objects.<object>.read`
+    // (https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/scopes).
+    scopes: [`crm.objects.${object}.read`],
     path: `/crm/v3/objects/${object}`,
     query: { properties: [...properties, modified].join(','), archived: 'false' },
     itemsPath: 'results',
@@ -74,6 +77,7 @@ export const hubspotProvider: ProviderDefinitionInput = {
     tokenEndpointAuthMethod: 'client_secret_post',
     pkce: true,
     authorizationParams: {},
+    incrementalAuthorizationParams: {},
     // "Access tokens are short-lived (30 minutes)"; every answer also says expires_in.
     defaultTokenLifetimeSeconds: 1800,
     refreshTokenIdleDays: null,

@@ -52,6 +52,7 @@ export const microsoftProvider: ProviderDefinitionInput = {
     // "now recommended for all application types, both public and confidential clients"
     pkce: true,
     authorizationParams: { response_mode: 'query' },
+    incrementalAuthorizationParams: {},
     defaultTokenLifetimeSeconds: 3600,
     // "90 days for all other scenarios"; unused that long, AADSTS700082.
     refreshTokenIdleDays: 90,
@@ -88,6 +89,9 @@ export const microsoftProvider: ProviderDefinitionInput = {
       // Documented for /me/contactFolders/{id}/contacts/delta; /me/contacts/delta covers the
       // default folder (Microsoft Q&A: https://learn.microsoft.com/en-us/answers/questions/1634378).
       contacts: {
+        // contact: delta, delegated: least privileged Contacts.Read, higher Contacts.ReadWrite
+        // (https://learn.microsoft.com/en-us/graph/api/contact-delta, Permissions).
+        scopes: [{ anyOf: ['Contacts.Read', 'Contacts.ReadWrite'] }],
         path: '/v1.0/me/contacts/delta',
         query: {
           $select:
@@ -117,6 +121,8 @@ export const microsoftProvider: ProviderDefinitionInput = {
   },
   apiVariants: {
     // Dynamics 365 (Dataverse), on the organisation's own host: `api: { variant: dynamics, baseUrl: … }`.
+    // No model scopes here: Dataverse's delegated scope is `<organisation URL>/user_impersonation`,
+    // which only the integration knows (give `scopes` on its models in the integrations file).
     dynamics: {
       allowedHosts: ['*.dynamics.com'],
       models: {

@@ -11,6 +11,7 @@ export const oidcProvider: ProviderDefinitionInput = {
     tokenEndpointAuthMethod: 'client_secret_basic',
     pkce: true,
     authorizationParams: {},
+    incrementalAuthorizationParams: {},
     defaultTokenLifetimeSeconds: 3600,
     refreshTokenIdleDays: null,
     tokenHostFromCallback: null,

@@ -12,6 +12,9 @@ import type { ProviderDefinitionInput } from '../provider-definition.js';
 /** API v2 lists: cursor pages of up to 500, `updated_since` (inclusive, RFC 3339) for changes. */
 function v2List(path: string, fields: Record<string, string>) {
   return {
+    // Persons and organizations are under "contacts:read" (or "contacts:full")
+    // (https://pipedrive.readme.io/docs/marketplace-scopes-and-permissions-explanations).
+    scopes: [{ anyOf: ['contacts:read', 'contacts:full'] }],
     path,
     itemsPath: 'data',
     idField: 'id',
@@ -48,6 +51,7 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     // The authorization request documents client_id, redirect_uri and state only.
     pkce: false,
     authorizationParams: {},
+    incrementalAuthorizationParams: {},
     defaultTokenLifetimeSeconds: 3599,
     // A refresh token not used for 60 days dies; the idle refresh keeps it alive.
     refreshTokenIdleDays: 60,

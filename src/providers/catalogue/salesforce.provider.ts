@@ -17,6 +17,9 @@ const VERSION = 'v66.0'; // Spring '26
 function soqlModel(object: string, columns: string[], fields: Record<string, string>) {
   const select = `SELECT Id, ${columns.join(', ')}, SystemModstamp FROM ${object}`;
   return {
+    // REST API access is `api`; `full` "encompasses all other scopes"
+    // (https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_tokens_scopes.htm).
+    scopes: [{ anyOf: ['api', 'full'] }],
     path: `/services/data/${VERSION}/query`,
     query: { q: select },
     itemsPath: 'records',
@@ -62,6 +65,7 @@ export const salesforceProvider: ProviderDefinitionInput = {
     tokenEndpointAuthMethod: 'client_secret_post',
     pkce: true,
     authorizationParams: {},
+    incrementalAuthorizationParams: {},
     // No expires_in: the session timeout decides, 120 minutes by default (of inactivity).
     defaultTokenLifetimeSeconds: 7200,
     refreshTokenIdleDays: null,

@@ -21,7 +21,14 @@ function module(name: string, fields: Record<string, string>) {
     limit: 200, // "The default and the maximum possible value is 200"
     hasMorePath: 'info.more_records',
   };
+  const scope = `ZohoCRM.modules.${name.toLowerCase()}`;
   return {
+    // "service_name.scope_name.operation_type", where the operation "can be ALL, CREATE,
+    // READ, UPDATE, DELETE (ALL gives access to perform all operations)", and
+    // `modules.ALL` covers every module (https://www.zoho.com/crm/developer/docs/api/v8/scopes.html).
+    scopes: [
+      { anyOf: [`${scope}.READ`, `${scope}.ALL`, 'ZohoCRM.modules.READ', 'ZohoCRM.modules.ALL'] },
+    ],
     path: `/crm/${VERSION}/${name}`,
     // `fields` is "mandatory when fetching all records" (at most 50).
     query: { fields: [...new Set([...Object.values(fields), 'Modified_Time'])].join(',') },
@@ -71,6 +78,7 @@ export const zohoProvider: ProviderDefinitionInput = {
     pkce: false,
     // "To get a refresh token every time … include access_type=offline and prompt=consent".
     authorizationParams: { access_type: 'offline', prompt: 'consent' },
+    incrementalAuthorizationParams: {},
     defaultTokenLifetimeSeconds: 3600,
     // Refresh tokens do not expire (at most 20 per user and client; the 21st replaces the first).
     refreshTokenIdleDays: null,

@@ -1,4 +1,5 @@
 import type { Integration } from '../../integrations/integration.js';
+import { enabledModels } from '../../integrations/scopes.js';
 import { RestModelAdapter } from './rest-model.adapter.js';
 import type { SyncAdapter } from './sync-adapter.js';
 
@@ -10,5 +11,5 @@ export function adapterFor(integration: Integration, model: string): SyncAdapter
 
 /** The models a sync without an explicit model covers. */
 export function syncedModels(integration: Integration): string[] {
-  return integration.sync?.models ?? Object.keys(integration.api?.models ?? {});
+  return enabledModels(integration);
 }
