@@ -8,6 +8,7 @@ import type {
   TokenEndpointAuthMethod,
   TokenErrorRule,
 } from '../providers/provider-definition.js';
+import type { RateLimit, RateLimitHeaderStyle } from '../providers/rate-limit.schema.js';
 import type { SyncConfig } from './integrations-file.schema.js';
 
 /**
@@ -51,6 +52,15 @@ export interface Integration {
   requireFinalize: boolean;
   api?: IntegrationApi;
   sync?: SyncConfig;
+  /** What the broker may send the API per connection (src/rate-limit); absent: no budget. */
+  budget?: IntegrationBudget;
+}
+
+/** The integration's `rateLimit` and `maxConcurrency`, or its provider's, and how its API reports limits. */
+export interface IntegrationBudget {
+  rate?: RateLimit;
+  maxConcurrency?: number;
+  headers?: RateLimitHeaderStyle;
 }
 
 /** How this integration's token responses are read. */

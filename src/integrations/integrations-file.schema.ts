@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hostPattern, modelSchema, slug } from '../providers/api-model.schema.js';
 import { accountLookupSchema, tokenErrorRuleSchema } from '../providers/provider-definition.js';
+import { maxConcurrencySchema, rateLimitSchema } from '../providers/rate-limit.schema.js';
 
 const scope = z
   .string()
@@ -64,6 +65,13 @@ export const integrationEntrySchema = z.strictObject({
   settings: z.record(z.string(), z.string().min(1)).optional(),
   api: apiSchema.optional(),
   sync: syncSchema.optional(),
+  /**
+   * What the broker sends this integration's API per connection, syncs and
+   * proxy together, across processes (default: the provider's known limits).
+   */
+  rateLimit: rateLimitSchema.optional(),
+  /** Requests in flight at once per connection (default: the provider's). */
+  maxConcurrency: maxConcurrencySchema.optional(),
 });
 
 export const integrationsFileSchema = z.strictObject({

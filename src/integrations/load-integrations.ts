@@ -5,6 +5,7 @@ import { apiHostProblem, providerUrlProblem } from '../common/url-policy.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ProviderCatalogue } from '../providers/provider-catalogue.js';
 import type { ProviderDefinition } from '../providers/provider-definition.js';
+import { resolveBudget } from './integration-budget.js';
 import { resolveSettings, withSettings } from './integration-settings.js';
 import type { Integration, IntegrationApi } from './integration.js';
 import { type IntegrationEntry, integrationsFileSchema } from './integrations-file.schema.js';
@@ -124,6 +125,7 @@ function resolveIntegration(
     requireFinalize: entry.requireFinalize,
     api: resolveApi(provider, entry, where, fail, options.allowInsecureLoopbackProviders),
     sync: entry.sync,
+    budget: resolveBudget(provider, entry),
   };
   for (const field of URL_FIELDS) {
     const value = resolved[field];

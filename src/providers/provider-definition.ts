@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hostMatches } from '../common/url-policy.js';
+import { apiRateLimitSchema } from './rate-limit.schema.js';
 import { hostPattern, modelSchema, neededScopeSchema, slug } from './api-model.schema.js';
 
 /**
@@ -86,6 +87,11 @@ export const tokenErrorRuleSchema = z.strictObject({
 
 export const providerApiSchema = z
   .strictObject({
+    /**
+     * The API's known limits per connection (the provider's documentation),
+     * its integrations' default `rateLimit`; absent: none known.
+     */
+    rateLimit: apiRateLimitSchema.optional(),
     /** A fixed API base URL… */
     baseUrl: httpsUrl.optional(),
     /** …or the connection's own, from a token extra (Salesforce `instanceUrl`). */

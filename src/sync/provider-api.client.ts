@@ -35,11 +35,16 @@ export class ProviderApiClient {
     this.fetch = http.fetch;
   }
 
-  /** `scheme`: the Authorization scheme the API wants, if not the token type (Zoho: `Zoho-oauthtoken`). */
+  /**
+   * `scheme`: the Authorization scheme the API wants, if not the token type
+   * (Zoho: `Zoho-oauthtoken`); `onAnswer` sees every answer's status and
+   * headers, errors included (the rate budget learns from them).
+   */
   async send(
     request: ProviderRequest,
     tokens: TokenSet,
     scheme = tokens.tokenType,
+    onAnswer?: (status: number, headers: Headers) => void,
   ): Promise<ProviderResponse> {
     let response: Response;
     try {
@@ -73,6 +78,7 @@ export class ProviderApiClient {
         },
       );
     }
+    onAnswer?.(response.status, response.headers);
     if (!response.ok && response.status !== 304) {
       const refusal = await readRefusal(response, request);
       if (refusal === 'stale')

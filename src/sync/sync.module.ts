@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module.js';
+import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
 import { PageFetcher } from './page-fetcher.js';
 import { RunEndings } from './run-endings.js';
@@ -12,7 +13,7 @@ import { SyncSchedules } from './sync-schedules.js';
 import { SyncService } from './sync.service.js';
 
 @Module({
-  imports: [ConnectionsModule, RefreshModule],
+  imports: [ConnectionsModule, RateLimitModule, RefreshModule],
   providers: [
     SyncService,
     SyncRunner,

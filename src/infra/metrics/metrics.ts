@@ -68,6 +68,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly rateBudget = new Counter({
+    name: 'tb_rate_budget_decisions_total',
+    help: 'Rate budget decisions before provider API requests, by integration and outcome (granted, waited, refused; concurrency_waited, concurrency_refused; redis_unavailable: let through)',
+    labelNames: ['integration', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tb_' });
   }

@@ -107,6 +107,10 @@ export const hubspotProvider: ProviderDefinitionInput = {
   api: {
     baseUrl: 'https://api.hubapi.com',
     allowedHosts: ['api.hubapi.com'],
+    // "Apps using OAuth are only subject to a limit of 100 requests every 10 seconds"
+    // per installing account (https://developers.hubspot.com/apisbytier,
+    // https://developers.hubspot.com/docs/api/usage-details); its answers carry the window.
+    rateLimit: { requests: 100, perSeconds: 10, headers: 'hubspot' },
     models: {
       contacts: crmModel(
         'contacts',

@@ -84,6 +84,11 @@ export const microsoftProvider: ProviderDefinitionInput = {
   api: {
     baseUrl: 'https://graph.microsoft.com',
     allowedHosts: ['graph.microsoft.com'],
+    // Outlook resources: 10,000 requests per 10 minutes and 4 at once per app
+    // and mailbox (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits);
+    // SharePoint and OneDrive answers carry RateLimit-* near the limit
+    // (https://learn.microsoft.com/en-us/sharepoint/dev/general-development/how-to-avoid-getting-throttled-or-blocked-in-sharepoint-online).
+    rateLimit: { requests: 10_000, perSeconds: 600, maxConcurrency: 4, headers: 'ratelimit' },
     models: {
       // Outlook contacts, by delta: the first round reads them all, the delta link what changed.
       // Documented for /me/contactFolders/{id}/contacts/delta; /me/contacts/delta covers the
@@ -125,6 +130,9 @@ export const microsoftProvider: ProviderDefinitionInput = {
     // which only the integration knows (give `scopes` on its models in the integrations file).
     dynamics: {
       allowedHosts: ['*.dynamics.com'],
+      // Service protection: 6,000 requests per user in a 5-minute sliding
+      // window, 52 at once (https://learn.microsoft.com/en-us/power-apps/developer/data-platform/api-limits).
+      rateLimit: { requests: 6_000, perSeconds: 300, maxConcurrency: 52, headers: 'dataverse' },
       models: {
         contacts: dataverseTable('contacts', 'contactid', {
           name: 'fullname',

@@ -85,6 +85,10 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     // Every company has its own host, given as `api_domain` in each token answer.
     baseUrlFromExtra: 'apiDomain',
     allowedHosts: ['*.pipedrive.com'],
+    // OAuth apps: 80 requests per 2-second window per access token on the
+    // smallest plan (Essential); `x-ratelimit-*` say the plan's own
+    // (https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting).
+    rateLimit: { requests: 80, perSeconds: 2, headers: 'pipedrive' },
     models: {
       contacts: v2List('/api/v2/persons', {
         name: 'name',

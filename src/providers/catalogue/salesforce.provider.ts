@@ -98,6 +98,11 @@ export const salesforceProvider: ProviderDefinitionInput = {
   api: {
     baseUrlFromExtra: 'instanceUrl',
     allowedHosts: ['*.salesforce.com', '*.force.com'],
+    // An org's allocation is 100,000 calls a rolling 24 hours plus per-licence
+    // adders; `Sforce-Limit-Info` says the org's own (and lowers this); at most
+    // 25 long-running calls at once in production orgs
+    // (https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-api.html).
+    rateLimit: { requests: 100_000, perSeconds: 86_400, maxConcurrency: 25, headers: 'salesforce' },
     models: {
       contacts: soqlModel(
         'Contact',
