@@ -47,6 +47,10 @@ export class ConnectFlowService {
     const nonce = integration.provider.kind === 'oidc' ? randomToken(32) : undefined;
     const binding = randomToken(32);
     const scopes = [...new Set([...integration.scopes, ...session.scopes])];
+    // Asking beyond the integration's scopes (a reconnect, a session's own
+    // scopes) is incremental consent: where the provider can, the new grant
+    // keeps what the user granted before.
+    const incremental = scopes.length > integration.scopes.length || !!session.reconnect;
     // Build the URL before claiming the session: if the provider's discovery
     // is down, the user can retry the same link.
     const authorizationUrl = await this.oauth.authorizationUrl(integration, {
@@ -55,6 +59,7 @@ export class ConnectFlowService {
       state,
       codeChallenge: await client.calculatePKCECodeChallenge(codeVerifier),
       nonce,
+      extraParams: incremental ? integration.provider.auth.incrementalAuthorizationParams : {},
     });
     // The flow state is written before the session is claimed: with Redis
     // away the start fails (503) and the same link works once it is back.
@@ -72,6 +77,7 @@ export class ConnectFlowService {
         nonce,
         bindingHash: sha256Hex(binding),
         serviceKeyId: session.serviceKeyId,
+        reconnect: session.reconnect,
       },
       ttl,
     );

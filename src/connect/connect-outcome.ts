@@ -11,6 +11,7 @@ export type ConnectErrorCode =
   | 'token_exchange_failed'
   | 'insufficient_scope'
   | 'account_lookup_failed'
+  | 'account_mismatch'
   | 'api_host_not_allowed'
   | 'internal_error';
 

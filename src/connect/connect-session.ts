@@ -6,7 +6,13 @@ export interface ConnectSession {
   endUserId?: string;
   returnTo?: string;
   scopes: string[];
-  serviceKeyId: string;
+  /** The key that made it; none for a reconnect link the broker made itself. */
+  serviceKeyId?: string;
+  /**
+   * A reconnect of one connection: the grant must come back for the same
+   * external account, or it is refused (and never stored).
+   */
+  reconnect?: { connectionId: string; accountId: string };
   expiresAt: Date;
   startedAt?: Date;
 }

@@ -18,9 +18,16 @@ export class ConnectSessionsRepository {
         returnTo: session.returnTo,
         scopes: session.scopes,
         serviceKeyId: session.serviceKeyId,
+        reconnectConnectionId: session.reconnect?.connectionId,
+        reconnectAccountId: session.reconnect?.accountId,
         expiresAt: session.expiresAt,
       },
     });
+  }
+
+  /** Best effort: a reconnect link that was never handed out (its connection was already marked). */
+  async discard(id: string): Promise<void> {
+    await this.prisma.connectSession.deleteMany({ where: { id, startedAt: null } });
   }
 
   async findByTokenHash(tokenHash: string): Promise<ConnectSession | undefined> {
@@ -83,9 +90,14 @@ function toSession(row: ConnectSessionRow): ConnectSession {
     tenantId: row.tenantId,
     integrationKey: row.integrationKey,
     scopes: row.scopes,
-    serviceKeyId: row.serviceKeyId,
     expiresAt: row.expiresAt,
   };
+  if (row.serviceKeyId) session.serviceKeyId = row.serviceKeyId;
+  if (row.reconnectConnectionId && row.reconnectAccountId)
+    session.reconnect = {
+      connectionId: row.reconnectConnectionId,
+      accountId: row.reconnectAccountId,
+    };
   if (row.endUserId) session.endUserId = row.endUserId;
   if (row.returnTo) session.returnTo = row.returnTo;
   if (row.startedAt) session.startedAt = row.startedAt;

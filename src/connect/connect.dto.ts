@@ -21,6 +21,12 @@ export const createConnectSessionSchema = z.strictObject({
     )
     .max(50)
     .optional(),
+  /**
+   * Reconnect this connection (same tenant and integration): the grant must
+   * be for the same account, and asks for its granted scopes plus those its
+   * synced models miss (incremental consent) plus `scopes`.
+   */
+  connectionId: z.uuid().optional(),
 });
 
 export type CreateConnectSessionBody = z.infer<typeof createConnectSessionSchema>;

@@ -7,8 +7,7 @@ import { ConnectFlowService } from './connect-flow.service.js';
 import { ConnectGrants } from './connect-grants.service.js';
 import { ConnectSessionStatusService } from './connect-session-status.service.js';
 import { ConnectSessionsController } from './connect-sessions.controller.js';
-import { ConnectSessionsRepository } from './connect-sessions.repository.js';
-import { ConnectSessionsService } from './connect-sessions.service.js';
+import { ConnectSessionsModule } from './connect-sessions.module.js';
 import { ConnectController } from './connect.controller.js';
 import { SdkController } from './sdk.controller.js';
 import { FinalizeService } from './finalize.service.js';
@@ -17,11 +16,15 @@ import { OAuthCallbackService } from './oauth-callback.service.js';
 import { RequireFinalizeCheck } from './require-finalize.check.js';
 
 @Module({
-  imports: [ConnectionsModule, OAuthModule, ParkedGrantsModule, RevocationModule],
+  imports: [
+    ConnectionsModule,
+    ConnectSessionsModule,
+    OAuthModule,
+    ParkedGrantsModule,
+    RevocationModule,
+  ],
   controllers: [ConnectSessionsController, ConnectController, SdkController],
   providers: [
-    ConnectSessionsRepository,
-    ConnectSessionsService,
     ConnectFlowService,
     FlowStateStore,
     OAuthCallbackService,

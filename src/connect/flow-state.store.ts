@@ -16,6 +16,8 @@ const flowStateSchema = z.object({
   bindingHash: z.string(),
   /** The key that made the connect session: the connect's audit row names it (absent in flows started before it was kept). */
   serviceKeyId: z.string().optional(),
+  /** A reconnect: the connection, and the account the grant must be for. */
+  reconnect: z.object({ connectionId: z.string(), accountId: z.string() }).optional(),
 });
 
 export type FlowState = z.infer<typeof flowStateSchema>;

@@ -131,6 +131,14 @@ export class OAuthCallbackService {
         await this.grants.refuse(integration, tokens);
         throw new FlowFailure('account_lookup_failed', { cause: error });
       });
+    if (flow.reconnect && account.id !== flow.reconnect.accountId) {
+      // A reconnect link renews one account's connection: another account's
+      // grant is given back and never stored.
+      await this.grants.refuse(integration, tokens);
+      throw new FlowFailure('account_mismatch', {
+        cause: new Error(`reconnect of ${flow.reconnect.connectionId} by another account`),
+      });
+    }
     const owner = {
       tenantId: flow.tenantId,
       endUserId: flow.endUserId,
@@ -139,7 +147,10 @@ export class OAuthCallbackService {
       serviceKeyId: flow.serviceKeyId,
       requestId: request.requestId,
     };
-    if (!integration.requireFinalize) return this.grants.store(integration, owner, account, tokens);
+    // A reconnect is bound to the connection's account: someone else opening
+    // the link cannot attach their account to it, which is finalize's job.
+    if (!integration.requireFinalize || flow.reconnect)
+      return this.grants.store(integration, owner, account, tokens);
     if (!flow.endUserId) {
       // Only if requireFinalize was switched on after this session was made.
       await this.grants.refuse(integration, tokens);

@@ -5,12 +5,13 @@ export type ConnectionEventType =
   | 'connection.created'
   | 'connection.reauth_required'
   | 'connection.recovered'
-  | 'connection.revoked';
+  | 'connection.revoked'
+  | 'connection.scope_drift';
 
 export function connectionEvent(
   type: ConnectionEventType,
   connection: Pick<Connection, 'id' | 'tenantId' | 'integrationKey'>,
-  detail: Record<string, string | number | boolean> = {},
+  detail: Record<string, string | number | boolean | readonly string[]> = {},
 ) {
   return {
     type,

@@ -288,15 +288,24 @@ export class ConnectionsRepository {
    * Moves a connection to needs_reauth (only from active) and writes the
    * event in the same transaction; false when it was not active.
    */
-  async markNeedsReauth(connection: Connection, reason: string): Promise<boolean> {
+  async markNeedsReauth(
+    connection: Connection,
+    reason: string,
+    /** More for the event (the reconnect link). */
+    detail: Record<string, string> = {},
+  ): Promise<boolean> {
     try {
-      return await this.markNeedsReauthOnce(connection, reason);
+      return await this.markNeedsReauthOnce(connection, reason, detail);
     } finally {
       await this.invalidate(connection.id);
     }
   }
 
-  private markNeedsReauthOnce(connection: Connection, reason: string): Promise<boolean> {
+  private markNeedsReauthOnce(
+    connection: Connection,
+    reason: string,
+    detail: Record<string, string>,
+  ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.connection.updateMany({
         where: { id: connection.id, status: 'active' },
@@ -304,7 +313,7 @@ export class ConnectionsRepository {
       });
       if (count === 1)
         await tx.event.create({
-          data: connectionEvent('connection.reauth_required', connection, { reason }),
+          data: connectionEvent('connection.reauth_required', connection, { ...detail, reason }),
         });
       return count === 1;
     });

@@ -61,18 +61,21 @@ export class CredentialsRepository {
    * change in one transaction, before anyone is handed the new access token;
    * a connection that had been failing gets its recovery event in the same
    * transaction. Returns the stored set, or undefined when another writer
-   * got there first.
+   * got there first. `lostScopes`: granted before, not now (the refresh
+   * narrowed the grant): its `connection.scope_drift` event is written in
+   * the same transaction.
    */
   async replaceTokens(
     connection: Connection,
     expectedVersion: number,
     tokens: Tokens,
     at: Date,
+    lostScopes: readonly string[] = [],
   ): Promise<TokenSet | undefined> {
     const sealed = this.sealer.seal(tokens, connection);
     let written: boolean;
     try {
-      written = await this.writeTokens(connection, expectedVersion, tokens, sealed, at);
+      written = await this.writeTokens(connection, expectedVersion, tokens, sealed, at, lostScopes);
     } finally {
       await this.cache?.invalidate(connection.id);
     }
@@ -85,6 +88,7 @@ export class CredentialsRepository {
     tokens: Tokens,
     sealed: ReturnType<CredentialSealer['seal']>,
     at: Date,
+    lostScopes: readonly string[],
   ): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const { count } = await tx.credential.updateMany({
@@ -113,6 +117,14 @@ export class CredentialsRepository {
           refreshRetryAt: null,
         },
       });
+      if (lostScopes.length) {
+        await tx.event.create({
+          data: connectionEvent('connection.scope_drift', connection, {
+            lostScopes,
+            scopes: tokens.scopes,
+          }),
+        });
+      }
       if (before.refreshFailures > 0) {
         await tx.event.create({
           data: connectionEvent('connection.recovered', connection, {

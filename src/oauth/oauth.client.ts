@@ -16,6 +16,8 @@ export interface AuthorizationRequest {
   /** Sent when the integration uses PKCE (RFC 7636 S256). */
   codeChallenge: string;
   nonce?: string;
+  /** More parameters for this request only (incremental consent: `include_granted_scopes`). */
+  extraParams?: Readonly<Record<string, string>>;
 }
 
 export interface CodeExchange {
@@ -42,6 +44,7 @@ export class OAuthClient {
     const config = await this.call('discovery', () => this.configurations.get(integration));
     const params: Record<string, string> = {
       ...integration.authorizationParams,
+      ...request.extraParams,
       redirect_uri: request.redirectUri,
       response_type: 'code',
       state: request.state,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ConnectSessionsModule } from '../connect/connect-sessions.module.js';
 import { ConnectionsModule } from '../connections/connections.module.js';
 import { OAuthModule } from '../oauth/oauth.module.js';
 import { IntegrationEventsRepository } from './integration-events.repository.js';
@@ -11,7 +12,7 @@ import { RejectedTokenService } from './rejected-token.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
-  imports: [ConnectionsModule, OAuthModule],
+  imports: [ConnectionsModule, ConnectSessionsModule, OAuthModule],
   providers: [
     RefreshService,
     TokenService,

@@ -7,6 +7,7 @@ import { ConflictError, ProviderError, UnavailableError } from '../common/errors
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, ConnectionWithTokens, TokenSet } from '../connections/connection.js';
 import { connectionNotFound } from '../connections/connection-access.js';
+import { ConnectSessionsService } from '../connect/connect-sessions.service.js';
 import { ConnectionStore } from '../connections/connection-store.js';
 import { CredentialStore } from '../connections/connection-store.js';
 import { PendingCredentialsStore } from '../connections/pending-credentials.store.js';
@@ -15,6 +16,7 @@ import { RedisLock } from '../infra/locks/redis-lock.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { lostScopes } from '../integrations/scopes.js';
 import { isClientRejected, isDeadGrant } from '../oauth/oauth-error.js';
 import type { TokenResult } from '../oauth/token-result.js';
 import { IntegrationHealth } from './integration-health.service.js';
@@ -95,6 +97,7 @@ export class RefreshService {
     private readonly clock: Clock,
     private readonly audit: AuditLog,
     private readonly fingerprint: TokenFingerprint,
+    private readonly sessions: ConnectSessionsService,
   ) {}
 
   /**
@@ -206,17 +209,27 @@ export class RefreshService {
         continue;
       }
       this.metrics.refreshes.inc({ integration: integration.key, outcome: 'refreshed' });
+      // A provider may narrow a grant on refresh (an admin withdrew a
+      // permission): the event goes out with the write that records it.
+      const lost = lostScopes(integration, tokens.scopes, result.scopes);
       // Stored first: nothing may stand between the provider's answer and the
       // write, or a rotated refresh token would be spent and lost.
-      const stored = await this.store(connection, version, {
-        accessToken: result.accessToken,
-        // RFC 6749 §6: a response without refresh_token keeps the old one valid.
-        refreshToken: result.refreshToken ?? refreshToken,
-        tokenType: result.tokenType,
-        expiresAt: result.expiresAt,
-        scopes: result.scopes,
-        extras: { ...tokens.extras, ...result.extras },
-      });
+      const stored = await this.store(
+        connection,
+        version,
+        {
+          accessToken: result.accessToken,
+          // RFC 6749 §6: a response without refresh_token keeps the old one valid.
+          refreshToken: result.refreshToken ?? refreshToken,
+          tokenType: result.tokenType,
+          expiresAt: result.expiresAt,
+          scopes: result.scopes,
+          extras: { ...tokens.extras, ...result.extras },
+        },
+        lost,
+      );
+      if (lost.length)
+        this.logger.warn({ connectionId: connection.id, lostScopes: lost, msg: 'scope drift' });
       this.auditRefreshed(connection, stored, origin, { attempt });
       await this.health.accepted(integration);
       return { tokens: stored };
@@ -294,10 +307,17 @@ export class RefreshService {
     connection: Connection,
     version: number,
     fresh: Parameters<CredentialStore['replaceTokens']>[2],
+    lostScopes: readonly string[] = [],
   ): Promise<TokenSet> {
     let written: TokenSet | undefined;
     try {
-      written = await this.credentials.replaceTokens(connection, version, fresh, this.clock.now());
+      written = await this.credentials.replaceTokens(
+        connection,
+        version,
+        fresh,
+        this.clock.now(),
+        lostScopes,
+      );
     } catch (error) {
       await this.pending.save(connection, version, fresh);
       this.logger.error({
@@ -336,7 +356,13 @@ export class RefreshService {
   }
 
   private async markNeedsReauth(connection: Connection, reason: string): Promise<void> {
-    if (await this.connections.markNeedsReauth(connection, reason)) {
+    const link = await this.reconnectLink(connection);
+    const detail: Record<string, string> = link
+      ? { reconnectUrl: link.connectUrl, reconnectUrlExpiresAt: link.expiresAt.toISOString() }
+      : {};
+    const marked = await this.connections.markNeedsReauth(connection, reason, detail);
+    if (!marked && link) await this.sessions.discard(link.id).catch(() => undefined);
+    if (marked) {
       this.audit.recordInBackground({
         at: this.clock.now(),
         action: 'connection.reauth_required',
@@ -349,6 +375,25 @@ export class RefreshService {
         reason,
         msg: 'connection needs re-authorisation',
       });
+    }
+  }
+
+  /**
+   * The single-use reconnect link the event carries (bound to the
+   * connection and its account). Made before the status changes, so the
+   * event is written with it; without one (the write failed) the event
+   * still goes out, and the app can make a session with `connectionId`.
+   */
+  private async reconnectLink(connection: Connection) {
+    try {
+      return await this.sessions.createReconnectLink(connection);
+    } catch (error) {
+      this.logger.warn({
+        err: error,
+        connectionId: connection.id,
+        msg: 'no reconnect link for the reauth_required event',
+      });
+      return undefined;
     }
   }
 

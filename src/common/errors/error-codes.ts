@@ -53,6 +53,10 @@ export const ERROR_CODES = {
   connect_session_used: ['conflict', 'The connect link was already used'],
   end_user_required: ['validation', 'A requireFinalize integration needs the endUserId'],
   return_url_not_allowed: ['validation', 'returnTo does not match ALLOWED_RETURN_URLS'],
+  reconnect_target_mismatch: [
+    'validation',
+    'The connectionId to reconnect belongs to another tenant or integration',
+  ],
   invalid_state: ['validation', 'The callback state is unknown, used or expired'],
   finalize_token_invalid: ['forbidden', 'The finalize token does not match'],
   end_user_mismatch: ['forbidden', 'Finalize by another end user: the grant is discarded'],
