@@ -54,6 +54,12 @@ export class SandboxAuthorizationServer {
   /** Who logs in and what is granted at the next consent screens. */
   consent: ConsentPolicy;
   accessTokenTtlSeconds: number;
+  /**
+   * While set, refresh answers list only these of the scopes granted (a
+   * provider narrowing a grant on refresh: an administrator withdrew a
+   * permission). Unset: as granted.
+   */
+  refreshScopesOnly?: string[];
   /** Faults the token endpoint answers with, first in first out, before real processing. */
   readonly tokenFaults: TokenFault[] = [];
   readonly counters = {
@@ -238,6 +244,19 @@ export class SandboxAuthorizationServer {
         record.status = ctx.status;
         const params = (ctx as KoaContextWithOIDC).oidc?.params;
         record.grantType = typeof params?.grant_type === 'string' ? params.grant_type : 'unknown';
+        const body = ctx.body as { scope?: unknown } | undefined;
+        if (
+          this.refreshScopesOnly &&
+          record.grantType === 'refresh_token' &&
+          ctx.status === 200 &&
+          typeof body?.scope === 'string'
+        ) {
+          const only = this.refreshScopesOnly;
+          body.scope = body.scope
+            .split(' ')
+            .filter((s) => only.includes(s))
+            .join(' ');
+        }
       } else {
         await next();
       }

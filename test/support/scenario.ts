@@ -54,6 +54,10 @@ export interface ScenarioOptions {
    * leaves the line out, for the broker's own default (finalize).
    */
   requireFinalize?: boolean | 'default';
+  /** `scopes` of the integration's models (default: none declared). */
+  modelScopes?: Record<string, string[]>;
+  /** `requiredScopes` of the integration (default: all of its scopes). */
+  requiredScopes?: string[];
 }
 
 const CONTACTS_PAGE = 100;
@@ -63,7 +67,12 @@ function integrationsYaml(
   integration: string,
   syncEvery?: string,
   requireFinalize: boolean | 'default' = false,
+  scopeOptions: Pick<ScenarioOptions, 'modelScopes' | 'requiredScopes'> = {},
 ): string {
+  const scopes = (model: string) => {
+    const needed = scopeOptions.modelScopes?.[model];
+    return needed ? `scopes: [${needed.join(', ')}], ` : '';
+  };
   const incremental =
     'updatedAtField: updated_at, deletedField: archived, updatedSinceParam: updated_since';
   return `
@@ -75,13 +84,14 @@ integrations:
     clientSecret: \${SANDBOX_CLIENT_SECRET}
     scopes: [openid, offline_access, email, profile, contacts.read, companies.read]
     authorizationParams: { prompt: consent }
+    ${scopeOptions.requiredScopes ? `requiredScopes: [${scopeOptions.requiredScopes.join(', ')}]` : ''}
     ${requireFinalize === 'default' ? '' : `requireFinalize: ${requireFinalize}`}
     api:
       baseUrl: \${SANDBOX_CRM}
       models:
-        contacts: { path: /v1/contacts, itemsPath: data, idField: id, ${incremental},
+        contacts: { ${scopes('contacts')}path: /v1/contacts, itemsPath: data, idField: id, ${incremental},
                     pagination: { type: cursor, cursorParam: cursor, nextCursorPath: next_cursor, limitParam: limit, limit: ${CONTACTS_PAGE} } }
-        companies: { path: /v1/companies, itemsPath: results, idField: id, ${incremental},
+        companies: { ${scopes('companies')}path: /v1/companies, itemsPath: results, idField: id, ${incremental},
                      pagination: { type: page, pageParam: page, limitParam: limit, limit: 50 } }
         deals: { path: /v1/deals, idField: id, ${incremental}, pagination: { type: link, limitParam: limit, limit: 50 } }
         tasks: { path: /v1/tasks, itemsPath: items, idField: id, pagination: { type: offset, offsetParam: offset, limitParam: limit, limit: 50 } }
@@ -101,7 +111,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
   const clock = new TestClock();
-  const yaml = integrationsYaml(integration, options.syncEvery, options.requireFinalize);
+  const yaml = integrationsYaml(integration, options.syncEvery, options.requireFinalize, options);
   const env: Record<string, string> = {
     SANDBOX_CRM: sandbox.crm.baseUrl,
     SANDBOX_ISSUER: sandbox.auth.issuer,
