@@ -53,6 +53,10 @@ export class SandboxCrmApi {
     status: number;
     retryAfter?: string;
     query: string;
+    method: string;
+    path: string;
+    /** The Authorization header as received (tests check what reached the CRM). */
+    authorization?: string;
   }> = [];
   readonly counters = { requests: 0, unauthorized: 0 };
   /** Added to every data request (to make runs long enough to interrupt). */
@@ -129,6 +133,9 @@ export class SandboxCrmApi {
       model,
       status: 0,
       query: url.search,
+      method: req.method ?? '',
+      path: (req.url ?? '/').split('?')[0],
+      authorization: req.headers.authorization,
     } as (typeof this.requests)[number];
     this.requests.push(log);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -160,6 +167,7 @@ export class SandboxCrmApi {
       return;
     }
     if (url.pathname === '/v1/me') return reply(200, { id: grant.accountId });
+    if (url.pathname.startsWith('/v1/echo')) return this.echo(req, res, url, log);
     if (!model) return reply(404, { error: 'not_found' });
     if (!grant.scopes.has(CRM_MODELS[model])) return reply(403, { error: 'insufficient_scope' });
     if (this.pageDelayMs) await new Promise((r) => setTimeout(r, this.pageDelayMs));
@@ -197,6 +205,41 @@ export class SandboxCrmApi {
         return reply(200, page, headers);
       }
     }
+  }
+
+  /**
+   * Any method on /v1/echo…: answers with what it received (method, path,
+   * query, the request's content type and body), for proxy tests, with a
+   * few headers a real API sends (an ETag, rate-limit headers, a cookie).
+   */
+  private async echo(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    log: (typeof this.requests)[number],
+  ): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const answer = JSON.stringify({
+      method: req.method,
+      path: url.pathname,
+      rawQuery: (req.url ?? '').includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '',
+      contentType: req.headers['content-type'] ?? null,
+      bodyBytes: body.byteLength,
+      body: body.toString('utf8'),
+      // Everything but the token (a real API never echoes it back).
+      headers: { ...req.headers, authorization: undefined },
+    });
+    log.status = Number(url.searchParams.get('status') ?? 200) || 200;
+    res.statusCode = log.status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('etag', '"echo-1"');
+    res.setHeader('x-ratelimit-remaining', '99');
+    res.setHeader('sforce-limit-info', 'api-usage=1/15000');
+    res.setHeader('set-cookie', 'crm_session=secret-session; HttpOnly');
+    res.setHeader('x-internal-trace', 'crm-internal');
+    res.end(req.method === 'HEAD' ? undefined : answer);
   }
 }
 

@@ -7,6 +7,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { AppModule } from './app.module.js';
 import { Metrics } from './infra/metrics/metrics.js';
 import { registerConnectSessionCors } from './connect/connect-session-cors.js';
+import { registerProxyBodyPassThrough } from './proxy/proxy-body.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { clientErrorHandler, frameworkErrorHandler } from './common/errors/framework-errors.js';
 import { NestPinoLogger } from './common/logging/nest-logger.js';
@@ -51,6 +52,8 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   if (options.config.http.internal) attachInternalListener(fastify, drain);
   // Before Fastify closes the servers itself (and, with them, idle connections).
   fastify.addHook('preClose', () => drain.close());
+  // The proxy's bodies stream past the 64 KiB limit (PROXY_MAX_BODY_BYTES).
+  registerProxyBodyPassThrough(fastify);
   registerConnectSessionCors(fastify, [
     ...new Set(options.config.allowedReturnUrls.map((url) => url.origin)),
   ]);

@@ -14,6 +14,7 @@ import { MetricsModule } from './infra/metrics/metrics.module.js';
 import { QueueModule } from './infra/queue/queue.module.js';
 import { InternalApiModule } from './internal-api/internal-api.module.js';
 import { KeyRotationModule } from './key-rotation/key-rotation.module.js';
+import { ProxyModule } from './proxy/proxy.module.js';
 import { RefreshModule } from './refresh/refresh.module.js';
 import { WorkerModule } from './worker/worker.module.js';
 
@@ -38,7 +39,15 @@ export class AppModule {
         MetricsModule,
         QueueModule,
         ...(http
-          ? [AuthModule, ConnectModule, InternalApiModule, HealthModule, DocsModule, AdminModule]
+          ? [
+              AuthModule,
+              ConnectModule,
+              InternalApiModule,
+              ProxyModule,
+              HealthModule,
+              DocsModule,
+              AdminModule,
+            ]
           : []),
         ...(worker ? [WorkerModule] : []),
       ],

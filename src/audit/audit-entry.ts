@@ -11,7 +11,8 @@ export type AuditAction =
   | 'connection.reauth_required'
   | 'connect.finalize_refused'
   | 'grant.revocation_delivered'
-  | 'request.refused';
+  | 'request.refused'
+  | 'proxy.request';
 
 export interface AuditEntry {
   action: AuditAction;

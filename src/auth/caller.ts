@@ -1,5 +1,5 @@
 /** What a service key may do. */
-export const ACTIONS = ['token', 'connect', 'manage', 'sync'] as const;
+export const ACTIONS = ['token', 'connect', 'manage', 'sync', 'proxy'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The authenticated internal service behind a request, with its grants. */

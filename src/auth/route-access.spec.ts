@@ -60,6 +60,18 @@ async function routes(): Promise<Route[]> {
   return found;
 }
 
+/** Route path → OpenAPI path: `:id` → `{id}`, the trailing wildcard (the proxy's) → `{path}`. */
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z]+)/g, '{$1}').replace(/\/\*$/, '/{path}');
+}
+
+/** The OpenAPI methods a route must document: `@All()` (the proxy) is every method it forwards. */
+function methodsOf(route: Route): string[] {
+  return route.method === 'ALL'
+    ? ['get', 'head', 'post', 'put', 'patch', 'delete', 'options']
+    : [route.method.toLowerCase()];
+}
+
 /** Default deny, checked statically: every route of every controller declares who may call it. */
 describe('route access rules', () => {
   it('every route has @Public() or @RequireService()', async () => {
@@ -79,8 +91,8 @@ describe('route access rules', () => {
       Record<string, unknown>
     >;
     const missing = (await routes()).filter((r) => {
-      const documented = paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')];
-      return !documented?.[r.method.toLowerCase()];
+      const documented = paths[openApiPath(r.path)];
+      return methodsOf(r).some((method) => !documented?.[method]);
     });
     expect(missing.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
@@ -99,11 +111,10 @@ describe('route access rules', () => {
           : rule.orConnectSessionToken
             ? 'connect-or-session'
             : (rule.action ?? 'any');
-      const documented =
-        paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()]?.[
-          'x-required-action'
-        ];
-      return documented === expected ? [] : [`${r.method} ${r.path}: ${documented} ≠ ${expected}`];
+      return methodsOf(r).flatMap((method) => {
+        const documented = paths[openApiPath(r.path)]?.[method]?.['x-required-action'];
+        return documented === expected ? [] : [`${method} ${r.path}: ${documented} ≠ ${expected}`];
+      });
     });
     expect(wrong).toEqual([]);
   });

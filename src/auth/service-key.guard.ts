@@ -72,7 +72,8 @@ export class ServiceKeyGuard implements CanActivate {
 
   /** A valid key asking for an action it lacks is audited (an invalid key is not: anyone can send one). */
   private auditRefusal(request: FastifyRequest, caller: Caller, action: string): void {
-    const connectionId = (request.params as { id?: unknown } | undefined)?.id;
+    const params = request.params as { id?: unknown; connectionId?: unknown } | undefined;
+    const connectionId = params?.id ?? params?.connectionId;
     this.audit.recordInBackground({
       at: new Date(),
       action: 'request.refused',

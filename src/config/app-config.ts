@@ -113,4 +113,8 @@ export abstract class AppConfig {
     readonly timeoutMs: number;
     readonly maxResponseBytes: number;
   };
+  /** The API proxy (`/v1/proxy/…`). */
+  abstract readonly proxy: {
+    readonly maxBodyBytes: number;
+  };
 }

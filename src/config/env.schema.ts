@@ -142,6 +142,13 @@ export const envSchema = z
       .min(1024)
       .max(64 * 1024 * 1024)
       .default(5 * 1024 * 1024),
+    /** Largest request body the API proxy forwards (streamed; the rest of the API takes 64 KiB). */
+    PROXY_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(10 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     if (env.INTERNAL_HOST !== undefined && env.INTERNAL_PORT === undefined) {

@@ -96,6 +96,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv): AppConfig {
       timeoutMs: e.PROVIDER_TIMEOUT_MS,
       maxResponseBytes: e.PROVIDER_MAX_RESPONSE_BYTES,
     },
+    proxy: { maxBodyBytes: e.PROXY_MAX_BODY_BYTES },
   };
 }
 

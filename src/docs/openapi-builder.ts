@@ -17,7 +17,8 @@ export interface OperationSpec {
   summary: string;
   description?: string;
   /** A service-key action, 'any' key, or public (browser, provider, ops). */
-  access: 'public' | 'any' | 'token' | 'connect' | 'manage' | 'sync' | 'connect-or-session';
+  access:
+    'public' | 'any' | 'token' | 'connect' | 'manage' | 'sync' | 'proxy' | 'connect-or-session';
   pathParams?: Array<{ name: string; description: string; uuid?: boolean }>;
   query?: z.ZodObject;
   body?: { schema: z.ZodType; required: boolean; example?: unknown };
@@ -71,6 +72,7 @@ const ACCESS_TEXT: Record<OperationSpec['access'], string> = {
   connect: 'A service key with the `connect` action.',
   manage: 'A service key with the `manage` action.',
   sync: 'A service key with the `sync` action.',
+  proxy: 'A service key with the `proxy` action.',
   'connect-or-session':
     "A service key with the `connect` action, or the connect session's own token as the bearer.",
 };

@@ -88,6 +88,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       { name: 'Sync', description: 'Sync runs and synced records' },
       { name: 'Catalogue', description: 'Providers and configured integrations' },
       { name: 'Audit', description: 'Who read or changed which connection, hash-chained' },
+      { name: 'Proxy', description: "The provider's API through the broker, token added" },
       { name: 'Operations', description: 'Health, metrics, documentation, frontend snippet' },
     ],
     components: {
@@ -395,6 +396,7 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
           },
         }),
       },
+      '/v1/proxy/{connectionId}/{path}': proxyOperations(),
       '/v1/audit': {
         get: operation({
           operationId: 'listAudit',
@@ -529,4 +531,57 @@ export function buildOpenApiDocument(publicUrl: string): Record<string, unknown>
       },
     },
   };
+}
+
+const PROXY_METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options'] as const;
+
+/** `ANY /v1/proxy/:connectionId/*`: one operation per method, all alike. */
+function proxyOperations(): Record<string, unknown> {
+  return Object.fromEntries(
+    PROXY_METHODS.map((method) => [
+      method,
+      {
+        ...operation({
+          operationId: `proxy${method[0]!.toUpperCase()}${method.slice(1)}`,
+          tag: 'Proxy',
+          summary: `${method.toUpperCase()} on the provider's API, with the connection's access token`,
+          description:
+            "Forwards the method, the path below the connection's API base URL (the integration's `api.baseUrl`, or the connection's own host such as Salesforce `instance_url`, host-checked), the query string and the body (streamed, up to `PROXY_MAX_BODY_BYTES`, 10 MiB by default) to the provider with `Authorization: <token type> <access token>`; the caller's Authorization, Cookie, Host, Proxy-*, X-Forwarded-* and hop-by-hop headers are not forwarded. The answer is the provider's status and body with its content, caching, Location, Retry-After and rate-limit headers (never Set-Cookie). A 401 from the provider refreshes the token once (shared by concurrent callers and replicas) and sends the request again, for GET, HEAD, PUT, DELETE, OPTIONS or a request with `Idempotency-Key` whose body is at most 1 MiB (kept in memory to be sent twice); otherwise the 401 is passed back. A 429 is passed back with its Retry-After. A path that would leave the base URL (dot segments, also percent-encoded, `//`, a scheme, backslashes, `%2F`/`%5C`, control characters) is 400 `proxy_path_invalid` and nothing is sent. A key with only the `proxy` action never sees a token. Every call is counted and audited (`proxy.request`: method, the path with ids replaced by `:id`, status; never a body, header or query value).",
+          access: 'proxy',
+          pathParams: [
+            { name: 'connectionId', description: 'The connection id', uuid: true },
+            {
+              name: 'path',
+              description:
+                'The provider API path below its base URL, e.g. `v1/contacts` (slashes allowed)',
+            },
+          ],
+          responses: {
+            '200': {
+              description:
+                "The provider's answer, with its own status (any), body and content type",
+              contentType: '*/*',
+            },
+            '400': errorResponse(
+              '`proxy_path_invalid`, `proxy_header_invalid`, `proxy_method_not_allowed`',
+            ),
+            '409': errorResponse(
+              'The user must reconnect (`needs_reauth`), or `proxy_not_supported`',
+            ),
+            '502': errorResponse(
+              '`proxy_upstream_unreachable`, `provider_address_refused`, `api_host_not_allowed`',
+            ),
+            '504': errorResponse('`proxy_upstream_timeout`'),
+          },
+        }),
+        ...(method === 'get' || method === 'head'
+          ? {}
+          : { requestBody: { required: false, content: { '*/*': { schema: {} } } } }),
+      },
+    ]),
+  );
+}
+
+function errorResponse(description: string) {
+  return { description, schema: errorEnvelopeSchema, example: examples.error };
 }

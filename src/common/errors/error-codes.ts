@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'gone'
   | 'rate_limited'
   | 'provider'
+  | 'gateway_timeout'
   | 'unavailable';
 
 /**
@@ -106,6 +107,19 @@ export const ERROR_CODES = {
     'provider',
     'A provider host resolves to a private, link-local, loopback or other non-public address',
   ],
+  // API proxy
+  proxy_path_invalid: [
+    'validation',
+    'The proxied path would leave the API base URL (dot segments, //, a scheme, backslashes, encoded slashes, control characters)',
+  ],
+  proxy_header_invalid: ['validation', 'A header value cannot be forwarded (CR, LF or NUL)'],
+  proxy_method_not_allowed: [
+    'validation',
+    'The proxy forwards GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS',
+  ],
+  proxy_not_supported: ['conflict', 'The connection’s integration has no API base URL to proxy to'],
+  proxy_upstream_unreachable: ['provider', 'The provider could not be reached (502)'],
+  proxy_upstream_timeout: ['gateway_timeout', 'The provider did not answer in time (504)'],
   // Our own dependencies
   database_unavailable: ['unavailable', 'PostgreSQL is unreachable; retry after Retry-After'],
   redis_unavailable: [

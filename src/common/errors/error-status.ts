@@ -10,5 +10,6 @@ export const statusOfKind: Record<ErrorKind, number> = {
   gone: 410,
   rate_limited: 429,
   provider: 502,
+  gateway_timeout: 504,
   unavailable: 503,
 };

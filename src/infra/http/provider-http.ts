@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { type AddressKind, addressProblem } from '../../common/address-policy.js';
@@ -119,17 +120,67 @@ function refusedAddressIn(error: unknown): AddressRefusedError | undefined {
   return undefined;
 }
 
+/** A provider's answer whose body is still unread (see `ProviderHttp.exchange`). */
+export interface StreamedAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
 /** The one provider fetch of the process, with its connection pool (closed at shutdown). */
 @Injectable()
 export class ProviderHttp implements OnApplicationShutdown {
   readonly fetch: FetchLike;
   private readonly dispatcher: Agent;
+  private readonly timeoutMs: number;
 
   constructor(config: AppConfig) {
     ({ fetch: this.fetch, dispatcher: this.dispatcher } = createProviderFetch({
       ...config.providerHttp,
       allowLoopback: config.allowInsecureLoopbackProviders,
     }));
+    this.timeoutMs = config.providerHttp.timeoutMs;
+  }
+
+  /**
+   * A streamed exchange (the API proxy) over the same dispatcher, so the
+   * address policy holds: the request body is sent as it arrives and the
+   * answer comes back with its body unread, for the caller to pipe or
+   * discard; nothing is buffered or capped here. undici's request API
+   * follows no redirect. The provider timeout bounds the wait for the
+   * answer's headers and each pause in either body.
+   */
+  async exchange(
+    url: URL,
+    init: {
+      method: string;
+      headers: Record<string, string>;
+      body?: Readable | Buffer;
+      signal?: AbortSignal;
+    },
+  ): Promise<StreamedAnswer> {
+    try {
+      const answer = await this.dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: init.method,
+        headers: init.headers,
+        body: init.body ?? null,
+        signal: init.signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      return { status: answer.statusCode, headers: answer.headers, body: answer.body };
+    } catch (error) {
+      const refused = refusedAddressIn(error);
+      if (!refused) throw error;
+      throw new ProviderError(
+        'provider_address_refused',
+        `The provider host ${url.hostname} resolves to a ${refused.kind.replace('_', '-')} address; provider calls go to public addresses only`,
+        { transient: false },
+        { cause: refused },
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

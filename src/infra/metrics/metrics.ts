@@ -75,6 +75,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly proxyRequests = new Counter({
+    name: 'tb_proxy_requests_total',
+    help: 'API proxy requests by integration, method and status (the provider answer, or ours when none came)',
+    labelNames: ['integration', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tb_' });
   }

@@ -1,0 +1,200 @@
+import type { IncomingMessage } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import { AuditLog } from '../audit/audit-log.js';
+import type { Caller } from '../auth/caller.js';
+import { AppError, ConflictError, ValidationError } from '../common/errors/app-error.js';
+import { statusOfKind } from '../common/errors/error-status.js';
+import { AppConfig } from '../config/app-config.js';
+import type { Connection } from '../connections/connection.js';
+import { ConnectionsService } from '../connections/connections.service.js';
+import { Clock } from '../infra/clock/clock.js';
+import type { StreamedAnswer } from '../infra/http/provider-http.js';
+import { Metrics } from '../infra/metrics/metrics.js';
+import { resolveApiBase } from '../integrations/api-base.js';
+import type { Integration, IntegrationApi } from '../integrations/integration.js';
+import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
+import { callerHeaders, type OutgoingBody, outgoingBody } from './proxy-body.js';
+import { forwardedRequestHeaders, passedBackHeaders } from './proxy-headers.js';
+import { type ProxyTarget, proxyTargetOf } from './proxy-path.js';
+import { ProxyUpstreamClient } from './proxy-upstream.client.js';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** Sending these twice has the effect of sending them once (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+/**
+ * A body that may have to be sent again after a 401 is kept in memory up to
+ * this size; a larger one is streamed once and its 401 is passed back.
+ */
+const REPLAY_BUFFER_BYTES = 1024 * 1024;
+
+export interface ProxyCall {
+  method: string;
+  /** The request as received: its raw target, headers and unread body. */
+  raw: IncomingMessage;
+  /** Aborted when the caller goes away. */
+  signal: AbortSignal;
+}
+
+export interface ProxyAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: StreamedAnswer['body'];
+}
+
+/**
+ * The API proxy: a service calls the provider's API through the broker, which
+ * adds the connection's access token, so the service never holds one. The
+ * path may not leave the connection's API base URL; a 401 is answered with
+ * one shared refresh and one retry when sending the request again is safe;
+ * a 429 goes back as it came, with its Retry-After.
+ */
+@Injectable()
+export class ProxyService {
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly tokens: TokenService,
+    private readonly integrations: IntegrationRegistry,
+    private readonly upstream: ProxyUpstreamClient,
+    private readonly audit: AuditLog,
+    private readonly metrics: Metrics,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async forward(caller: Caller, connectionId: string, call: ProxyCall): Promise<ProxyAnswer> {
+    // Checked before anything is looked up: a refused path sends nothing anywhere.
+    if (!METHODS.has(call.method)) {
+      throw new ValidationError(
+        'proxy_method_not_allowed',
+        `The proxy does not forward ${call.method}`,
+      );
+    }
+    const target = proxyTargetOf(call.raw.url ?? '', connectionId);
+    const incoming = callerHeaders(call.raw);
+    const headers = forwardedRequestHeaders(incoming);
+    const connection = await this.connections.get(caller, connectionId);
+    const integration = this.integrations.get(connection.integrationKey);
+    const api = integration?.api;
+    if (!integration || !api || (!api.baseUrl && !api.baseUrlFromExtra)) {
+      throw new ConflictError(
+        'proxy_not_supported',
+        `Integration "${connection.integrationKey}" has no API base URL to proxy to`,
+      );
+    }
+    const started = { caller, connection, integration, target, method: call.method };
+    try {
+      const answer = await this.exchange(connection, api, target, call, headers, incoming);
+      this.record(started, answer.status, answer.retried);
+      return {
+        status: answer.status,
+        headers: passedBackHeaders(answer.headers),
+        body: answer.body,
+      };
+    } catch (error) {
+      this.record(started, error instanceof AppError ? statusOfKind[error.kind] : 500, false);
+      throw error;
+    }
+  }
+
+  /** Tokens, body, the request; after a 401, at most one refresh and one more request. */
+  private async exchange(
+    connection: Connection,
+    api: IntegrationApi,
+    target: ProxyTarget,
+    call: ProxyCall,
+    headers: Record<string, string>,
+    incoming: IncomingMessage['headers'],
+  ): Promise<StreamedAnswer & { retried: boolean }> {
+    let auth = await this.tokens.forWorker(connection.id);
+    const wantReplay = IDEMPOTENT.has(call.method) || incoming['idempotency-key'] !== undefined;
+    const body = await outgoingBody(call.raw, {
+      wantReplay,
+      replayBytes: REPLAY_BUFFER_BYTES,
+      maxBytes: this.config.proxy.maxBodyBytes,
+    });
+    const send = () => this.sendOnce(api, auth, target, call, headers, body);
+    const first = await send();
+    if (first.status !== 401) return { ...first, retried: false };
+    // The provider refused the token: one refresh, shared by every caller that
+    // met the same token (single flight here, the Redis lock across replicas).
+    const replayable = wantReplay && body.kind !== 'streamed';
+    let renewed: WorkerTokens;
+    try {
+      renewed = await this.tokens.replaceRejected(connection.id, auth);
+    } catch (error) {
+      // The grant is dead (409) or the provider down: the caller gets that,
+      // except where the request would not have been sent again anyway.
+      if (!replayable) return { ...first, retried: false };
+      first.body.resume();
+      throw error;
+    }
+    if (!replayable) return { ...first, retried: false };
+    first.body.resume();
+    auth = renewed;
+    return { ...(await send()), retried: true };
+  }
+
+  private async sendOnce(
+    api: IntegrationApi,
+    auth: WorkerTokens,
+    target: ProxyTarget,
+    call: ProxyCall,
+    headers: Record<string, string>,
+    body: OutgoingBody,
+  ): Promise<StreamedAnswer> {
+    // Resolved (and its host checked) for every request: a refresh may move the connection's API host.
+    const base = resolveApiBase(
+      api,
+      auth.tokens.extras,
+      this.config.allowInsecureLoopbackProviders,
+    );
+    return this.upstream.send({
+      url: urlBelow(base, target),
+      method: call.method,
+      headers,
+      authorization: `${api.authorizationScheme ?? auth.tokens.tokenType} ${auth.tokens.accessToken}`,
+      body,
+      signal: call.signal,
+    });
+  }
+
+  /** Counted and audited once per proxied call: who, which connection, which endpoint, what came back; never a body, header or query value. */
+  private record(
+    started: {
+      caller: Caller;
+      connection: Connection;
+      integration: Integration;
+      target: ProxyTarget;
+      method: string;
+    },
+    status: number,
+    retried: boolean,
+  ): void {
+    const { caller, connection, integration, target, method } = started;
+    this.metrics.proxyRequests.inc({ integration: integration.key, method, status });
+    // In the background: the call has happened, and holding its answer for the row would not undo it.
+    this.audit.recordInBackground({
+      at: this.clock.now(),
+      action: 'proxy.request',
+      connectionId: connection.id,
+      tenantId: connection.tenantId,
+      serviceKeyId: caller.keyId,
+      requestId: caller.requestId,
+      detail: { method, route: target.routeForm, status, retried },
+    });
+  }
+}
+
+/**
+ * The provider URL: the path appended to the base URL. Checked again
+ * once parsed (the path's own rules already refuse what could move it).
+ */
+function urlBelow(base: string, target: ProxyTarget): URL {
+  const baseUrl = new URL(`${base}/`);
+  const url = new URL(`${base}${target.path}${target.query ? `?${target.query}` : ''}`);
+  if (url.origin !== baseUrl.origin || !url.pathname.startsWith(baseUrl.pathname)) {
+    throw new ValidationError('proxy_path_invalid', 'The proxied path leaves the API base URL');
+  }
+  return url;
+}
