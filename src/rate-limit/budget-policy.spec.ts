@@ -3,10 +3,10 @@ import { learnedAllowance, MAX_LOG_ENTRIES, slidingWindow } from './budget-polic
 
 describe('slidingWindow', () => {
   it('keeps small budgets as given, each window a little longer for arrival jitter', () => {
-    expect(slidingWindow({ requests: 10, perSeconds: 1 })).toEqual({ limit: 10, windowMs: 1_050 });
+    expect(slidingWindow({ requests: 10, perSeconds: 1 })).toEqual({ limit: 10, windowMs: 1_100 });
     expect(slidingWindow({ requests: 100, perSeconds: 10 })).toEqual({
       limit: 100,
-      windowMs: 10_050,
+      windowMs: 10_100,
     });
   });
 
@@ -14,7 +14,7 @@ describe('slidingWindow', () => {
     // Salesforce's 100,000 a day: 1,000 per 864 s, so any 24 hours holds at most 100 × 1,000.
     expect(slidingWindow({ requests: 100_000, perSeconds: 86_400 })).toEqual({
       limit: 1_000,
-      windowMs: 864_050,
+      windowMs: 864_100,
     });
     for (const requests of [1_001, 6_000, 7_919, 99_991]) {
       const { limit, windowMs } = slidingWindow({ requests, perSeconds: 300 });

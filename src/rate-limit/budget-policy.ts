@@ -15,8 +15,8 @@ export const MAX_LOG_ENTRIES = 1_000;
  * that left late never lands in the same provider window as the one `limit`
  * slots later.
  */
-const ARRIVAL_GUARD_MS = 50;
-const ARRIVAL_GUARD_SHARE = 0.05;
+const ARRIVAL_GUARD_MS = 100;
+const ARRIVAL_GUARD_SHARE = 0.1;
 
 /** Requests kept back from what the provider says remains: other apps, and our own calls in flight. */
 const MARGIN_SHARE = 0.1;
