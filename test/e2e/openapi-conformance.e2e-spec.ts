@@ -45,7 +45,17 @@ describe('responses match the OpenAPI document', () => {
     await expectShape('/v1/integrations', 'IntegrationList');
     await expectShape('/v1/connections?tenantId=tenant-openapi', 'ConnectionList');
     await expectShape(`/v1/connections/${connectionId}`, 'Connection');
-    await expectShape(`/v1/connections/${connectionId}/token`, 'AccessToken');
+    const read = await expectShape(`/v1/connections/${connectionId}/token`, 'AccessToken');
+    // Already replaced (not the stored token): answered without a refresh, same shape.
+    const replaced = await expectShape(
+      `/v1/connections/${connectionId}/token/rejected`,
+      'AccessToken',
+      {
+        method: 'POST',
+        body: { accessToken: `${read.body.accessToken}-replaced` },
+      },
+    );
+    expect(replaced.status).toBe(200);
     await expectShape(`/v1/connections/${connectionId}/refresh`, 'Connection', { method: 'POST' });
     const started = await expectShape(`/v1/connections/${connectionId}/syncs`, 'SyncsTriggered', {
       method: 'POST',
