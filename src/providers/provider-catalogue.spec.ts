@@ -19,6 +19,16 @@ describe('the provider catalogue', () => {
     expect(catalogue.names()).toEqual(expect.arrayContaining(['hubspot', 'oauth2', 'oidc']));
   });
 
+  it('declares the scopes of every model of a built-in API with a fixed scope vocabulary', () => {
+    const undeclared = builtInProviders.flatMap((provider) =>
+      Object.entries(provider.api?.models ?? {})
+        .filter(([, model]) => !model.scopes?.length)
+        .map(([name]) => `${provider.name}.${name}`),
+    );
+    // Dynamics (an apiVariant) is left out: its scope names the organisation's host.
+    expect(undeclared).toEqual([]);
+  });
+
   it.each([
     ['a missing field', (p: any) => delete p.quirks, /provider "hubspot": quirks: /],
     ['a missing auth field', (p: any) => delete p.auth.pkce, /auth\.pkce/],
@@ -62,6 +72,16 @@ describe('the provider catalogue', () => {
       /token\.errors\.0\.means/,
     ],
     ['an unknown field', (p: any) => (p.colour = 'orange'), /Unrecognized key/],
+    [
+      'a model scope that is not a scope token',
+      (p: any) => (p.api.models.contacts.scopes = ['crm objects']),
+      /api\.models\.contacts\.scopes\.0/,
+    ],
+    [
+      'alternatives of one scope',
+      (p: any) => (p.api.models.contacts.scopes = [{ anyOf: ['crm.objects.contacts.read'] }]),
+      /api\.models\.contacts\.scopes\.0/,
+    ],
   ])('refuses %s, naming the provider and the field', (_what, edit, message) => {
     expect(() => validateProvider(changed(edit))).toThrow(message);
     expect(() => new ProviderCatalogue([changed(edit)])).toThrow(message);
