@@ -25,11 +25,25 @@ export class ProxyController {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) gone.abort();
     });
-    const answer = await this.proxy.forward(caller, connectionId, {
-      method: request.method,
-      raw: request.raw,
-      signal: gone.signal,
-    });
+    let answer;
+    try {
+      answer = await this.proxy.forward(caller, connectionId, {
+        method: request.method,
+        raw: request.raw,
+        signal: gone.signal,
+      });
+    } finally {
+      closeIfUnread(request, reply);
+    }
     await reply.status(answer.status).headers(answer.headers).send(answer.body);
   }
+}
+
+/**
+ * Answered before the caller's body was read to its end (413, or a provider
+ * that answered early): the rest of it would be read as the next request on
+ * this connection, so the connection ends with the answer instead.
+ */
+function closeIfUnread(request: FastifyRequest, reply: FastifyReply): void {
+  if (!request.raw.complete) reply.header('connection', 'close');
 }

@@ -24,7 +24,7 @@ describe('API proxy', () => {
   beforeAll(async () => {
     s = await startScenario({
       accessTokenTtlSeconds: 120,
-      env: { PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024) },
+      env: { PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024), PROVIDER_TIMEOUT_MS: '2000' },
     });
     adminKey = await s.cliCreateKey(['--name', 'admin']);
     proxyKey = await s.cliCreateKey(['--name', 'crm-caller', '--action', 'proxy']);
@@ -44,6 +44,8 @@ describe('API proxy', () => {
       key?: string;
       headers?: Record<string, string>;
       body?: string | Buffer;
+      /** Sent in these chunks, without Content-Length. */
+      chunks?: Buffer[];
     } = {},
   ) =>
     new Promise<Answer>((resolve, reject) => {
@@ -75,7 +77,9 @@ describe('API proxy', () => {
         },
       );
       request.on('error', reject);
-      request.end(init.body);
+      if (!init.chunks) return void request.end(init.body);
+      for (const chunk of init.chunks) request.write(chunk);
+      request.end();
     });
 
   /** A request written byte by byte on a socket: what node:http would refuse to send. */
@@ -298,6 +302,23 @@ describe('API proxy', () => {
     expect(s.sandbox.crm.counters.requests).toBe(crmRequests);
   }, 30_000);
 
+  it('a body past the limit without Content-Length: 413 once the limit is crossed', async () => {
+    const answer = await send(proxied('/v1/echo/upload'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      chunks: Array.from({ length: 12 }, () => randomBytes(256 * 1024)),
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.json().error.code).toBe('payload_too_large');
+  }, 30_000);
+
+  it('a provider that does not answer in time: 504 proxy_upstream_timeout', async () => {
+    s.sandbox.crm.faults.push({ status: 200, delayMs: 3_000 });
+    const answer = await send(proxied('/v1/contacts'));
+    expect(answer.status).toBe(504);
+    expect(answer.json().error.code).toBe('proxy_upstream_timeout');
+  }, 30_000);
+
   it('audits each call (route form, status; no query value) and logs no token, key or query value', async () => {
     await eventually(async () => {
       const rows = await withDb(
@@ -329,5 +350,13 @@ describe('API proxy', () => {
     expect(logs).not.toContain(needle);
     for (const secret of [proxyKey, adminKey, tokenKey, ...accessTokens(), ...s.secrets])
       expect(logs.includes(secret) ? secret.slice(0, 8) : '').toBe('');
+  });
+
+  // Last: it stops the CRM.
+  it('a provider that cannot be reached: 502 proxy_upstream_unreachable', async () => {
+    await s.sandbox.crm.stop();
+    const answer = await send(proxied('/v1/contacts'));
+    expect(answer.status).toBe(502);
+    expect(answer.json().error.code).toBe('proxy_upstream_unreachable');
   });
 });
