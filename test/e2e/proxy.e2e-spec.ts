@@ -279,6 +279,13 @@ describe('API proxy', () => {
     expect(answer.headers['set-cookie']).toBeUndefined();
     expect(answer.headers['x-internal-trace']).toBeUndefined();
 
+    // HEAD: the provider's headers, no body.
+    const head = await send(proxied('/v1/echo/items'), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.etag).toBe('"echo-1"');
+    expect(head.text).toBe('');
+    expect(s.sandbox.crm.requests.at(-1)!.method).toBe('HEAD');
+
     // Bodies past the JSON routes' 64 KiB stream through, byte for byte; past the proxy's own limit, 413 and nothing sent.
     const big = randomBytes(1536 * 1024);
     const binary = await send(proxied('/v1/echo/upload'), {
