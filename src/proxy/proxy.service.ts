@@ -92,7 +92,7 @@ export class ProxyService {
         body: answer.body,
       };
     } catch (error) {
-      this.record(started, error instanceof AppError ? statusOfKind[error.kind] : 500, false);
+      this.record(started, statusOfFailure(error), false);
       throw error;
     }
   }
@@ -184,6 +184,13 @@ export class ProxyService {
       detail: { method, route: target.routeForm, status, retried },
     });
   }
+}
+
+/** The status the caller gets for a failure (the exception filter's mapping: kinds, and Fastify's own 4xx such as 413). */
+function statusOfFailure(error: unknown): number {
+  if (error instanceof AppError) return statusOfKind[error.kind];
+  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
 }
 
 /**

@@ -344,6 +344,8 @@ describe('API proxy', () => {
         status: 201,
       });
       expect(rows.every((r) => r.service_key_id && r.request_id && r.tenant_id)).toBe(true);
+      // Calls that ended at the broker are there too, with the status the caller got.
+      expect(rows.filter((r) => r.detail.status === 413).length).toBeGreaterThanOrEqual(1);
     });
     const metrics = await (await fetch(`${s.broker.url}/metrics`)).text();
     expect(metrics).toMatch(
