@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AppConfig } from '../config/app-config.js';
+import type { ConnectionStore } from '../connections/connection-store.js';
 import { SystemClock } from '../infra/clock/clock.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { parseIntegrations } from '../integrations/load-integrations.js';
@@ -60,6 +61,7 @@ async function requestFor(session: Partial<ConnectSession>): Promise<Authorizati
     flows,
     oauth,
     new SystemClock(),
+    { findById: async () => ({ status: 'needs_reauth' }) } as unknown as ConnectionStore,
   );
   await service.start('tbcs_x');
   return sent!;

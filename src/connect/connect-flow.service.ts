@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import { ConflictError, GoneError, NotFoundError } from '../common/errors/app-error.js';
 import { randomToken, sha256Hex } from '../common/random.js';
 import { AppConfig } from '../config/app-config.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
@@ -31,10 +32,12 @@ export class ConnectFlowService {
     private readonly flows: FlowStateStore,
     private readonly oauth: OAuthClient,
     private readonly clock: Clock,
+    private readonly connections: ConnectionStore,
   ) {}
 
   async start(sessionToken: string | undefined): Promise<FlowStart> {
     const session = await this.usableSession(sessionToken);
+    if (session.reconnect) await this.assertNotDisconnected(session.reconnect.connectionId);
     const integration = this.integrations.get(session.integrationKey);
     if (!integration)
       throw new NotFoundError(
@@ -94,6 +97,13 @@ export class ConnectFlowService {
         secure: this.config.http.publicUrl.startsWith('https://'),
       },
     };
+  }
+
+  /** A reconnect link outliving a disconnect must not bring the connection back. */
+  private async assertNotDisconnected(connectionId: string): Promise<void> {
+    const connection = await this.connections.findById(connectionId);
+    if (!connection || connection.status === 'revoked')
+      throw new NotFoundError('connection_revoked', 'The connection was disconnected');
   }
 
   private async usableSession(token: string | undefined): Promise<ConnectSession> {

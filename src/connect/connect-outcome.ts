@@ -12,6 +12,7 @@ export type ConnectErrorCode =
   | 'insufficient_scope'
   | 'account_lookup_failed'
   | 'account_mismatch'
+  | 'connection_revoked'
   | 'api_host_not_allowed'
   | 'internal_error';
 

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppError, ValidationError } from '../common/errors/app-error.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../common/random.js';
 import { AppConfig } from '../config/app-config.js';
+import { ConnectionStore } from '../connections/connection-store.js';
 import { ParkedGrants } from '../parked-grants/parked-grants.service.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { Integration } from '../integrations/integration.js';
@@ -65,6 +66,7 @@ export class OAuthCallbackService {
     private readonly grants: ConnectGrants,
     private readonly pendingGrants: ParkedGrants,
     private readonly clock: Clock,
+    private readonly connections: ConnectionStore,
   ) {}
 
   async complete(request: CallbackRequest): Promise<CallbackResult> {
@@ -131,14 +133,8 @@ export class OAuthCallbackService {
         await this.grants.refuse(integration, tokens);
         throw new FlowFailure('account_lookup_failed', { cause: error });
       });
-    if (flow.reconnect && account.id !== flow.reconnect.accountId) {
-      // A reconnect link renews one account's connection: another account's
-      // grant is given back and never stored.
-      await this.grants.refuse(integration, tokens);
-      throw new FlowFailure('account_mismatch', {
-        cause: new Error(`reconnect of ${flow.reconnect.connectionId} by another account`),
-      });
-    }
+    if (flow.reconnect)
+      await this.assertReconnectable(flow.reconnect, account, integration, tokens);
     const owner = {
       tenantId: flow.tenantId,
       endUserId: flow.endUserId,
@@ -170,6 +166,30 @@ export class OAuthCallbackService {
       expiresAt: new Date(this.clock.now().getTime() + this.config.connect.flowTtlSeconds * 1000),
     });
     return { sessionId: flow.sessionId, token };
+  }
+
+  /**
+   * A reconnect renews one account's connection: another account's grant,
+   * or any grant once the connection was disconnected meanwhile, is given
+   * back and never stored.
+   */
+  private async assertReconnectable(
+    reconnect: NonNullable<FlowState['reconnect']>,
+    account: { id: string },
+    integration: Integration,
+    tokens: TokenResult,
+  ): Promise<void> {
+    if (account.id !== reconnect.accountId) {
+      await this.grants.refuse(integration, tokens);
+      throw new FlowFailure('account_mismatch', {
+        cause: new Error(`reconnect of ${reconnect.connectionId} by another account`),
+      });
+    }
+    const connection = await this.connections.findById(reconnect.connectionId);
+    if (!connection || connection.status === 'revoked') {
+      await this.grants.refuse(integration, tokens);
+      throw new FlowFailure('connection_revoked');
+    }
   }
 
   /**

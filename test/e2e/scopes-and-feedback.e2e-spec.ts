@@ -235,6 +235,22 @@ describe('scope drift, token/rejected and reconnect links', () => {
     ).toBe(0);
   });
 
+  it('a reconnect link outliving a disconnect does not bring the connection back', async () => {
+    const id = await s.connectOk(key, { tenantId: nextTenant() });
+    s.clock.advance(2 * HOUR_MS);
+    s.sandbox.auth.tokenFaults.push({ status: 400, error: 'invalid_grant' });
+    expect((await s.api(`/v1/connections/${id}/token`, { key })).status).toBe(409);
+    const [event] = await eventsOf(id, 'connection.reauth_required');
+    s.secrets.add(new URL(event.reconnectUrl).searchParams.get('session')!);
+    expect((await s.api(`/v1/connections/${id}`, { method: 'DELETE', key })).status).toBe(204);
+    const codeGrants = s.sandbox.auth.counters.authorizationCodeGrants;
+
+    const opened = await new TestBrowser().navigate(event.reconnectUrl);
+    expect(opened.final.status).toBe(404);
+    expect(s.sandbox.auth.counters.authorizationCodeGrants).toBe(codeGrants);
+    expect((await s.api(`/v1/connections/${id}`, { key })).body.status).toBe('revoked');
+  });
+
   it('keeps every token out of the logs of both brokers', () => {
     const secrets = [...s.secrets, ...s.sandbox.auth.issuedSecrets];
     const text = s.logText();
