@@ -24,7 +24,12 @@ describe('API proxy', () => {
   beforeAll(async () => {
     s = await startScenario({
       accessTokenTtlSeconds: 120,
-      env: { PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024), PROVIDER_TIMEOUT_MS: '2000' },
+      env: {
+        PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024),
+        PROVIDER_TIMEOUT_MS: '2000',
+        // Below the echo of the 1.5 MiB upload: the proxy streams answers, it never buffers them.
+        PROVIDER_MAX_RESPONSE_BYTES: String(1024 * 1024),
+      },
     });
     adminKey = await s.cliCreateKey(['--name', 'admin']);
     proxyKey = await s.cliCreateKey(['--name', 'crm-caller', '--action', 'proxy']);
@@ -298,6 +303,7 @@ describe('API proxy', () => {
       bodyBytes: big.byteLength,
       contentType: 'application/octet-stream',
     });
+    expect(binary.text.length).toBeGreaterThan(1024 * 1024);
     const crmRequests = s.sandbox.crm.counters.requests;
     const tooBig = await send(proxied('/v1/echo/upload'), {
       method: 'POST',
@@ -344,6 +350,17 @@ describe('API proxy', () => {
         status: 201,
       });
       expect(rows.every((r) => r.service_key_id && r.request_id && r.tenant_id)).toBe(true);
+      // The token-only key's attempt is audited as a refused request on this connection.
+      const refused = await withDb(
+        async (db) =>
+          (
+            await db.query(
+              "SELECT detail FROM audit_events WHERE action = 'request.refused' AND connection_id = $1",
+              [id],
+            )
+          ).rows,
+      );
+      expect(refused.map((r) => r.detail.action)).toContain('proxy');
       // Calls that ended at the broker are there too, with the status the caller got.
       expect(rows.filter((r) => r.detail.status === 413).length).toBeGreaterThanOrEqual(1);
     });
@@ -368,4 +385,35 @@ describe('API proxy', () => {
     expect(answer.status).toBe(502);
     expect(answer.json().error.code).toBe('proxy_upstream_unreachable');
   });
+});
+
+describe('API proxy across replicas', () => {
+  let s: Scenario;
+
+  beforeAll(async () => {
+    s = await startScenario({ brokers: 2, accessTokenTtlSeconds: 120 });
+  });
+
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('a token the provider refused is replaced once for callers on both replicas', async () => {
+    const admin = await s.cliCreateKey(['--name', 'admin']);
+    const key = await s.cliCreateKey(['--name', 'crm-caller', '--action', 'proxy']);
+    s.sandbox.crm.seed('contacts', 10);
+    const id = await s.connectOk(admin, { tenantId: 'tenant-proxy-replicas' });
+    expect((await s.api(`/v1/proxy/${id}/v1/contacts`, { key, broker: 1 })).status).toBe(200);
+    s.sandbox.auth.expireAccessTokens();
+    const refreshes = s.sandbox.auth.counters.refreshGrants;
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, n) =>
+        s.api(`/v1/proxy/${id}/v1/contacts?limit=3`, { key, broker: n % 2 }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
+    expect(answers.every((a) => a.body.data.length === 3)).toBe(true);
+    expect(s.sandbox.auth.counters.refreshGrants - refreshes).toBe(1);
+    expect(s.sandbox.auth.counters.refreshTokenReuse).toBe(0);
+  }, 60_000);
 });
