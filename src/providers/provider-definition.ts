@@ -109,12 +109,17 @@ export const providerApiSchema = z
     models: z.record(slug, modelSchema),
     /**
      * Scopes calls under a path prefix need (data only for now: the proxy
-     * will refuse a call whose scope was not granted); the longest prefix wins.
+     * will refuse a call whose scope was not granted); the longest prefix
+     * that lists the call's method (all methods when none are listed) wins.
      */
     proxyRoutes: z
       .array(
         z.strictObject({
           pathPrefix: z.string().regex(/^\//, 'must start with /'),
+          methods: z
+            .array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']))
+            .min(1)
+            .optional(),
           scopes: z.array(neededScopeSchema).min(1),
         }),
       )

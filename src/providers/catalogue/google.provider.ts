@@ -56,6 +56,21 @@ export const googleProvider: ProviderDefinitionInput = {
   api: {
     baseUrl: 'https://people.googleapis.com',
     allowedHosts: ['people.googleapis.com'],
+    // people.connections.list, as the contacts model.
+    proxyRoutes: [
+      {
+        pathPrefix: '/v1/people/me/connections',
+        methods: ['GET'],
+        scopes: [
+          {
+            anyOf: [
+              'https://www.googleapis.com/auth/contacts.readonly',
+              'https://www.googleapis.com/auth/contacts',
+            ],
+          },
+        ],
+      },
+    ],
     models: {
       contacts: {
         // people.connections.list "requires one of the following OAuth scopes":

@@ -107,6 +107,24 @@ export const hubspotProvider: ProviderDefinitionInput = {
   api: {
     baseUrl: 'https://api.hubapi.com',
     allowedHosts: ['api.hubapi.com'],
+    // Reading a CRM object (its search is a POST) needs `.read`, changing it `.write` (scopes page above).
+    proxyRoutes: ['contacts', 'companies', 'deals'].flatMap((object) => [
+      {
+        pathPrefix: `/crm/v3/objects/${object}`,
+        methods: ['GET' as const],
+        scopes: [`crm.objects.${object}.read`],
+      },
+      {
+        pathPrefix: `/crm/v3/objects/${object}/search`,
+        methods: ['POST' as const],
+        scopes: [`crm.objects.${object}.read`],
+      },
+      {
+        pathPrefix: `/crm/v3/objects/${object}`,
+        methods: ['POST' as const, 'PATCH' as const, 'DELETE' as const],
+        scopes: [`crm.objects.${object}.write`],
+      },
+    ]),
     // "Apps using OAuth are only subject to a limit of 100 requests every 10 seconds"
     // per installing account (https://developers.hubspot.com/apisbytier,
     // https://developers.hubspot.com/docs/api/usage-details); its answers carry the window.

@@ -84,6 +84,20 @@ export const microsoftProvider: ProviderDefinitionInput = {
   api: {
     baseUrl: 'https://graph.microsoft.com',
     allowedHosts: ['graph.microsoft.com'],
+    // Contacts: reading needs Contacts.Read (or ReadWrite), changing them Contacts.ReadWrite
+    // (https://learn.microsoft.com/en-us/graph/api/user-post-contacts, Permissions).
+    proxyRoutes: [
+      {
+        pathPrefix: '/v1.0/me/contacts',
+        methods: ['GET'],
+        scopes: [{ anyOf: ['Contacts.Read', 'Contacts.ReadWrite'] }],
+      },
+      {
+        pathPrefix: '/v1.0/me/contacts',
+        methods: ['POST', 'PATCH', 'DELETE'],
+        scopes: ['Contacts.ReadWrite'],
+      },
+    ],
     // Outlook resources: 10,000 requests per 10 minutes and 4 at once per app
     // and mailbox (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits);
     // SharePoint and OneDrive answers carry RateLimit-* near the limit

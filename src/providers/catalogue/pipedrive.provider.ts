@@ -85,6 +85,24 @@ export const pipedriveProvider: ProviderDefinitionInput = {
     // Every company has its own host, given as `api_domain` in each token answer.
     baseUrlFromExtra: 'apiDomain',
     allowedHosts: ['*.pipedrive.com'],
+    // Reading persons and organizations: contacts:read (or :full); anything else on them: contacts:full.
+    proxyRoutes: [
+      '/api/v2/persons',
+      '/api/v2/organizations',
+      '/api/v1/persons',
+      '/api/v1/organizations',
+    ].flatMap((pathPrefix) => [
+      {
+        pathPrefix,
+        methods: ['GET' as const],
+        scopes: [{ anyOf: ['contacts:read', 'contacts:full'] }],
+      },
+      {
+        pathPrefix,
+        methods: ['POST' as const, 'PUT' as const, 'PATCH' as const, 'DELETE' as const],
+        scopes: ['contacts:full'],
+      },
+    ]),
     // OAuth apps: 80 requests per 2-second window per access token on the
     // smallest plan (Essential); `x-ratelimit-*` say the plan's own
     // (https://pipedrive.readme.io/docs/core-api-concepts-rate-limiting).

@@ -98,6 +98,8 @@ export const salesforceProvider: ProviderDefinitionInput = {
   api: {
     baseUrlFromExtra: 'instanceUrl',
     allowedHosts: ['*.salesforce.com', '*.force.com'],
+    // Every REST API call needs `api` (or `full`), whatever the method (scopes page above).
+    proxyRoutes: [{ pathPrefix: '/services/data/', scopes: [{ anyOf: ['api', 'full'] }] }],
     // An org's allocation is 100,000 calls a rolling 24 hours plus per-licence
     // adders; `Sforce-Limit-Info` says the org's own (and lowers this); at most
     // 25 long-running calls at once in production orgs

@@ -13,6 +13,18 @@ import type { ProviderDefinitionInput } from '../provider-definition.js';
 
 const VERSION = 'v8';
 
+/**
+ * Reading a module: "service_name.scope_name.operation_type", where the operation "can be ALL,
+ * CREATE, READ, UPDATE, DELETE (ALL gives access to perform all operations)", and `modules.ALL`
+ * covers every module (https://www.zoho.com/crm/developer/docs/api/v8/scopes.html).
+ */
+function moduleReadScope(name: string) {
+  const scope = `ZohoCRM.modules.${name.toLowerCase()}`;
+  return {
+    anyOf: [`${scope}.READ`, `${scope}.ALL`, 'ZohoCRM.modules.READ', 'ZohoCRM.modules.ALL'],
+  };
+}
+
 /** A CRM module: numbered pages up to 2,000 records, then page tokens; changes by If-Modified-Since. */
 function module(name: string, fields: Record<string, string>) {
   const perPage = {
@@ -21,14 +33,8 @@ function module(name: string, fields: Record<string, string>) {
     limit: 200, // "The default and the maximum possible value is 200"
     hasMorePath: 'info.more_records',
   };
-  const scope = `ZohoCRM.modules.${name.toLowerCase()}`;
   return {
-    // "service_name.scope_name.operation_type", where the operation "can be ALL, CREATE,
-    // READ, UPDATE, DELETE (ALL gives access to perform all operations)", and
-    // `modules.ALL` covers every module (https://www.zoho.com/crm/developer/docs/api/v8/scopes.html).
-    scopes: [
-      { anyOf: [`${scope}.READ`, `${scope}.ALL`, 'ZohoCRM.modules.READ', 'ZohoCRM.modules.ALL'] },
-    ],
+    scopes: [moduleReadScope(name)],
     path: `/crm/${VERSION}/${name}`,
     // `fields` is "mandatory when fetching all records" (at most 50).
     query: { fields: [...new Set([...Object.values(fields), 'Modified_Time'])].join(',') },
@@ -136,6 +142,12 @@ export const zohoProvider: ProviderDefinitionInput = {
   api: {
     // Each data centre's API domain comes back as `api_domain`.
     baseUrlFromExtra: 'apiDomain',
+    // Reading a module's records: its READ scope (or ALL, or all modules'), as the models.
+    proxyRoutes: ['Contacts', 'Accounts'].map((name) => ({
+      pathPrefix: `/crm/${VERSION}/${name}`,
+      methods: ['GET' as const],
+      scopes: [moduleReadScope(name)],
+    })),
     allowedHosts: [
       '*.zohoapis.com',
       '*.zohoapis.eu',
