@@ -177,10 +177,12 @@ describe('API proxy', () => {
       expect({ path, status: answer.status }).toEqual({ path, status: 400 });
       expect({ path, code: answer.json().error.code }).toEqual({
         path,
-        code: expect.stringMatching(/^(proxy_path_invalid|bad_request_url)$/),
+        code: 'proxy_path_invalid',
       });
     }
-    // CR, LF and NUL in a header value: refused by Node's parser or by the proxy.
+    // CR, LF (obs-fold too) and NUL in a header value, a tab in the target: Node's parser
+    // refuses them all (400 bad_request) before any route runs; the proxy's own header
+    // check (proxy_header_invalid, unit-tested) is the second line.
     const heads = [
       `GET ${proxied('/v1/contacts')} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${proxyKey}\r\nX-Evil: a\r\n b: injected\r\nConnection: close\r\n\r\n`,
       `GET ${proxied('/v1/contacts')} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${proxyKey}\r\nX-Evil: a\rInjected: 1\r\nConnection: close\r\n\r\n`,
