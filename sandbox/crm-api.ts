@@ -62,11 +62,12 @@ export class SandboxCrmApi {
   /** Added to every data request (to make runs long enough to interrupt). */
   pageDelayMs = 0;
   /**
-   * A provider-style limit: past `requests` arrivals in any `perMs`, a request
-   * is answered 429 with Retry-After (and not counted), as real CRMs do.
+   * A provider-style limit: past `requests` arrivals in one window of `perMs`
+   * (fixed windows: whole seconds for 1000), a request is answered 429 with
+   * Retry-After (and not counted), as real CRMs do.
    */
   rateLimit?: { requests: number; perMs: number };
-  private arrivals: number[] = [];
+  private window = { start: 0, count: 0 };
   baseUrl = '';
   private clock = 0;
 
@@ -172,14 +173,15 @@ export class SandboxCrmApi {
     };
     if (this.rateLimit) {
       const { requests, perMs } = this.rateLimit;
-      while (this.arrivals.length && this.arrivals[0]! <= log.at - perMs) this.arrivals.shift();
-      if (this.arrivals.length >= requests) {
-        const retryAfter = String(Math.ceil((this.arrivals[0]! + perMs - log.at) / 1000));
+      const start = Math.floor(log.at / perMs) * perMs;
+      if (this.window.start !== start) this.window = { start, count: 0 };
+      if (this.window.count >= requests) {
+        const retryAfter = String(Math.ceil((start + perMs - log.at) / 1000));
         log.retryAfter = retryAfter;
         reply(429, { error: 'rate_limited' }, { 'retry-after': retryAfter });
         return;
       }
-      this.arrivals.push(log.at);
+      this.window.count += 1;
     }
     const faultIndex = this.faults.findIndex((f) => !f.model || f.model === model);
     if (faultIndex >= 0) {

@@ -13,6 +13,8 @@ import { Metrics } from '../infra/metrics/metrics.js';
 import { resolveApiBase } from '../integrations/api-base.js';
 import type { Integration, IntegrationApi } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { parsePreferWait, withoutWaitPreference } from '../rate-limit/prefer-wait.js';
+import { budgetExhausted, RateBudgets } from '../rate-limit/rate-budgets.service.js';
 import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
 import { callerHeaders, type OutgoingBody, outgoingBody } from './proxy-body.js';
 import { forwardedRequestHeaders, passedBackHeaders } from './proxy-headers.js';
@@ -60,6 +62,7 @@ export class ProxyService {
     private readonly metrics: Metrics,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly budgets: RateBudgets,
   ) {}
 
   async forward(caller: Caller, connectionId: string, call: ProxyCall): Promise<ProxyAnswer> {
@@ -73,6 +76,13 @@ export class ProxyService {
     const target = proxyTargetOf(call.raw.url ?? '', connectionId);
     const incoming = callerHeaders(call.raw);
     const headers = forwardedRequestHeaders(incoming);
+    // `Prefer: wait=<s>`: how long the caller lets the broker wait for the rate budget (capped).
+    const budgetWaitMs = parsePreferWait(incoming.prefer);
+    if (headers.prefer !== undefined) {
+      const kept = withoutWaitPreference(headers.prefer);
+      if (kept) headers.prefer = kept;
+      else delete headers.prefer;
+    }
     const connection = await this.connections.get(caller, connectionId);
     const integration = this.integrations.get(connection.integrationKey);
     const api = integration?.api;
@@ -84,7 +94,14 @@ export class ProxyService {
     }
     const started = { caller, connection, integration, target, method: call.method };
     try {
-      const answer = await this.exchange(connection, api, target, call, headers, incoming);
+      const answer = await this.exchange(
+        { connection, integration, waitMs: budgetWaitMs },
+        api,
+        target,
+        call,
+        headers,
+        incoming,
+      );
       this.record(started, answer.status, answer.retried);
       return {
         status: answer.status,
@@ -99,13 +116,14 @@ export class ProxyService {
 
   /** Tokens, body, the request; after a 401, at most one refresh and one more request. */
   private async exchange(
-    connection: Connection,
+    budget: ProxyBudget,
     api: IntegrationApi,
     target: ProxyTarget,
     call: ProxyCall,
     headers: Record<string, string>,
     incoming: IncomingMessage['headers'],
   ): Promise<StreamedAnswer & { retried: boolean }> {
+    const { connection } = budget;
     let auth = await this.tokens.forWorker(connection.id);
     const wantReplay = IDEMPOTENT.has(call.method) || incoming['idempotency-key'] !== undefined;
     const body = await outgoingBody(call.raw, {
@@ -113,7 +131,7 @@ export class ProxyService {
       replayBytes: REPLAY_BUFFER_BYTES,
       maxBytes: this.config.proxy.maxBodyBytes,
     });
-    const send = () => this.sendOnce(api, auth, target, call, headers, body);
+    const send = () => this.sendOnce(budget, api, auth, target, call, headers, body);
     const first = await send();
     if (first.status !== 401) return { ...first, retried: false };
     // The provider refused the token: one refresh, shared by every caller that
@@ -135,7 +153,9 @@ export class ProxyService {
     return { ...(await send()), retried: true };
   }
 
+  /** One request inside the connection's rate budget (shared with syncs), which learns from the answer. */
   private async sendOnce(
+    budget: ProxyBudget,
     api: IntegrationApi,
     auth: WorkerTokens,
     target: ProxyTarget,
@@ -149,14 +169,28 @@ export class ProxyService {
       auth.tokens.extras,
       this.config.allowInsecureLoopbackProviders,
     );
-    return this.upstream.send({
-      url: urlBelow(base, target),
-      method: call.method,
-      headers,
-      authorization: `${api.authorizationScheme ?? auth.tokens.tokenType} ${auth.tokens.accessToken}`,
-      body,
-      signal: call.signal,
-    });
+    const url = urlBelow(base, target);
+    const { connection, integration, waitMs } = budget;
+    const admission = await this.budgets.admit(connection.id, integration, { waitMs });
+    if (!admission.granted) throw budgetExhausted(admission.retryAfterMs);
+    let answer: StreamedAnswer;
+    try {
+      answer = await this.upstream.send({
+        url,
+        method: call.method,
+        headers,
+        authorization: `${api.authorizationScheme ?? auth.tokens.tokenType} ${auth.tokens.accessToken}`,
+        body,
+        signal: call.signal,
+      });
+    } catch (error) {
+      await admission.release();
+      throw error;
+    }
+    // The concurrency slot is held until the answer's body is done (read, or dropped).
+    answer.body.once('close', () => void admission.release());
+    await this.budgets.learn(connection.id, integration, answer.status, answer.headers);
+    return answer;
   }
 
   /** Counted and audited once per proxied call: who, which connection, which endpoint, what came back; never a body, header or query value. */
@@ -184,6 +218,13 @@ export class ProxyService {
       detail: { method, route: target.routeForm, status, retried },
     });
   }
+}
+
+/** Whose rate budget a proxied call spends, and how long its caller lets it wait (`Prefer: wait`). */
+interface ProxyBudget {
+  connection: Connection;
+  integration: Integration;
+  waitMs: number;
 }
 
 /** The status the caller gets for a failure (the exception filter's mapping: kinds, and Fastify's own 4xx such as 413). */

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { MAX_PREFER_WAIT_MS, parsePreferWait, retryAfterSeconds } from './prefer-wait.js';
+import {
+  MAX_PREFER_WAIT_MS,
+  parsePreferWait,
+  retryAfterSeconds,
+  withoutWaitPreference,
+} from './prefer-wait.js';
 
 describe('parsePreferWait (RFC 7240 §4.3)', () => {
   it('reads wait=<seconds> among other preferences and parameters', () => {
@@ -31,5 +36,15 @@ describe('retryAfterSeconds', () => {
     expect(retryAfterSeconds(1_000)).toBe(1);
     expect(retryAfterSeconds(1_001)).toBe(2);
     expect(retryAfterSeconds(9_500)).toBe(10);
+  });
+});
+
+describe('withoutWaitPreference', () => {
+  it('drops wait, keeps the rest', () => {
+    expect(withoutWaitPreference('wait=5')).toBeUndefined();
+    expect(withoutWaitPreference('odata.maxpagesize=500, wait=5')).toBe('odata.maxpagesize=500');
+    expect(withoutWaitPreference('return=minimal;x=y, Wait = 2, respond-async')).toBe(
+      'return=minimal;x=y, respond-async',
+    );
   });
 });

@@ -24,3 +24,16 @@ export function parsePreferWait(
 export function retryAfterSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
+
+/**
+ * The Prefer header without its `wait` preference (the broker's to act on,
+ * not the provider's); other preferences (OData's `odata.maxpagesize`) go on.
+ */
+export function withoutWaitPreference(header: string): string | undefined {
+  const kept = header
+    .split(',')
+    .filter((preference) => !/^\s*wait\s*=/i.test(preference))
+    .map((preference) => preference.trim())
+    .filter(Boolean);
+  return kept.length ? kept.join(', ') : undefined;
+}

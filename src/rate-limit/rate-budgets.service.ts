@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { sleep } from '../common/backoff.js';
+import { RateLimitedError } from '../common/errors/app-error.js';
 import { ThrottledLog } from '../common/logging/throttled-log.js';
 import { AppConfig } from '../config/app-config.js';
 import { Clock } from '../infra/clock/clock.js';
@@ -7,6 +8,7 @@ import { Metrics } from '../infra/metrics/metrics.js';
 import type { Integration } from '../integrations/integration.js';
 import { learnedAllowance, slidingWindow } from './budget-policy.js';
 import { BudgetStore } from './budget-store.js';
+import { retryAfterSeconds } from './prefer-wait.js';
 import { readRateLimitHeaders } from './rate-limit-headers.js';
 
 export type BudgetDecision =
@@ -113,11 +115,16 @@ export class RateBudgets {
     connectionId: string,
     integration: Integration,
     status: number,
-    headers: Headers,
+    headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>,
   ): Promise<void> {
     const budget = integration.budget;
     if (!budget?.rate) return;
-    const observation = readRateLimitHeaders(budget.headers, status, headers, this.clock.now());
+    const observation = readRateLimitHeaders(
+      budget.headers,
+      status,
+      headers instanceof Headers ? headers : headersOf(headers),
+      this.clock.now(),
+    );
     const allowance =
       observation &&
       learnedAllowance(observation, {
@@ -182,4 +189,25 @@ export class RateBudgets {
       }),
     );
   }
+}
+
+/** Node's header record (a proxied answer's) as fetch Headers. */
+function headersOf(
+  record: Readonly<Record<string, string | readonly string[] | undefined>>,
+): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(record)) {
+    for (const one of typeof value === 'string' ? [value] : (value ?? []))
+      headers.append(name, one);
+  }
+  return headers;
+}
+
+/** A refused admission as the HTTP edge answers it: 429 with Retry-After in whole seconds, rounded up. */
+export function budgetExhausted(retryAfterMs: number): RateLimitedError {
+  return new RateLimitedError(
+    'rate_budget_exhausted',
+    'The connection’s rate budget is spent for now',
+    retryAfterSeconds(retryAfterMs),
+  );
 }

@@ -120,6 +120,10 @@ export const ERROR_CODES = {
   proxy_not_supported: ['conflict', 'The connection’s integration has no API base URL to proxy to'],
   proxy_upstream_unreachable: ['provider', 'The provider could not be reached (502)'],
   proxy_upstream_timeout: ['gateway_timeout', 'The provider did not answer in time (504)'],
+  rate_budget_exhausted: [
+    'rate_limited',
+    'The connection’s rate budget (rateLimit, maxConcurrency) is spent; retry after Retry-After, or send Prefer: wait=<seconds>',
+  ],
   // Our own dependencies
   database_unavailable: ['unavailable', 'PostgreSQL is unreachable; retry after Retry-After'],
   redis_unavailable: [
