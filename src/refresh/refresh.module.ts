@@ -5,6 +5,7 @@ import { OAuthModule } from '../oauth/oauth.module.js';
 import { IntegrationEventsRepository } from './integration-events.repository.js';
 import { IntegrationHealth } from './integration-health.service.js';
 import { IntegrationSlots } from './integration-slots.js';
+import { NeedsReauth } from './needs-reauth.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
@@ -15,6 +16,7 @@ import { TokenService } from './token.service.js';
   imports: [ConnectionsModule, ConnectSessionsModule, OAuthModule],
   providers: [
     RefreshService,
+    NeedsReauth,
     TokenService,
     RejectedTokenService,
     RefreshCooldown,

@@ -7,7 +7,6 @@ import { ConflictError, ProviderError, UnavailableError } from '../common/errors
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, ConnectionWithTokens, TokenSet } from '../connections/connection.js';
 import { connectionNotFound } from '../connections/connection-access.js';
-import { ConnectSessionsService } from '../connect/connect-sessions.service.js';
 import { ConnectionStore } from '../connections/connection-store.js';
 import { CredentialStore } from '../connections/connection-store.js';
 import { PendingCredentialsStore } from '../connections/pending-credentials.store.js';
@@ -20,6 +19,7 @@ import { lostScopes } from '../integrations/scopes.js';
 import { isClientRejected, isDeadGrant } from '../oauth/oauth-error.js';
 import type { TokenResult } from '../oauth/token-result.js';
 import { IntegrationHealth } from './integration-health.service.js';
+import { NeedsReauth } from './needs-reauth.js';
 import { OAuthClient } from '../oauth/oauth.client.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import {
@@ -97,7 +97,7 @@ export class RefreshService {
     private readonly clock: Clock,
     private readonly audit: AuditLog,
     private readonly fingerprint: TokenFingerprint,
-    private readonly sessions: ConnectSessionsService,
+    private readonly reauth: NeedsReauth,
   ) {}
 
   /**
@@ -173,7 +173,7 @@ export class RefreshService {
 
     if (!tokens.refreshToken) {
       // Without a refresh token an expired grant can only be renewed by the user.
-      await this.markNeedsReauth(connection, 'no_refresh_token');
+      await this.reauth.mark(connection, 'no_refresh_token');
       throw needsReauth();
     }
     assertNotCoolingDown(connection, this.clock.now());
@@ -351,50 +351,8 @@ export class RefreshService {
     const latest = await this.connections.findWithTokens(connection.id);
     if (latest?.tokens?.refreshToken && latest.tokens.refreshToken !== refusedRefreshToken)
       return latest.tokens;
-    await this.markNeedsReauth(connection, 'grant_rejected');
+    await this.reauth.mark(connection, 'grant_rejected');
     throw needsReauth();
-  }
-
-  private async markNeedsReauth(connection: Connection, reason: string): Promise<void> {
-    const link = await this.reconnectLink(connection);
-    const detail: Record<string, string> = link
-      ? { reconnectUrl: link.connectUrl, reconnectUrlExpiresAt: link.expiresAt.toISOString() }
-      : {};
-    const marked = await this.connections.markNeedsReauth(connection, reason, detail);
-    if (!marked && link) await this.sessions.discard(link.id).catch(() => undefined);
-    if (marked) {
-      this.audit.recordInBackground({
-        at: this.clock.now(),
-        action: 'connection.reauth_required',
-        connectionId: connection.id,
-        tenantId: connection.tenantId,
-        detail: { reason },
-      });
-      this.logger.warn({
-        connectionId: connection.id,
-        reason,
-        msg: 'connection needs re-authorisation',
-      });
-    }
-  }
-
-  /**
-   * The single-use reconnect link the event carries (bound to the
-   * connection and its account). Made before the status changes, so the
-   * event is written with it; without one (the write failed) the event
-   * still goes out, and the app can make a session with `connectionId`.
-   */
-  private async reconnectLink(connection: Connection) {
-    try {
-      return await this.sessions.createReconnectLink(connection);
-    } catch (error) {
-      this.logger.warn({
-        err: error,
-        connectionId: connection.id,
-        msg: 'no reconnect link for the reauth_required event',
-      });
-      return undefined;
-    }
   }
 
   private async read(connectionId: string): Promise<Required<ConnectionWithTokens>> {
