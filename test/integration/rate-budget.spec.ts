@@ -3,6 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RedisService } from '../../src/infra/redis/redis.service.js';
 import { slidingWindow } from '../../src/rate-limit/budget-policy.js';
 import { BudgetStore } from '../../src/rate-limit/budget-store.js';
+import { RateBudgets } from '../../src/rate-limit/rate-budgets.service.js';
+import type { AppConfig } from '../../src/config/app-config.js';
+import type { Integration } from '../../src/integrations/integration.js';
+import { Metrics } from '../../src/infra/metrics/metrics.js';
+import { SystemClock } from '../../src/infra/clock/clock.js';
 import { testRedis } from '../support/infra.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,6 +107,39 @@ describe('rate budgets on Redis (Lua)', () => {
       stores[1]!.acquire(key, 2, 300),
     ]);
     expect(after.every((l) => 'lease' in l)).toBe(true);
+  });
+
+  it('HubSpot answers near its limit slow the broker down before a 429, for every process', async () => {
+    const connection = randomUUID();
+    const hubspot = {
+      key: 'hubspot',
+      budget: { rate: { requests: 100, perSeconds: 10 }, headers: 'hubspot' },
+    } as Integration;
+    const config = { providerHttp: { timeoutMs: 30_000 } } as AppConfig;
+    const [a, b] = [0, 1].map(
+      (i) => new RateBudgets(stores[i]!, config, new Metrics(), new SystemClock()),
+    );
+    expect((await a!.take(connection, hubspot)).granted).toBe(true);
+    // Another app used the portal: 12 of 100 left in the rolling 10 s. A tenth is kept back: 2 more, then a pause.
+    await a!.learn(connection, hubspot, 200, {
+      'x-hubspot-ratelimit-max': '100',
+      'x-hubspot-ratelimit-remaining': '12',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+    });
+    const decisions = [await b!.take(connection, hubspot), await b!.take(connection, hubspot)];
+    expect(decisions.every((d) => d.granted)).toBe(true);
+    const third = await b!.take(connection, hubspot);
+    expect(third.granted).toBe(false);
+    // Nearly nothing left: paused for the time a few requests take to age out of the window.
+    await a!.learn(connection, hubspot, 200, {
+      'x-hubspot-ratelimit-max': '100',
+      'x-hubspot-ratelimit-remaining': '9',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+    });
+    const paused = await b!.take(connection, hubspot);
+    expect(paused.granted).toBe(false);
+    expect(!paused.granted && paused.retryAfterMs).toBeGreaterThan(100);
+    expect(!paused.granted && paused.retryAfterMs).toBeLessThanOrEqual(200);
   });
 
   it('keys live under the prefix and expire', async () => {
