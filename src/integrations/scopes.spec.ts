@@ -95,5 +95,7 @@ describe('scopes the synced models need', () => {
       lostScopes(ms, ['User.Read', 'Contacts.Read'], ['https://graph.microsoft.com/user.read']),
     ).toEqual(['Contacts.Read']);
     expect(lostScopes(ms, ['User.Read'], ['User.Read', 'Mail.Read'])).toEqual([]);
+    // Echoed at the code exchange, never promised afterwards: not drift.
+    expect(lostScopes(ms, ['User.Read', 'offline_access'], ['User.Read'])).toEqual([]);
   });
 });

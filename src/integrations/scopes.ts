@@ -61,13 +61,16 @@ export function missingModelScopes(
   return [...missing];
 }
 
-/** Scopes of `before` that `after` no longer holds (a refresh that narrowed the grant). */
+/**
+ * Scopes of `before` that `after` no longer holds (a refresh that narrowed
+ * the grant). One the provider never lists (`offline_access` at Microsoft
+ * and Salesforce) is not lost for being absent from a refresh answer.
+ */
 export function lostScopes(
   integration: Integration,
   before: readonly string[],
   after: readonly string[],
 ): string[] {
-  const { scopeMatching } = integration.tokenResponse;
-  const kept = new Set(after.map((scope) => canonicalScope(scope, scopeMatching)));
-  return before.filter((scope) => !kept.has(canonicalScope(scope, scopeMatching)));
+  const held = grantCheck(integration, after);
+  return before.filter((scope) => !held(scope));
 }
