@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ConnectionsModule } from '../connections/connections.module.js';
 import { RateLimitModule } from '../rate-limit/rate-limit.module.js';
 import { RefreshModule } from '../refresh/refresh.module.js';
 import { ProxyUpstreamClient } from './proxy-upstream.client.js';
@@ -8,7 +7,7 @@ import { ProxyService } from './proxy.service.js';
 
 /** The API proxy (`/v1/proxy/:connectionId/*`): HTTP role only. */
 @Module({
-  imports: [ConnectionsModule, RateLimitModule, RefreshModule],
+  imports: [RateLimitModule, RefreshModule],
   controllers: [ProxyController],
   providers: [ProxyService, ProxyUpstreamClient],
   exports: [ProxyService],

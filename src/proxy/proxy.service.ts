@@ -6,7 +6,6 @@ import { AppError, ConflictError, ValidationError } from '../common/errors/app-e
 import { statusOfKind } from '../common/errors/error-status.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection } from '../connections/connection.js';
-import { ConnectionsService } from '../connections/connections.service.js';
 import { Clock } from '../infra/clock/clock.js';
 import type { StreamedAnswer } from '../infra/http/provider-http.js';
 import { Metrics } from '../infra/metrics/metrics.js';
@@ -54,7 +53,6 @@ export interface ProxyAnswer {
 @Injectable()
 export class ProxyService {
   constructor(
-    private readonly connections: ConnectionsService,
     private readonly tokens: TokenService,
     private readonly integrations: IntegrationRegistry,
     private readonly upstream: ProxyUpstreamClient,
@@ -83,7 +81,9 @@ export class ProxyService {
       if (kept) headers.prefer = kept;
       else delete headers.prefer;
     }
-    const connection = await this.connections.get(caller, connectionId);
+    // Authorised as a token read would be (404 for another tenant's, 409 needs_reauth), and
+    // renewed if about to expire; the token itself never leaves the broker.
+    const { connection, ...tokens } = await this.tokens.forCaller(caller, connectionId);
     const integration = this.integrations.get(connection.integrationKey);
     const api = integration?.api;
     if (!integration || !api || (!api.baseUrl && !api.baseUrlFromExtra)) {
@@ -101,6 +101,7 @@ export class ProxyService {
         call,
         headers,
         incoming,
+        { caller, tokens },
       );
       this.record(started, answer.status, answer.retried);
       return {
@@ -122,9 +123,11 @@ export class ProxyService {
     call: ProxyCall,
     headers: Record<string, string>,
     incoming: IncomingMessage['headers'],
+    start: { caller: Caller; tokens: WorkerTokens },
   ): Promise<StreamedAnswer & { retried: boolean }> {
     const { connection } = budget;
-    let auth = await this.tokens.forWorker(connection.id);
+    const { caller } = start;
+    let auth = start.tokens;
     const wantReplay = IDEMPOTENT.has(call.method) || incoming['idempotency-key'] !== undefined;
     const body = await outgoingBody(call.raw, {
       wantReplay,
@@ -139,7 +142,11 @@ export class ProxyService {
     const replayable = wantReplay && body.kind !== 'streamed';
     let renewed: WorkerTokens;
     try {
-      renewed = await this.tokens.replaceRejected(connection.id, auth);
+      renewed = await this.tokens.replaceRejected(connection.id, auth, {
+        trigger: 'proxy_rejected',
+        serviceKeyId: caller.keyId,
+        requestId: caller.requestId,
+      });
     } catch (error) {
       // The grant is dead (409) or the provider down: the caller gets that,
       // except where the request would not have been sent again anyway.

@@ -59,7 +59,15 @@ export interface RefreshOptions {
 
 /** Who or what asked for a refresh: the audit row of the refresh says it. */
 export interface RefreshOrigin {
-  trigger: 'read' | 'forced' | 'proactive' | 'worker' | 'worker_rejected' | 'rejected';
+  trigger:
+    | 'read'
+    | 'forced'
+    | 'proactive'
+    | 'worker'
+    | 'worker_rejected'
+    | 'rejected'
+    | 'proxy'
+    | 'proxy_rejected';
   serviceKeyId?: string;
   requestId?: string;
 }

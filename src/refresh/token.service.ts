@@ -16,12 +16,17 @@ import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity, workValiditySeconds } from './refresh-policy.js';
-import { needsReauth, RefreshService } from './refresh.service.js';
+import { needsReauth, type RefreshOrigin, RefreshService } from './refresh.service.js';
 
 export interface WorkerTokens {
   tokens: TokenSet;
   /** When this token set was obtained (the connection's lastRefreshedAt). */
   obtainedAt: Date;
+}
+
+/** Tokens the broker uses on a caller's behalf, with the connection they belong to. */
+export interface CallerTokens extends WorkerTokens {
+  connection: Connection;
 }
 
 export interface IssuedToken {
@@ -115,17 +120,49 @@ export class TokenService {
   }
 
   /**
+   * Tokens the broker uses on a caller's behalf (the API proxy): authorised
+   * like a token read (a refusal audited), from the same cached read,
+   * renewed like background work within an HTTP caller's wait. The token
+   * never leaves the broker, so there is no `token.read` row: the proxy
+   * audits the call it made.
+   */
+  async forCaller(caller: Caller, connectionId: string): Promise<CallerTokens> {
+    const found = await this.connections.findWithTokensCached(connectionId);
+    const connection = this.mayUse(caller, connectionId, found?.connection, 'proxy.request');
+    assertUsable(connection);
+    let tokens = found!.tokens;
+    if (!tokens) throw connectionNotFound();
+    let obtainedAt = connection.lastRefreshedAt ?? new Date(0);
+    const minValiditySeconds = workValiditySeconds(tokens.expiresAt, obtainedAt);
+    if (tokens.expiresAt.getTime() - this.clock.now().getTime() < minValiditySeconds * 1000) {
+      tokens = await this.refresher.refresh(connection.id, { minValiditySeconds }, undefined, {
+        trigger: 'proxy',
+        serviceKeyId: caller.keyId,
+        requestId: caller.requestId,
+      });
+      obtainedAt = this.clock.now();
+    }
+    return { connection, tokens, obtainedAt };
+  }
+
+  /**
    * The provider refused a token before its expiry (revoked, rotated,
    * clock skew): get one refreshed after it was obtained. Single-flight, so
-   * a burst of 401s from many pages makes one refresh.
+   * a burst of 401s from many pages makes one refresh. With an `origin`
+   * (a caller waiting on HTTP: the proxy), the refresh is bounded by that
+   * caller's wait and its audit row names it.
    */
-  async replaceRejected(connectionId: string, rejected: WorkerTokens): Promise<WorkerTokens> {
+  async replaceRejected(
+    connectionId: string,
+    rejected: WorkerTokens,
+    origin?: RefreshOrigin,
+  ): Promise<WorkerTokens> {
     const refreshedAfter = new Date(rejected.obtainedAt.getTime() + 1);
     const tokens = await this.refresher.refresh(
       connectionId,
       { minValiditySeconds: 0, refreshedAfter },
-      { attempts: 3 },
-      { trigger: 'worker_rejected' },
+      origin ? undefined : { attempts: 3 },
+      origin ?? { trigger: 'worker_rejected' },
     );
     return { tokens, obtainedAt: this.clock.now() };
   }

@@ -363,6 +363,23 @@ describe('API proxy', () => {
           ).rows,
       );
       expect(refused.map((r) => r.detail.action)).toContain('proxy');
+      // Refreshes the proxy made name it, with the caller's key and request.
+      const refreshed = await withDb(
+        async (db) =>
+          (
+            await db.query(
+              "SELECT detail, service_key_id, request_id FROM audit_events WHERE action = 'token.refreshed' AND connection_id = $1",
+              [id],
+            )
+          ).rows,
+      );
+      const triggers = refreshed.map((r) => r.detail.trigger);
+      expect(triggers).toEqual(expect.arrayContaining(['proxy', 'proxy_rejected']));
+      expect(
+        refreshed
+          .filter((r) => r.detail.trigger.startsWith('proxy'))
+          .every((r) => r.service_key_id && r.request_id),
+      ).toBe(true);
       // Calls that ended at the broker are there too, with the status the caller got.
       expect(rows.filter((r) => r.detail.status === 413).length).toBeGreaterThanOrEqual(1);
     });
