@@ -3,9 +3,11 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { ProviderError } from '../../src/common/errors/app-error.js';
+import type { AppConfig } from '../../src/config/app-config.js';
 import {
   createProviderFetch,
   type ProviderFetchOptions,
+  ProviderHttp,
   type ResolveAll,
 } from '../../src/infra/http/provider-http.js';
 
@@ -155,6 +157,34 @@ describe('provider calls refuse non-public addresses at connect time', () => {
     }
     expect(resolved).toEqual([]);
     expect(connections).toBe(0);
+  });
+
+  it("the proxy's streamed exchange goes through the same connector: refused without the flag, answered with it", async () => {
+    const http = (allowLoopback: boolean) =>
+      new ProviderHttp({
+        providerHttp: { timeoutMs: 2_000, maxResponseBytes: 1_000_000 },
+        allowInsecureLoopbackProviders: allowLoopback,
+      } as AppConfig);
+    const url = new URL(`http://127.0.0.1:${port}/v1/contacts?q=1`);
+    const init = { method: 'GET', headers: { authorization: 'Bearer at-very-secret' } };
+    const refused = http(false);
+    const error = await refused.exchange(url, init).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).code).toBe('provider_address_refused');
+    expect((error as ProviderError).message).not.toMatch(/very-secret/);
+    expect(connections).toBe(0);
+    await refused.onApplicationShutdown();
+    const allowed = http(true);
+    const answer = await allowed.exchange(url, init);
+    expect(answer.status).toBe(200);
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer.body) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('{"ok":true}');
+    expect(connections).toBe(1);
+    await allowed.onApplicationShutdown();
   });
 
   it('loopback, by name or literal, works with the flag', async () => {
