@@ -77,5 +77,8 @@ describe('responses match the OpenAPI document', () => {
     await expectShape(`/v1/connect-sessions/${session.id}`, 'ConnectSessionStatus');
     const error = await expectShape('/v1/connections/not-a-connection', 'Error');
     expect(error.status).toBe(404);
+    // The proxy's own refusals use the envelope too (its answers are the provider's).
+    const refusedPath = await expectShape(`/v1/proxy/${connectionId}/v1%2Fcontacts`, 'Error');
+    expect(refusedPath.status).toBe(400);
   }, 60_000);
 });
