@@ -25,10 +25,10 @@ describe('rate budget shared by broker processes', () => {
     // Quiet: the sandbox shares this process, and its arrival times are only as good as its event loop.
     s = await startScenario({ env: { ROLE: 'api', LOG_LEVEL: 'warn' } });
     key = await s.cliCreateKey(['--name', 'rate-budget']);
-    s.sandbox.crm.seed('contacts', 5_000);
-    s.sandbox.crm.seed('companies', 2_500);
-    s.sandbox.crm.seed('deals', 2_500);
-    s.sandbox.crm.seed('tasks', 2_500);
+    s.sandbox.crm.seed('contacts', 3_000);
+    s.sandbox.crm.seed('companies', 1_500);
+    s.sandbox.crm.seed('deals', 1_500);
+    s.sandbox.crm.seed('tasks', 1_500);
     const integrationsYaml = s.brokerSetup.integrationsYaml.replace(
       '    authorizationParams: { prompt: consent }\n',
       `    authorizationParams: { prompt: consent }\n    rateLimit: { requests: ${BUDGET}, perSeconds: 1 }\n    maxConcurrency: 3\n`,
@@ -140,10 +140,10 @@ describe('rate budget shared by broker processes', () => {
     expect(elapsed).toBeGreaterThanOrEqual(15);
     expect(requests.length / elapsed).toBeGreaterThan(BUDGET * 0.75);
     for (const [model, count] of Object.entries({
-      contacts: 5_000,
-      companies: 2_500,
-      deals: 2_500,
-      tasks: 2_500,
+      contacts: 3_000,
+      companies: 1_500,
+      deals: 1_500,
+      tasks: 1_500,
     })) {
       expect(done[model]).toMatchObject({
         status: 'succeeded',
