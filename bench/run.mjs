@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: the token API against baselines measured in the same run,
-// scale-out over broker processes, and a refresh storm. Every figure is the
-// median of BENCH_ROUNDS rounds. The broker runs built (dist/), in its own
-// processes; autocannon drives it from this one, on the same cores.
+// scale-out over broker processes, a refresh storm, a mass expiry and a sync
+// ingest. Every figure is the median of BENCH_ROUNDS rounds, except the mass
+// expiry's: it runs once (a round is a minute of expiries). The broker runs
+// built (dist/), in its own processes; autocannon drives it from this one, on
+// the same cores.
 //
 // 1. Token API (fresh token, service key, audit on, BENCH_CONNECTIONS = 64):
 //    against a bare node:http server answering a JSON body of the same length
@@ -15,14 +17,23 @@
 //    connection spread over 3 broker processes (own ports), refreshing at the
 //    sandbox authorization server (bench/sandbox.mjs): provider refreshes
 //    counted there, latencies as multiples of one bare refresh call to it.
+// 4. Mass expiry (bench/expiry.mjs): 10,000 tokens expiring within one
+//    minute, refreshed by a worker process's own sweep at a fake token
+//    endpoint; against that endpoint's own throughput at the same cap.
+// 5. Sync ingest (bench/ingest.mjs): 100,000 contacts through the sync
+//    engine in a worker process, against plain multi-row INSERTs; the
+//    worker's peak RSS at 10,000 and at 100,000.
+// Scenarios 4 and 5 each get a database and Redis prefix of their own.
 //
-// BENCH_SCENARIOS=token,scale,storm picks scenarios. Results go to
-// bench/results/latest.{json,md} (BENCH_RESULTS_DIR).
+// BENCH_SCENARIOS=token,scale,storm,expiry,ingest picks scenarios. Results go
+// to bench/results/latest.{json,md} (BENCH_RESULTS_DIR). The CI smoke run
+// (BENCH_SECONDS=1 BENCH_ROUNDS=1, or BENCH_SMOKE=1) shrinks scenarios 4 and 5
+// to 500 connections and 5,000/1,000 contacts.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +42,8 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { applyMigrations } from '../prisma/migrate.mjs';
+import { expiryScenario } from './expiry.mjs';
+import { ingestScenario } from './ingest.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dist = (p) => import(path.join(root, 'dist', p));
@@ -41,7 +54,11 @@ const duration = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const stormSize = Number(process.env.BENCH_STORM ?? 1000);
-const scenarios = new Set((process.env.BENCH_SCENARIOS ?? 'token,scale,storm').split(','));
+const scenarios = new Set(
+  (process.env.BENCH_SCENARIOS ?? 'token,scale,storm,expiry,ingest').split(','),
+);
+// CI's smoke run proves every scenario still runs; full-size ones would take minutes.
+const smoke = process.env.BENCH_SMOKE === '1' || (duration <= 1 && rounds === 1);
 const port = Number(process.env.BENCH_PORT ?? 3900);
 const stamp = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const database = `tb_bench_${stamp}`;
@@ -56,6 +73,10 @@ const TARGETS = {
   tokenP99VsHelloP99: { max: 1.5, label: 'token p99 / hello-world p99 (64 conn.)' },
   tokenP50VsHelloP50At1: { max: 2, label: 'token p50 / hello-world p50 (1 conn.)' },
   stormProviderRefreshes: { equals: 1, label: 'provider refreshes in the storm' },
+  expiryExpiredBeforeRefresh: { equals: 0, label: 'tokens expired before their refresh (expiry)' },
+  expiryPeakVsCap: { max: 1, label: 'peak refreshes at the provider / cap (expiry)' },
+  ingestVsPgInsert: { min: 0.5, label: 'sync records/s / pg multi-row INSERT records/s' },
+  ingestPeakRssBigVsSmall: { max: 1.2, label: 'worker peak RSS, large run / small run (ingest)' },
 };
 
 const children = new Set();
@@ -71,7 +92,7 @@ async function admin(sql) {
 }
 
 /** Connections written through the real repository, and (optionally) a service key. */
-async function seed(env, grants, { withKey = false } = {}) {
+async function seed(env, grants, { withKey = false, url = databaseUrl } = {}) {
   const [
     { PrismaService },
     { TokenCipher },
@@ -93,7 +114,7 @@ async function seed(env, grants, { withKey = false } = {}) {
     dist('infra/clock/clock.js'),
     dist('common/secret.js'),
   ]);
-  const prisma = new PrismaService({ databaseUrl: new Secret(databaseUrl) });
+  const prisma = new PrismaService({ databaseUrl: new Secret(url) });
   const cipher = await TokenCipher.create(parseEncryptionKeys(env.ENCRYPTION_KEYS));
   const repository = new ConnectionsRepository(prisma, new CredentialSealer(cipher));
   const ids = [];
@@ -166,6 +187,93 @@ async function startBroker(env, at, extra = {}) {
   );
   await waitReady(`http://127.0.0.1:${at}/health/ready`);
   return child;
+}
+
+/**
+ * One worker process (`node dist/main.js`, ROLE=worker: sweeps and job
+ * processors, no listener), once it has started. Its log lines (JSON) go to
+ * `onLine`.
+ */
+async function startWorker(env, onLine = () => {}) {
+  const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
+      cwd: root,
+      env: { PUBLIC_URL: `http://127.0.0.1:${port}`, ...env, ROLE: 'worker' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+    'worker',
+  );
+  const started = new Promise((resolve, reject) => {
+    let rest = '';
+    child.stdout.on('data', (chunk) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop();
+      for (const text of lines) {
+        let line;
+        try {
+          line = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        if (line.msg === 'token broker worker started') resolve();
+        onLine(line);
+      }
+    });
+    child.once('exit', () => reject(new Error('worker exited while starting')));
+    setTimeout(() => reject(new Error('worker did not start within 30 s')), 30_000).unref();
+  });
+  try {
+    await started;
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+  return child;
+}
+
+/** Removes every key under `prefix` (SCAN, not KEYS: the Redis is shared). */
+async function cleanRedis(prefix) {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * A database (migrated), Redis prefix and integrations file of a scenario's
+ * own, and the broker environment pointing at them; `cleanup()` removes all three.
+ */
+async function scratch(env, name) {
+  const db = `${database}_${name}`;
+  const url = adminUrl.replace(/\/[^/]*$/, `/${db}`);
+  const prefix = `${redisPrefix}${name}:`;
+  const integrationsFile = path.join(tmpdir(), `tb-bench-${stamp}-${name}.yaml`);
+  const cleanup = async () => {
+    await admin(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+    await cleanRedis(prefix);
+    await rm(integrationsFile, { force: true });
+  };
+  await admin(`CREATE DATABASE "${db}"`);
+  try {
+    await applyMigrations(url);
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return {
+    url,
+    integrationsFile,
+    env: { ...env, DATABASE_URL: url, REDIS_PREFIX: prefix, INTEGRATIONS_FILE: integrationsFile },
+    cleanup,
+  };
 }
 
 /** `workers` broker processes behind one port (node:cluster), every one listening. */
@@ -488,11 +596,19 @@ function verdicts(results) {
   };
   for (const [name, value] of Object.entries(results.token?.ratios ?? {})) check(name, value);
   if (results.storm) check('stormProviderRefreshes', results.storm.providerRefreshes);
+  if (results.expiry) {
+    check('expiryExpiredBeforeRefresh', results.expiry.expiredBeforeRefresh);
+    check('expiryPeakVsCap', round3(results.expiry.peakConcurrency / results.expiry.cap));
+  }
+  if (results.ingest) {
+    check('ingestVsPgInsert', results.ingest.vsPgInsert);
+    check('ingestPeakRssBigVsSmall', results.ingest.peakRssBigVsSmall);
+  }
   return out;
 }
 
 function markdown(results) {
-  const { token, scale, storm } = results;
+  const { token, scale, storm, expiry, ingest } = results;
   const lines = [
     `# Benchmark (${results.when})`,
     '',
@@ -547,6 +663,44 @@ function markdown(results) {
       `| storm p99 | ${storm.p99} ms = ${storm.p99VsBareRefresh} × bare refresh |`,
       `| whole storm | ${storm.wallMs} ms |`,
       `| same burst, fresh token (no refresh): p50 / p99 / whole | ${storm.freshBurst.p50} / ${storm.freshBurst.p99} / ${storm.freshBurst.wallMs} ms (${storm.freshBurst.ok} × 200) |`,
+      '',
+    );
+  }
+  if (expiry) {
+    const k = expiry.knobs;
+    const ticks = expiry.sweepTicks.map((t) => `${t.queued} at ${t.atSeconds} s`).join(', ');
+    lines.push(
+      `## Mass expiry (${expiry.connections} tokens expiring ${expiry.expiryWindowSeconds[0]}-${expiry.expiryWindowSeconds[1]} s after seeding, one worker process; ${expiry.rounds} round)`,
+      '',
+      `REFRESH_MARGIN_SECONDS=${k.REFRESH_MARGIN_SECONDS}, SWEEP_INTERVAL_SECONDS=${k.SWEEP_INTERVAL_SECONDS}, REFRESH_CONCURRENCY=${k.REFRESH_CONCURRENCY}, REFRESH_INTEGRATION_CONCURRENCY=${k.REFRESH_INTEGRATION_CONCURRENCY}; fake token endpoint answering after ${expiry.providerMs} ms. Times in seconds after seeding.`,
+      '',
+      '| figure | value |',
+      '| --- | --- |',
+      `| refreshed at the provider / new expiry stored / connections | ${expiry.refreshed} / ${expiry.stored} / ${expiry.connections} |`,
+      `| expired before being refreshed | ${expiry.expiredBeforeRefresh} |`,
+      `| least life left at refresh (median) | ${expiry.minRemainingSeconds} s (${expiry.medianRemainingSeconds} s); that token expired at ${expiry.worst?.expiresAtSeconds} s, refreshed at ${expiry.worst?.refreshedAtSeconds} s |`,
+      `| refreshes/s, first to last refresh | ${expiry.refreshesPerSecond} (${expiry.windowSeconds} s, from ${expiry.firstRefreshSeconds} to ${expiry.lastRefreshSeconds} s) |`,
+      `| fake endpoint alone, ${expiry.baseline.concurrency} concurrent callers (baseline) | ${expiry.baseline.refreshesPerSecond} refreshes/s |`,
+      `| broker / baseline | ${expiry.vsProvider} |`,
+      `| peak concurrent refreshes at the provider / cap | ${expiry.peakConcurrency} / ${expiry.cap} |`,
+      `| sweep ticks that queued (connections, when) | ${ticks || 'none'} (worker ready at ${expiry.workerReadySeconds} s) |`,
+      `| refreshed twice / rejected at the provider / left not active | ${expiry.refreshedTwice} / ${expiry.rejectedAtProvider} / ${expiry.notActive} |`,
+      `| seeding / whole scenario | ${expiry.seedSeconds} s / ${expiry.wallSeconds} s |`,
+      '',
+    );
+  }
+  if (ingest) {
+    const { big, small, baseline } = ingest;
+    lines.push(
+      `## Sync ingest (contacts in pages of ${ingest.page}, one worker process per run)`,
+      '',
+      '| run | records | records/s | seconds | pages | worker RSS idle / peak MB |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| sync engine | ${big.records} | ${big.recordsPerSecond} | ${big.seconds} | ${big.pages} | ${big.idleRssMb} / ${big.peakRssMb} |`,
+      `| sync engine | ${small.records} | ${small.recordsPerSecond} | ${small.seconds} | ${small.pages} | ${small.idleRssMb} / ${small.peakRssMb} |`,
+      `| pg multi-row INSERT of ${baseline.batch} (baseline) | ${baseline.records} | ${baseline.recordsPerSecond} | ${baseline.seconds} | - | - |`,
+      '',
+      `Sync / baseline: ${ingest.vsPgInsert}; peak RSS ${big.records} / ${small.records}: ${ingest.peakRssBigVsSmall}. Pages/s of the ${big.records} run, second tenth / last tenth: ${big.pagesPerSecondEarly} / ${big.pagesPerSecondLate} (worker RSS by second in latest.json).`,
       '',
     );
   }
@@ -613,6 +767,7 @@ async function main() {
         durationSeconds: duration,
         connections,
         rounds,
+        smoke,
         logLevel: 'info',
         audit: 'strict',
       },
@@ -636,6 +791,25 @@ async function main() {
         auth,
         connectionId,
       );
+    // What scenarios 4 and 5 use of this file.
+    const harness = {
+      env,
+      smoke,
+      rounds,
+      duration,
+      port,
+      dist,
+      seed,
+      scratch: (name) => scratch(env, name),
+      startBroker,
+      startWorker,
+      stop,
+    };
+    if (scenarios.has('expiry')) {
+      results.expiry = await expiryScenario(harness);
+      console.error('mass expiry done');
+    }
+    if (scenarios.has('ingest')) results.ingest = await ingestScenario(harness);
     results.targets = verdicts(results);
     await mkdir(resultsDir, { recursive: true });
     await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -649,19 +823,53 @@ async function main() {
       (results.storm &&
         (results.storm.failures > 0 ||
           results.storm.distinctTokens !== 1 ||
-          results.storm.freshBurst.ok !== results.storm.requests));
+          results.storm.freshBurst.ok !== results.storm.requests)) ||
+      (results.expiry &&
+        (results.expiry.expiredBeforeRefresh > 0 ||
+          results.expiry.stored !== results.expiry.connections ||
+          results.expiry.refreshedTwice > 0 ||
+          results.expiry.peakConcurrency > results.expiry.cap)) ||
+      (results.ingest && !(results.ingest.big.ok && results.ingest.small.ok));
     if (failed) {
-      console.error('bench: failed requests (see the table)');
+      console.error('bench: failed requests or refreshes (see the table)');
       process.exitCode = 1;
     }
   } finally {
-    await Promise.all([...children].map(stop));
-    await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${redisPrefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await cleanUp();
   }
+}
+
+/**
+ * Everything this run made: processes, its databases (the scenarios' too,
+ * should one's own clean-up have failed), Redis keys, integrations files.
+ */
+async function cleanUp() {
+  await Promise.all([...children].map(stop));
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $1 || '\\_%'`,
+      [database],
+    );
+    for (const { datname } of rows)
+      await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  await cleanRedis(redisPrefix);
+  for (const file of await readdir(tmpdir()))
+    if (file.startsWith(`tb-bench-${stamp}`)) await rm(path.join(tmpdir(), file), { force: true });
+}
+
+// Interrupted (Ctrl-C, a CI timeout): clean up before going.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}, cleaning up`);
+    cleanUp()
+      .catch((error) => console.error('bench: clean-up failed', error))
+      .finally(() => process.exit(130));
+  });
 }
 
 main().then(
