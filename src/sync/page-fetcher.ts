@@ -102,7 +102,8 @@ export class PageFetcher {
       );
     } finally {
       await admission.release();
-      if (answer) await this.budgets.learn(connectionId, integration, answer.status, answer.headers);
+      if (answer)
+        await this.budgets.learn(connectionId, integration, answer.status, answer.headers);
     }
   }
 }
