@@ -67,6 +67,11 @@ export class SandboxCrmApi {
    * Retry-After (and not counted), as real CRMs do.
    */
   rateLimit?: { requests: number; perMs: number };
+  /**
+   * Answers 401 invalid_token to every token, live or not, as a provider
+   * does for an app it revoked: what a caller's refresh can never fix.
+   */
+  rejectAllTokens = false;
   private window = { start: 0, count: 0 };
   baseUrl = '';
   private clock = 0;
@@ -196,7 +201,7 @@ export class SandboxCrmApi {
       return;
     }
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const grant = token ? await this.verify(token) : undefined;
+    const grant = token && !this.rejectAllTokens ? await this.verify(token) : undefined;
     if (!grant) {
       this.counters.unauthorized += 1;
       reply(

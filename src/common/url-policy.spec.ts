@@ -35,7 +35,12 @@ describe('API hosts named by a provider', () => {
   });
 
   it('resolveApiBase keeps only the origin of a token extra, and refuses what is not allowed', () => {
-    const api = { baseUrlFromExtra: 'instanceUrl', allowedHosts: salesforce, models: {} };
+    const api = {
+      baseUrlFromExtra: 'instanceUrl',
+      allowedHosts: salesforce,
+      models: {},
+      proxyRoutes: [],
+    };
     expect(resolveApiBase(api, { instanceUrl: 'https://acme.my.salesforce.com/x?y' }, false)).toBe(
       'https://acme.my.salesforce.com',
     );
@@ -46,7 +51,7 @@ describe('API hosts named by a provider', () => {
     expect(() => resolveApiBase(api, { instanceUrl: 'not a url' }, false)).toThrow(/not a URL/);
     expect(
       resolveApiBase(
-        { baseUrl: 'https://api.example.com/v2/', allowedHosts: [], models: {} },
+        { baseUrl: 'https://api.example.com/v2/', allowedHosts: [], models: {}, proxyRoutes: [] },
         {},
         false,
       ),

@@ -3,6 +3,7 @@ import type { ModelConfig } from '../providers/api-model.schema.js';
 import type {
   AccountLookup,
   ProviderDefinition,
+  ProxyRoute,
   ScopeMatching,
   RevocationStyle,
   TokenEndpointAuthMethod,
@@ -83,4 +84,6 @@ export interface IntegrationApi {
   /** The Authorization scheme of API calls, when not the token type. */
   authorizationScheme?: string;
   models: Readonly<Record<string, ModelConfig>>;
+  /** Scopes proxied calls need, by path prefix: the integration's, then its provider's. */
+  proxyRoutes: readonly ProxyRoute[];
 }

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { hostPattern, modelSchema, slug } from '../providers/api-model.schema.js';
-import { accountLookupSchema, tokenErrorRuleSchema } from '../providers/provider-definition.js';
+import {
+  accountLookupSchema,
+  proxyRouteSchema,
+  tokenErrorRuleSchema,
+} from '../providers/provider-definition.js';
 import { maxConcurrencySchema, rateLimitSchema } from '../providers/rate-limit.schema.js';
 
 const scope = z
@@ -25,6 +29,8 @@ export const apiSchema = z.strictObject({
     .regex(/^[A-Za-z][A-Za-z0-9-]*$/)
     .optional(),
   models: z.record(slug, modelSchema).optional(),
+  /** Scopes proxied calls under a path prefix need, checked before the provider's own routes. */
+  proxyRoutes: z.array(proxyRouteSchema).optional(),
 });
 
 const duration = z.string().regex(/^\d+(s|m|h|d)$/, 'must look like 30s, 15m, 1h or 1d');

@@ -185,7 +185,7 @@ function resolveIntegration(
 /**
  * The provider's API with the integration's changes: its `baseUrl` pins the
  * host (a Salesforce My Domain, a test server), its models are added or
- * replace the provider's by name.
+ * replace the provider's by name, its proxy routes come before the provider's.
  */
 function resolveApi(
   provider: ProviderDefinition,
@@ -215,6 +215,8 @@ function resolveApi(
     allowedHosts: override?.allowedHosts ?? base?.allowedHosts ?? [],
     authorizationScheme: override?.authorizationScheme ?? base?.authorizationScheme,
     models,
+    // The integration's first: of two equally long prefixes, the first listed wins.
+    proxyRoutes: [...(override?.proxyRoutes ?? []), ...(base?.proxyRoutes ?? [])],
   };
   if (!api.baseUrl && !api.baseUrlFromExtra)
     fail(`${where}.api.baseUrl`, 'is required (or baseUrlFromExtra)');

@@ -1,3 +1,4 @@
+import type { NeededScope } from '../providers/api-model.schema.js';
 import type { ScopeMatching } from '../providers/provider-definition.js';
 import type { Integration } from './integration.js';
 
@@ -50,13 +51,27 @@ export function missingModelScopes(
   granted: readonly string[],
   models: readonly string[] = enabledModels(integration),
 ): string[] {
+  return missingNeededScopes(
+    integration,
+    granted,
+    models.flatMap((model) => integration.api?.models[model]?.scopes ?? []),
+  );
+}
+
+/**
+ * Needed scopes (a name, or `anyOf` alternatives) the grant lacks, each
+ * named once; of alternatives, none held, the first (the narrowest).
+ */
+export function missingNeededScopes(
+  integration: Integration,
+  granted: readonly string[],
+  needed: readonly NeededScope[],
+): string[] {
   const held = grantCheck(integration, granted);
   const missing = new Set<string>();
-  for (const model of models) {
-    for (const needed of integration.api?.models[model]?.scopes ?? []) {
-      const options = typeof needed === 'string' ? [needed] : needed.anyOf;
-      if (!options.some(held)) missing.add(options[0]!);
-    }
+  for (const scope of needed) {
+    const options = typeof scope === 'string' ? [scope] : scope.anyOf;
+    if (!options.some(held)) missing.add(options[0]!);
   }
   return [...missing];
 }

@@ -85,6 +85,17 @@ export const tokenErrorRuleSchema = z.strictObject({
   means: z.enum(['dead_grant', 'client_rejected', 'transient']),
 });
 
+/** Scopes the calls under one path prefix need (see `proxyRoutes`). */
+export const proxyRouteSchema = z.strictObject({
+  /** Matched on whole segments, ignoring case and percent-encoding. */
+  pathPrefix: z.string().regex(/^\//, 'must start with /'),
+  methods: z
+    .array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']))
+    .min(1)
+    .optional(),
+  scopes: z.array(neededScopeSchema).min(1),
+});
+
 export const providerApiSchema = z
   .strictObject({
     /**
@@ -108,22 +119,11 @@ export const providerApiSchema = z
       .optional(),
     models: z.record(slug, modelSchema),
     /**
-     * Scopes calls under a path prefix need (data only for now: the proxy
-     * will refuse a call whose scope was not granted); the longest prefix
+     * Scopes calls under a path prefix need: the proxy refuses a call whose
+     * scope was not granted (`insufficient_scope`); the longest prefix
      * that lists the call's method (all methods when none are listed) wins.
      */
-    proxyRoutes: z
-      .array(
-        z.strictObject({
-          pathPrefix: z.string().regex(/^\//, 'must start with /'),
-          methods: z
-            .array(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']))
-            .min(1)
-            .optional(),
-          scopes: z.array(neededScopeSchema).min(1),
-        }),
-      )
-      .default([]),
+    proxyRoutes: z.array(proxyRouteSchema).default([]),
   })
   .superRefine((api, ctx) => {
     // Neither: the integration names the host (a Dynamics 365 organisation), within allowedHosts.
@@ -308,5 +308,6 @@ export type AccountLookup = z.infer<typeof accountLookupSchema>;
 export type TokenErrorRule = z.infer<typeof tokenErrorRuleSchema>;
 export type ScopeMatching = ProviderDefinition['token']['scopeMatching'];
 export type ProviderApi = z.infer<typeof providerApiSchema>;
+export type ProxyRoute = z.infer<typeof proxyRouteSchema>;
 export type TokenEndpointAuthMethod = ProviderDefinition['auth']['tokenEndpointAuthMethod'];
 export type RevocationStyle = ProviderDefinition['revocation'];

@@ -28,6 +28,13 @@ const DROPPED = new Set([
   'x-request-id',
 ]);
 
+/**
+ * Ours, on answers whose first request the provider answered 401: what the
+ * broker did about the refused token (`refreshed`, `already-replaced`, or
+ * `cooling-down`: no refresh, the provider's 401 passed back).
+ */
+export const TOKEN_REFRESH_HEADER = 'x-token-broker-refresh';
+
 const DROPPED_PREFIXES = ['proxy-', 'x-forwarded-'];
 
 /**

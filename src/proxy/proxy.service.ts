@@ -2,7 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
-import { AppError, ConflictError, ValidationError } from '../common/errors/app-error.js';
+import {
+  AppError,
+  ConflictError,
+  PermissionError,
+  ValidationError,
+} from '../common/errors/app-error.js';
 import { statusOfKind } from '../common/errors/error-status.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection } from '../connections/connection.js';
@@ -12,11 +17,20 @@ import { Metrics } from '../infra/metrics/metrics.js';
 import { resolveApiBase } from '../integrations/api-base.js';
 import type { Integration, IntegrationApi } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
+import { missingRouteScopes } from '../integrations/route-scopes.js';
 import { parsePreferWait, withoutWaitPreference } from '../rate-limit/prefer-wait.js';
 import { budgetExhausted, RateBudgets } from '../rate-limit/rate-budgets.service.js';
+import {
+  type RejectedTokenOutcome,
+  RejectedTokenService,
+} from '../refresh/rejected-token.service.js';
 import { TokenService, type WorkerTokens } from '../refresh/token.service.js';
 import { callerHeaders, type OutgoingBody, outgoingBody } from './proxy-body.js';
-import { forwardedRequestHeaders, passedBackHeaders } from './proxy-headers.js';
+import {
+  forwardedRequestHeaders,
+  passedBackHeaders,
+  TOKEN_REFRESH_HEADER,
+} from './proxy-headers.js';
 import { type ProxyTarget, proxyTargetOf } from './proxy-path.js';
 import { ProxyUpstreamClient } from './proxy-upstream.client.js';
 
@@ -46,14 +60,17 @@ export interface ProxyAnswer {
 /**
  * The API proxy: a service calls the provider's API through the broker, which
  * adds the connection's access token, so the service never holds one. The
- * path may not leave the connection's API base URL; a 401 is answered with
- * one shared refresh and one retry when sending the request again is safe;
- * a 429 goes back as it came, with its Retry-After.
+ * path may not leave the connection's API base URL, nor reach a declared
+ * route whose scopes the grant lacks; a 401 is reported as a rejected token
+ * (one shared refresh per cooldown) and answered with one retry when
+ * sending the request again is safe; a 429 goes back as it came, with its
+ * Retry-After.
  */
 @Injectable()
 export class ProxyService {
   constructor(
     private readonly tokens: TokenService,
+    private readonly rejectedTokens: RejectedTokenService,
     private readonly integrations: IntegrationRegistry,
     private readonly upstream: ProxyUpstreamClient,
     private readonly audit: AuditLog,
@@ -94,6 +111,7 @@ export class ProxyService {
     }
     const started = { caller, connection, integration, target, method: call.method };
     try {
+      assertRouteScopes(integration, connection, call.method, target);
       const answer = await this.exchange(
         { connection, integration, waitMs: budgetWaitMs },
         api,
@@ -103,19 +121,23 @@ export class ProxyService {
         incoming,
         { caller, tokens },
       );
-      this.record(started, answer.status, answer.retried);
-      return {
-        status: answer.status,
-        headers: passedBackHeaders(answer.headers),
-        body: answer.body,
-      };
+      this.record(started, answer.status, answer.retried, answer.tokenRefresh);
+      const passedBack = passedBackHeaders(answer.headers);
+      if (answer.tokenRefresh)
+        passedBack[TOKEN_REFRESH_HEADER] = TOKEN_REFRESH[answer.tokenRefresh];
+      return { status: answer.status, headers: passedBack, body: answer.body };
     } catch (error) {
       this.record(started, statusOfFailure(error), false);
       throw error;
     }
   }
 
-  /** Tokens, body, the request; after a 401, at most one refresh and one more request. */
+  /**
+   * Tokens, body, the request; after a 401, the token is reported as
+   * rejected (RejectedTokenService: the same rules as `token/rejected`)
+   * and the request sent once more with its replacement, if there is one
+   * and sending again is safe.
+   */
   private async exchange(
     budget: ProxyBudget,
     api: IntegrationApi,
@@ -124,7 +146,7 @@ export class ProxyService {
     headers: Record<string, string>,
     incoming: IncomingMessage['headers'],
     start: { caller: Caller; tokens: WorkerTokens },
-  ): Promise<StreamedAnswer & { retried: boolean }> {
+  ): Promise<ExchangeAnswer> {
     const { connection } = budget;
     const { caller } = start;
     let auth = start.tokens;
@@ -137,12 +159,10 @@ export class ProxyService {
     const send = () => this.sendOnce(budget, api, auth, target, call, headers, body);
     const first = await send();
     if (first.status !== 401) return { ...first, retried: false };
-    // The provider refused the token: one refresh, shared by every caller that
-    // met the same token (single flight here, the Redis lock across replicas).
     const replayable = wantReplay && body.kind !== 'streamed';
-    let renewed: WorkerTokens;
+    let settled: RejectedTokenOutcome;
     try {
-      renewed = await this.tokens.replaceRejected(connection.id, auth, {
+      settled = await this.rejectedTokens.replaceForProxy(connection.id, auth.tokens.accessToken, {
         trigger: 'proxy_rejected',
         serviceKeyId: caller.keyId,
         requestId: caller.requestId,
@@ -154,10 +174,15 @@ export class ProxyService {
       first.body.resume();
       throw error;
     }
-    if (!replayable) return { ...first, retried: false };
+    const tokenRefresh = settled.outcome;
+    // Cooling down: the refused token is itself a replacement, refused again
+    // (a revoked app, a scope the provider wants): no refresh, no retry, the
+    // provider's 401 goes back, so callers cannot drive a refresh storm.
+    if (settled.outcome === 'cooling_down' || !replayable)
+      return { ...first, retried: false, tokenRefresh };
     first.body.resume();
-    auth = renewed;
-    return { ...(await send()), retried: true };
+    auth = settled;
+    return { ...(await send()), retried: true, tokenRefresh };
   }
 
   /** One request inside the connection's rate budget (shared with syncs), which learns from the answer. */
@@ -211,6 +236,7 @@ export class ProxyService {
     },
     status: number,
     retried: boolean,
+    tokenRefresh?: TokenRefresh,
   ): void {
     const { caller, connection, integration, target, method } = started;
     this.metrics.proxyRequests.inc({ integration: integration.key, method, status });
@@ -222,9 +248,46 @@ export class ProxyService {
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
       requestId: caller.requestId,
-      detail: { method, route: target.routeForm, status, retried },
+      detail: {
+        method,
+        route: target.routeForm,
+        status,
+        retried,
+        ...(tokenRefresh && { tokenRefresh }),
+      },
     });
   }
+}
+
+/** What the broker did about a provider 401: the rejected token's outcome. */
+type TokenRefresh = RejectedTokenOutcome['outcome'];
+
+/** `X-Token-Broker-Refresh` on an answer whose first request met a 401 (README, OpenAPI). */
+const TOKEN_REFRESH: Record<TokenRefresh, string> = {
+  refreshed: 'refreshed',
+  already_replaced: 'already-replaced',
+  cooling_down: 'cooling-down',
+};
+
+type ExchangeAnswer = StreamedAnswer & { retried: boolean; tokenRefresh?: TokenRefresh };
+
+/**
+ * Before any provider call: a call under a declared route (the catalogue's
+ * or the integration's `proxyRoutes`) whose scopes the grant lacks would be
+ * refused by the provider; only a reconnect asking for them can help.
+ */
+function assertRouteScopes(
+  integration: Integration,
+  connection: Connection,
+  method: string,
+  target: ProxyTarget,
+): void {
+  const missing = missingRouteScopes(integration, connection.scopes, method, target.path);
+  if (missing.length)
+    throw new PermissionError(
+      'insufficient_scope',
+      `The connection was not granted ${missing.join(', ')}, which ${method} ${target.routeForm} needs`,
+    );
 }
 
 /** Whose rate budget a proxied call spends, and how long its caller lets it wait (`Prefer: wait`). */

@@ -16,7 +16,7 @@ import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity, workValiditySeconds } from './refresh-policy.js';
-import { needsReauth, type RefreshOrigin, RefreshService } from './refresh.service.js';
+import { needsReauth, RefreshService } from './refresh.service.js';
 
 export interface WorkerTokens {
   tokens: TokenSet;
@@ -147,22 +147,18 @@ export class TokenService {
 
   /**
    * The provider refused a token before its expiry (revoked, rotated,
-   * clock skew): get one refreshed after it was obtained. Single-flight, so
-   * a burst of 401s from many pages makes one refresh. With an `origin`
-   * (a caller waiting on HTTP: the proxy), the refresh is bounded by that
-   * caller's wait and its audit row names it.
+   * clock skew) during background work: get one refreshed after it was
+   * obtained. Single-flight, so a burst of 401s from many pages makes one
+   * refresh. Callers on HTTP (the proxy, `token/rejected`) report through
+   * RejectedTokenService, whose cooldown bounds what they can cause.
    */
-  async replaceRejected(
-    connectionId: string,
-    rejected: WorkerTokens,
-    origin?: RefreshOrigin,
-  ): Promise<WorkerTokens> {
+  async replaceRejected(connectionId: string, rejected: WorkerTokens): Promise<WorkerTokens> {
     const refreshedAfter = new Date(rejected.obtainedAt.getTime() + 1);
     const tokens = await this.refresher.refresh(
       connectionId,
       { minValiditySeconds: 0, refreshedAfter },
-      origin ? undefined : { attempts: 3 },
-      origin ?? { trigger: 'worker_rejected' },
+      { attempts: 3 },
+      { trigger: 'worker_rejected' },
     );
     return { tokens, obtainedAt: this.clock.now() };
   }

@@ -25,6 +25,11 @@ describe('API proxy', () => {
     s = await startScenario({
       accessTokenTtlSeconds: 120,
       env: {
+        // No cooldown: these tests program one-off 401s to tokens the authorization server
+        // still honours, back to back, to check refresh-and-retry; inside a cooldown the
+        // second would rightly be passed back as a fresh token refused again. The cooldown
+        // itself (a provider refusing every token) is proxy-feedback.e2e-spec's.
+        REFRESH_COOLDOWN_SECONDS: '0',
         PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024),
         PROVIDER_TIMEOUT_MS: '2000',
         // Below the echo of the 1.5 MiB upload: the proxy streams answers, it never buffers them.
@@ -221,6 +226,8 @@ describe('API proxy', () => {
     s.sandbox.crm.faults.push({ status: 401 });
     const plain = await send(proxied('/v1/echo'), { method: 'POST', headers, body });
     expect(plain.status).toBe(401);
+    // Not sent again, but the token was replaced for the next call.
+    expect(plain.headers['x-token-broker-refresh']).toBe('refreshed');
     expect(s.sandbox.crm.counters.requests - crmRequests).toBe(1);
 
     crmRequests = s.sandbox.crm.counters.requests;

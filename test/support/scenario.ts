@@ -58,6 +58,12 @@ export interface ScenarioOptions {
   modelScopes?: Record<string, string[]>;
   /** `requiredScopes` of the integration (default: all of its scopes). */
   requiredScopes?: string[];
+  /** `api.proxyRoutes` of the integration: scopes proxied calls under a path prefix need (default: none). */
+  proxyRoutes?: Array<{
+    pathPrefix: string;
+    methods?: string[];
+    scopes: Array<string | { anyOf: string[] }>;
+  }>;
 }
 
 const CONTACTS_PAGE = 100;
@@ -67,12 +73,15 @@ function integrationsYaml(
   integration: string,
   syncEvery?: string,
   requireFinalize: boolean | 'default' = false,
-  scopeOptions: Pick<ScenarioOptions, 'modelScopes' | 'requiredScopes'> = {},
+  scopeOptions: Pick<ScenarioOptions, 'modelScopes' | 'requiredScopes' | 'proxyRoutes'> = {},
 ): string {
   const scopes = (model: string) => {
     const needed = scopeOptions.modelScopes?.[model];
     return needed ? `scopes: [${needed.join(', ')}], ` : '';
   };
+  const proxyRoutes = scopeOptions.proxyRoutes
+    ? `proxyRoutes: ${JSON.stringify(scopeOptions.proxyRoutes)}`
+    : '';
   const incremental =
     'updatedAtField: updated_at, deletedField: archived, updatedSinceParam: updated_since';
   return `
@@ -88,6 +97,7 @@ integrations:
     ${requireFinalize === 'default' ? '' : `requireFinalize: ${requireFinalize}`}
     api:
       baseUrl: \${SANDBOX_CRM}
+      ${proxyRoutes}
       models:
         contacts: { ${scopes('contacts')}path: /v1/contacts, itemsPath: data, idField: id, ${incremental},
                     pagination: { type: cursor, cursorParam: cursor, nextCursorPath: next_cursor, limitParam: limit, limit: ${CONTACTS_PAGE} } }

@@ -117,6 +117,10 @@ export const ERROR_CODES = {
     'validation',
     'The proxy forwards GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS',
   ],
+  insufficient_scope: [
+    'forbidden',
+    'The connection was not granted a scope the proxied route needs (the message names it): reconnect asking for it; nothing was sent',
+  ],
   proxy_not_supported: ['conflict', 'The connection’s integration has no API base URL to proxy to'],
   proxy_upstream_unreachable: ['provider', 'The provider could not be reached (502)'],
   proxy_upstream_timeout: ['gateway_timeout', 'The provider did not answer in time (504)'],
