@@ -9,6 +9,8 @@ export interface ResponseSpec {
   example?: unknown;
   /** Non-JSON answers (HTML, JavaScript, redirects). */
   contentType?: string;
+  /** Response headers worth a caller's attention, by name. */
+  headers?: Record<string, { description: string; enum?: string[] }>;
 }
 
 export interface OperationSpec {
@@ -90,8 +92,9 @@ export function operation(spec: OperationSpec): Json {
   ];
   const responses: Json = {};
   for (const [status, response] of Object.entries(spec.responses)) {
+    const headers = response.headers && { headers: headerObjects(response.headers) };
     if (!response.schema && !response.contentType) {
-      responses[status] = { description: response.description };
+      responses[status] = { description: response.description, ...headers };
       continue;
     }
     const media = response.schema
@@ -100,11 +103,12 @@ export function operation(spec: OperationSpec): Json {
     if (response.example !== undefined) Object.assign(media, { example: response.example });
     responses[status] = {
       description: response.description,
+      ...headers,
       content: { [response.contentType ?? 'application/json']: media },
     };
   }
   if (spec.access !== 'public') {
-    responses['401'] = errorResponse(
+    responses['401'] ??= errorResponse(
       'No service key, or not an active one (`missing_service_key`, `invalid_service_key`)',
     );
     responses['403'] ??= errorResponse('The key lacks the action, tenant or integration');
@@ -141,6 +145,18 @@ export function operation(spec: OperationSpec): Json {
       : {}),
     responses,
   };
+}
+
+function headerObjects(headers: NonNullable<ResponseSpec['headers']>): Json {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, header]) => [
+      name,
+      {
+        description: header.description,
+        schema: { type: 'string', ...(header.enum ? { enum: header.enum } : {}) },
+      },
+    ]),
+  );
 }
 
 function queryParameters(schema: z.ZodObject): Json[] {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ValidationError } from '../common/errors/app-error.js';
+import type { RejectedTokenOutcome } from '../refresh/rejected-token.service.js';
 
 /**
  * Caller headers that never reach the provider: the caller's own
@@ -34,6 +35,17 @@ const DROPPED = new Set([
  * `cooling-down`: no refresh, the provider's 401 passed back).
  */
 export const TOKEN_REFRESH_HEADER = 'x-token-broker-refresh';
+
+const TOKEN_REFRESH_VALUES: Record<RejectedTokenOutcome['outcome'], string> = {
+  refreshed: 'refreshed',
+  already_replaced: 'already-replaced',
+  cooling_down: 'cooling-down',
+};
+
+/** The header's value for what came of reporting the refused token. */
+export function tokenRefreshHeaderValue(outcome: RejectedTokenOutcome['outcome']): string {
+  return TOKEN_REFRESH_VALUES[outcome];
+}
 
 const DROPPED_PREFIXES = ['proxy-', 'x-forwarded-'];
 

@@ -2,12 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
-import {
-  AppError,
-  ConflictError,
-  PermissionError,
-  ValidationError,
-} from '../common/errors/app-error.js';
+import { AppError, ConflictError, ValidationError } from '../common/errors/app-error.js';
 import { statusOfKind } from '../common/errors/error-status.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection } from '../connections/connection.js';
@@ -17,7 +12,6 @@ import { Metrics } from '../infra/metrics/metrics.js';
 import { resolveApiBase } from '../integrations/api-base.js';
 import type { Integration, IntegrationApi } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
-import { missingRouteScopes } from '../integrations/route-scopes.js';
 import { parsePreferWait, withoutWaitPreference } from '../rate-limit/prefer-wait.js';
 import { budgetExhausted, RateBudgets } from '../rate-limit/rate-budgets.service.js';
 import {
@@ -30,8 +24,10 @@ import {
   forwardedRequestHeaders,
   passedBackHeaders,
   TOKEN_REFRESH_HEADER,
+  tokenRefreshHeaderValue,
 } from './proxy-headers.js';
 import { type ProxyTarget, proxyTargetOf } from './proxy-path.js';
+import { assertRouteScopes } from './proxy-route-scopes.js';
 import { ProxyUpstreamClient } from './proxy-upstream.client.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -124,7 +120,7 @@ export class ProxyService {
       this.record(started, answer.status, answer.retried, answer.tokenRefresh);
       const passedBack = passedBackHeaders(answer.headers);
       if (answer.tokenRefresh)
-        passedBack[TOKEN_REFRESH_HEADER] = TOKEN_REFRESH[answer.tokenRefresh];
+        passedBack[TOKEN_REFRESH_HEADER] = tokenRefreshHeaderValue(answer.tokenRefresh);
       return { status: answer.status, headers: passedBack, body: answer.body };
     } catch (error) {
       this.record(started, statusOfFailure(error), false);
@@ -236,7 +232,7 @@ export class ProxyService {
     },
     status: number,
     retried: boolean,
-    tokenRefresh?: TokenRefresh,
+    tokenRefresh?: RejectedTokenOutcome['outcome'],
   ): void {
     const { caller, connection, integration, target, method } = started;
     this.metrics.proxyRequests.inc({ integration: integration.key, method, status });
@@ -259,36 +255,11 @@ export class ProxyService {
   }
 }
 
-/** What the broker did about a provider 401: the rejected token's outcome. */
-type TokenRefresh = RejectedTokenOutcome['outcome'];
-
-/** `X-Token-Broker-Refresh` on an answer whose first request met a 401 (README, OpenAPI). */
-const TOKEN_REFRESH: Record<TokenRefresh, string> = {
-  refreshed: 'refreshed',
-  already_replaced: 'already-replaced',
-  cooling_down: 'cooling-down',
+type ExchangeAnswer = StreamedAnswer & {
+  retried: boolean;
+  /** What the broker did about the first request's 401, if it met one. */
+  tokenRefresh?: RejectedTokenOutcome['outcome'];
 };
-
-type ExchangeAnswer = StreamedAnswer & { retried: boolean; tokenRefresh?: TokenRefresh };
-
-/**
- * Before any provider call: a call under a declared route (the catalogue's
- * or the integration's `proxyRoutes`) whose scopes the grant lacks would be
- * refused by the provider; only a reconnect asking for them can help.
- */
-function assertRouteScopes(
-  integration: Integration,
-  connection: Connection,
-  method: string,
-  target: ProxyTarget,
-): void {
-  const missing = missingRouteScopes(integration, connection.scopes, method, target.path);
-  if (missing.length)
-    throw new PermissionError(
-      'insufficient_scope',
-      `The connection was not granted ${missing.join(', ')}, which ${method} ${target.routeForm} needs`,
-    );
-}
 
 /** Whose rate budget a proxied call spends, and how long its caller lets it wait (`Prefer: wait`). */
 interface ProxyBudget {

@@ -15,7 +15,8 @@ describe('responses match the OpenAPI document', () => {
     )! as z.ZodType;
 
   beforeAll(async () => {
-    s = await startScenario();
+    // A route needing a scope the integration never asks for: the proxy's 403 is checked below.
+    s = await startScenario({ proxyRoutes: [{ pathPrefix: '/v1/tasks', scopes: ['tasks.read'] }] });
     key = await s.cliCreateKey(['--name', 'conformance']);
     s.sandbox.crm.seed('contacts', 30);
     connectionId = await s.connectOk(key, { tenantId: 'tenant-openapi' });
@@ -80,5 +81,8 @@ describe('responses match the OpenAPI document', () => {
     // The proxy's own refusals use the envelope too (its answers are the provider's).
     const refusedPath = await expectShape(`/v1/proxy/${connectionId}/v1%2Fcontacts`, 'Error');
     expect(refusedPath.status).toBe(400);
+    const refusedScope = await expectShape(`/v1/proxy/${connectionId}/v1/tasks`, 'Error');
+    expect(refusedScope.status).toBe(403);
+    expect(refusedScope.body.error.code).toBe('insufficient_scope');
   }, 60_000);
 });
