@@ -6,6 +6,7 @@ import { JobQueue } from '../infra/queue/job-queue.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { IntegrationHealth } from './integration-health.service.js';
+import { expiryPriority, IDLE_PRIORITY } from './refresh-priority.js';
 
 /** Rows per query and per addBulk. */
 export const PAGE = 1_000;
@@ -31,16 +32,21 @@ export interface SweepTick {
   capped: boolean;
 }
 
-/** One keyset walk over due connections, a page at a time. */
+/** One keyset walk over due connections, a page at a time, and the queue priority of its rows. */
 interface Walk {
   done: boolean;
   next(limit: number): Promise<WalkRow[]>;
+  priority(row: WalkRow): number;
 }
 
-function walk(fetch: (after: WalkCursor | undefined, limit: number) => Promise<WalkRow[]>): Walk {
+function walk(
+  fetch: (after: WalkCursor | undefined, limit: number) => Promise<WalkRow[]>,
+  priority: (row: WalkRow) => number,
+): Walk {
   let after: WalkCursor | undefined;
   const state: Walk = {
     done: false,
+    priority,
     async next(limit) {
       const rows = await fetch(after, limit);
       const last = rows.at(-1);
@@ -102,13 +108,17 @@ export class RefreshSweep {
       byIdle.set(idle, [...(byIdle.get(idle) ?? []), integration.key]);
     }
     const walks: Walk[] = [
-      walk((after, limit) =>
-        this.connections.dueByExpiry(keys, now, refreshMarginSeconds, after, limit),
+      // Rows of the expiry walk carry their expiry (`at`): soonest first in the queue too.
+      walk(
+        (after, limit) =>
+          this.connections.dueByExpiry(keys, now, refreshMarginSeconds, after, limit),
+        (row) => (row.at ? expiryPriority(row.at, now) : 1),
       ),
       ...[...byIdle].map(([idle, idleKeys]) => {
         const cutoff = new Date(now.getTime() - idle * 1000);
-        return walk((after, limit) =>
-          this.connections.dueByIdle(idleKeys, now, cutoff, after, limit),
+        return walk(
+          (after, limit) => this.connections.dueByIdle(idleKeys, now, cutoff, after, limit),
+          () => IDLE_PRIORITY,
         );
       }),
     ];
@@ -131,11 +141,11 @@ export class RefreshSweep {
         const rows = await w.next(Math.min(PAGE, share, budget - queued.size));
         tick.pages += 1;
         tick.selected += rows.length;
-        const fresh = rows.map((row) => row.id).filter((id) => !queued.has(id));
-        for (const id of fresh) queued.add(id);
+        const fresh = rows.filter((row) => !queued.has(row.id));
+        for (const row of fresh) queued.add(row.id);
         await this.queue.enqueueBulk(
           'refresh.connection',
-          fresh.map((connectionId) => ({ connectionId })),
+          fresh.map((row) => ({ payload: { connectionId: row.id }, priority: w.priority(row) })),
         );
       }
       if (tick.capped) break;

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SchedulerRegistry } from '@nestjs/schedule';
 import { Secret } from '../../src/common/secret.js';
@@ -156,6 +158,41 @@ describe('the proactive refresh sweep at scale (keyset walks, fairness, lease)',
     expect((await sweep.tick()).queued).toBe(2_500);
     expect((await queuedIds()).size).toBe(2_500);
     await queue.queue('refresh').obliterate({ force: true });
+  }, 20_000);
+
+  it('queues by expiry: workers take the soonest first, also a job that went back to the queue', async () => {
+    const key = `order-${randomBytes(3).toString('hex')}`;
+    // 50 due, expiring 1 s apart (the walk reads them soonest first).
+    await seed(key, 50, now, `i * 1000`, `1800 * 1000`);
+    await sweepFor([key], 50_000).tick();
+    const { rows } = await withDb((db) =>
+      db.query<{ id: string }>(
+        'SELECT id FROM connections WHERE integration_key = $1 ORDER BY expires_at, id',
+        [key],
+      ),
+    );
+    const expected = rows.map((row) => `refresh-${row.id}`);
+    const refresh = queue.queue('refresh');
+    expect((await refresh.getJobs(['prioritized'], 0, -1, true)).map((job) => job.id)).toEqual(
+      expected,
+    );
+    // A worker takes the soonest; it finds no slot and goes back to the queue
+    // for a moment (what RetryLater does); the next take is the same job
+    // again, in its place, not the 49 behind it.
+    const connection = new Redis(testEnv().redisUrl, { maxRetriesPerRequest: null });
+    const worker = new Worker(refresh.name, null, { connection, prefix: refresh.opts.prefix });
+    try {
+      const first = await worker.getNextJob('t1');
+      expect(first?.id).toBe(expected[0]);
+      await first?.moveToDelayed(Date.now() + 20, 't1');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const again = await worker.getNextJob('t2');
+      expect(again?.id).toBe(expected[0]);
+    } finally {
+      await worker.close();
+      await connection.quit();
+    }
+    await refresh.obliterate({ force: true });
   }, 20_000);
 
   it('shares a capped tick between the walks: idle and never-refreshed grants are not starved, oldest due first', async () => {

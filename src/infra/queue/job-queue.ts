@@ -56,21 +56,27 @@ export class JobQueue implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Many jobs of one name in one round trip (BullMQ addBulk, one MULTI).
-   * A job whose deterministic id is already queued is left as it is.
+   * A job whose deterministic id is already queued is left as it is. A
+   * `priority` (1 first) orders the queue, also for jobs that come back
+   * from a delay.
    */
-  async enqueueBulk<N extends JobName>(name: N, payloads: readonly JobPayload<N>[]): Promise<void> {
-    if (payloads.length === 0) return;
+  async enqueueBulk<N extends JobName>(
+    name: N,
+    jobs: readonly { payload: JobPayload<N>; priority?: number }[],
+  ): Promise<void> {
+    if (jobs.length === 0) return;
     this.assertConnected();
     const job = JOBS[name];
     const jobId = job.jobId as ((p: unknown) => string) | undefined;
     await this.queue(job.queue).addBulk(
-      payloads.map((payload) => {
+      jobs.map(({ payload, priority }) => {
         const data = job.payload.parse(payload);
         return {
           name,
           data,
           opts: {
             jobId: jobId?.(data),
+            ...(priority !== undefined && { priority }),
             attempts: job.attempts,
             backoff: { type: 'jitter' },
             removeOnComplete: true,
