@@ -42,6 +42,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { applyMigrations } from '../prisma/migrate.mjs';
+import { durableCommitP50, withCpu } from './cpu.mjs';
 import { expiryScenario } from './expiry.mjs';
 import { ingestScenario } from './ingest.mjs';
 
@@ -378,12 +379,20 @@ function median(values) {
 
 /** Per-field medians over rounds (failures summed). */
 function medianOf(samples) {
+  const cpu = (field) => median(samples.map((s) => s.cpuUs?.[field]));
   return {
     requestsPerSecond: Math.round(median(samples.map((s) => s.requestsPerSecond))),
     p50: round3(median(samples.map((s) => s.p50))),
     p99: round3(median(samples.map((s) => s.p99))),
     failures: samples.reduce((sum, s) => sum + s.failures, 0),
     rounds: samples.map((s) => s.requestsPerSecond),
+    ...(samples[0]?.cpuUs && {
+      cpuUs: {
+        server: cpu('server'),
+        postgres: cpu('postgres'),
+        loadGenerator: cpu('loadGenerator'),
+      },
+    }),
   };
 }
 
@@ -403,7 +412,7 @@ function ipc(child) {
     });
 }
 
-async function tokenScenario(env, base, auth, tokenUrl) {
+async function tokenScenario(env, base, auth, tokenUrl, brokerPid) {
   const probe = await fetch(tokenUrl, { headers: auth });
   const bodyLength = (await probe.arrayBuffer()).byteLength;
   if (probe.status !== 200) throw new Error(`token endpoint answered ${probe.status}`);
@@ -416,17 +425,22 @@ async function tokenScenario(env, base, auth, tokenUrl) {
   await load(tokenUrl, auth, connections);
   const samples = { bare: [], hello: [], token: [], hello1: [], token1: [] };
   for (let r = 0; r < rounds; r += 1) {
-    samples.bare.push(await load(bareUrl));
-    samples.hello.push(await load(helloUrl));
-    samples.token.push(await load(tokenUrl, auth));
+    samples.bare.push(await withCpu([bare.child.pid], duration, () => load(bareUrl)));
+    samples.hello.push(await withCpu([brokerPid], duration, () => load(helloUrl)));
+    samples.token.push(await withCpu([brokerPid], duration, () => load(tokenUrl, auth)));
     samples.hello1.push(await sequential(helloUrl));
     samples.token1.push(await sequential(tokenUrl, auth));
     console.error(`token scenario: round ${r + 1}/${rounds} done`);
   }
   await stop(bare.child);
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, medianOf(v)]));
+  const commitP50 = await durableCommitP50(databaseUrl, smoke ? 200 : 2_000);
   return {
     bodyLength,
+    // A strict audit waits for one commit per read: at one connection the
+    // token p50 cannot be below the hello-world's plus this.
+    durableCommitP50: commitP50,
+    floorVsHelloP50At1: round3((m.hello1.p50 + commitP50) / m.hello1.p50),
     bareHttp: { route: `bare node:http, ${bodyLength}-byte JSON`, connections, ...m.bare },
     hello: { route: 'GET /health/live', connections, ...m.hello },
     token: { route: 'GET /v1/connections/:id/token', connections, ...m.token },
@@ -628,6 +642,20 @@ function markdown(results) {
       row(token.token),
       row(token.helloAt1),
       row(token.tokenAt1),
+      `| one durable PostgreSQL commit (pg, prepared 1-row INSERT) | 1 | | ${token.durableCommitP50} | | |`,
+      '',
+      `A strict audit commits before the token leaves, so at 1 connection the token p50 is at least the hello-world's plus one commit: ${token.floorVsHelloP50At1} × the hello-world's here.`,
+      '',
+      'CPU per request, µs (all processes on the same cores):',
+      '',
+      '| route (64 conn.) | server | PostgreSQL | load generator | total |',
+      '| --- | --- | --- | --- | --- |',
+      ...[token.bareHttp, token.hello, token.token].map((r) => {
+        const c = r.cpuUs ?? {};
+        const total =
+          Math.round(((c.server ?? 0) + (c.postgres ?? 0) + (c.loadGenerator ?? 0)) * 10) / 10;
+        return `| ${r.route} | ${c.server} | ${c.postgres} | ${c.loadGenerator} | ${total} |`;
+      }),
       '',
     );
   }
@@ -780,6 +808,7 @@ async function main() {
         base,
         auth,
         `${base}/v1/connections/${connectionId}/token`,
+        broker.pid,
       );
       await stop(broker);
     }
