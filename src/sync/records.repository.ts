@@ -42,52 +42,115 @@ export class RecordsRepository {
   ): Promise<PageResult> {
     const live = dedupe(records.filter((r) => !r.deleted));
     const gone = dedupe(records.filter((r) => r.deleted)).map((r) => r.externalId);
+    const page = {
+      fetched: records.length,
+      pages: 1,
+      checkpoint: next === undefined ? null : JSON.stringify(next),
+    };
+    // The common case, one statement and no transaction of ours around it.
+    if (!gone.length) return this.writePage(this.prisma, run, live, [], page);
+    const liveIds = new Set(live.map((r) => r.externalId));
+    const both = gone.some((id) => liveIds.has(id));
     return this.prisma.$transaction(async (tx) => {
-      await claimCommit(tx, run);
-      let upserted = 0;
-      if (live.length) {
-        // Unchanged content (same hash, not deleted) is not rewritten; RETURNING lists what was.
-        const written = await tx.$queryRaw<Array<{ external_id: string }>>`
-          INSERT INTO records (connection_id, model, external_id, data, content_hash, provider_updated_at, modified_at, last_seen_run_id)
-          SELECT ${run.connectionId}::uuid, ${run.model}, r.id, r.data, r.hash, r.updated, clock_timestamp(), ${seenBy(run)}::uuid
-          FROM unnest(${live.map((r) => r.externalId)}::text[], ${live.map((r) => JSON.stringify(r.data))}::jsonb[],
-                      ${live.map((r) => contentHash(r.data))}::text[], ${live.map((r) => r.providerUpdatedAt ?? null)}::timestamptz[])
-            AS r(id, data, hash, updated)
-          ON CONFLICT (connection_id, model, external_id) DO UPDATE SET
-            data = EXCLUDED.data, content_hash = EXCLUDED.content_hash, provider_updated_at = EXCLUDED.provider_updated_at,
-            modified_at = EXCLUDED.modified_at, deleted_at = NULL,
-            last_seen_run_id = COALESCE(EXCLUDED.last_seen_run_id, records.last_seen_run_id)
-          WHERE records.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR records.deleted_at IS NOT NULL
-          RETURNING external_id`;
-        upserted = written.length;
-        if (run.full) {
-          // Seen but unchanged: only the bookkeeping for deletion detection moves.
-          await tx.$executeRaw`
-            UPDATE records SET last_seen_run_id = ${run.id}::uuid
-            WHERE connection_id = ${run.connectionId}::uuid AND model = ${run.model}
-              AND external_id = ANY(${live.map((r) => r.externalId)}::text[])
-              AND last_seen_run_id IS DISTINCT FROM ${run.id}::uuid`;
-        }
-      }
-      let deleted = 0;
-      if (gone.length) {
-        deleted = await tx.$executeRaw`
-          UPDATE records SET deleted_at = clock_timestamp(), modified_at = clock_timestamp()
-          WHERE connection_id = ${run.connectionId}::uuid AND model = ${run.model}
-            AND external_id = ANY(${gone}::text[]) AND deleted_at IS NULL`;
-      }
-      await tx.syncRun.update({
-        where: { id: run.id },
-        data: {
-          checkpoint: (next ?? Prisma.DbNull) as Prisma.InputJsonValue,
-          pages: { increment: 1 },
-          recordsFetched: { increment: records.length },
-          recordsUpserted: { increment: upserted },
-          recordsDeleted: { increment: deleted },
-        },
+      if (!both) return this.writePage(tx, run, live, gone, page);
+      // An item both kept and deleted in one page: one statement cannot write
+      // a row twice, so it is upserted, then deleted, as it always was.
+      const kept = await this.writePage(tx, run, live, [], page);
+      const { deleted } = await this.writePage(tx, run, [], gone, {
+        ...page,
+        fetched: 0,
+        pages: 0,
       });
-      return { upserted, deleted };
+      return { upserted: kept.upserted, deleted };
     });
+  }
+
+  /**
+   * A page in one statement: the fence, the upsert, the "seen by this full
+   * run" stamp, the deletions, and the run's checkpoint and counters. Every
+   * record is reached through ON CONFLICT's arbiter (the primary key), never
+   * through a plan: without statistics the planner may take the
+   * (connection, model, modified_at) index for a lookup by id and read every
+   * record of the connection, so a page would cost what the table holds.
+   * Deletions (`gone`) insert a stray row for an id never stored; it is
+   * removed at once, so `db` must then be a transaction.
+   */
+  private async writePage(
+    db: Prisma.TransactionClient,
+    run: SyncRun,
+    live: FetchedRecord[],
+    gone: string[],
+    page: { fetched: number; pages: number; checkpoint: string | null },
+  ): Promise<PageResult> {
+    const target = Prisma.sql`
+      INSERT INTO records (connection_id, model, external_id, data, content_hash, provider_updated_at, modified_at, last_seen_run_id)`;
+    const rows = Prisma.sql`
+      SELECT ${run.connectionId}::uuid, ${run.model}, p.id, p.data, p.hash, p.updated, clock_timestamp(), ${seenBy(run)}::uuid`;
+    // Seen by a full run but unchanged (so stored, and not in written): only the stamp for deletion detection moves.
+    const seenCte = Prisma.sql`
+      seen AS (
+        ${target} ${rows} FROM page p
+        WHERE p.id NOT IN (SELECT external_id FROM written)
+        ON CONFLICT (connection_id, model, external_id) DO UPDATE SET last_seen_run_id = EXCLUDED.last_seen_run_id
+        WHERE records.last_seen_run_id IS DISTINCT FROM EXCLUDED.last_seen_run_id
+        RETURNING 1
+      ),`;
+    // A stray (an id never stored) has an empty content hash, which no record has.
+    const deletedCte = Prisma.sql`
+      deleted AS (
+        INSERT INTO records (connection_id, model, external_id, data, content_hash, modified_at, deleted_at)
+        SELECT ${run.connectionId}::uuid, ${run.model}, g.id, 'null'::jsonb, '', clock_timestamp(), clock_timestamp()
+        FROM unnest(${gone}::text[]) AS g(id)
+        WHERE EXISTS (SELECT 1 FROM claim)
+        ON CONFLICT (connection_id, model, external_id) DO UPDATE SET
+          deleted_at = clock_timestamp(), modified_at = clock_timestamp()
+        WHERE records.deleted_at IS NULL
+        RETURNING ctid::text AS at, content_hash = '' AS stray
+      ),`;
+    const noneDeleted = Prisma.sql`deleted AS (SELECT NULL::text AS at, false AS stray WHERE false),`;
+    const [row] = await db.$queryRaw<
+      Array<{ claimed: number; upserted: number; deleted: number; strays: string[] }>
+    >`
+      WITH claim AS (${claimSql(run)}),
+      page AS (
+        SELECT p.id, p.data, p.hash, p.updated
+        FROM unnest(${live.map((r) => r.externalId)}::text[], ${live.map((r) => JSON.stringify(r.data))}::jsonb[],
+                    ${live.map((r) => contentHash(r.data))}::text[], ${live.map((r) => r.providerUpdatedAt ?? null)}::timestamptz[])
+          AS p(id, data, hash, updated)
+        WHERE EXISTS (SELECT 1 FROM claim)
+      ),
+      -- Unchanged content (same hash, not deleted) is not rewritten; RETURNING lists what was.
+      written AS (
+        ${target} ${rows} FROM page p
+        ON CONFLICT (connection_id, model, external_id) DO UPDATE SET
+          data = EXCLUDED.data, content_hash = EXCLUDED.content_hash, provider_updated_at = EXCLUDED.provider_updated_at,
+          modified_at = EXCLUDED.modified_at, deleted_at = NULL,
+          last_seen_run_id = COALESCE(EXCLUDED.last_seen_run_id, records.last_seen_run_id)
+        WHERE records.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR records.deleted_at IS NOT NULL
+        RETURNING external_id
+      ),
+      ${run.full ? seenCte : Prisma.empty}
+      ${gone.length ? deletedCte : noneDeleted}
+      counts AS (
+        SELECT (SELECT count(*) FROM written)::int AS upserted,
+               (SELECT count(*) FROM deleted WHERE NOT stray)::int AS deleted,
+               (SELECT coalesce(array_agg(at), '{}') FROM deleted WHERE stray) AS strays
+      ),
+      advanced AS (
+        UPDATE sync_runs r SET checkpoint = ${page.checkpoint}::jsonb,
+          pages = r.pages + ${page.pages}::int,
+          records_fetched = r.records_fetched + ${page.fetched}::int,
+          records_upserted = r.records_upserted + counts.upserted,
+          records_deleted = r.records_deleted + counts.deleted
+        FROM claim, counts WHERE r.id = claim.id
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM advanced)::int AS claimed, counts.upserted, counts.deleted, counts.strays
+      FROM counts`;
+    if (row?.claimed !== 1) throw new ExecutionStopped(run.id);
+    if (row.strays.length)
+      await db.$executeRaw`DELETE FROM records WHERE ctid = ANY(${row.strays}::tid[])`;
+    return { upserted: row.upserted, deleted: row.deleted };
   }
 
   /**
@@ -206,10 +269,15 @@ function dedupe(records: FetchedRecord[]): FetchedRecord[] {
  * connection writes nothing, counts nothing and emits nothing.
  */
 async function claimCommit(tx: Prisma.TransactionClient, run: SyncRun): Promise<void> {
-  const claimed = await tx.$queryRaw<Array<{ id: string }>>`
+  const claimed = await tx.$queryRaw<Array<{ id: string }>>`${claimSql(run)}`;
+  if (claimed.length !== 1) throw new ExecutionStopped(run.id);
+}
+
+/** The fence's query: the run's row, locked, if it may still commit (see claimCommit). */
+function claimSql(run: SyncRun): Prisma.Sql {
+  return Prisma.sql`
     SELECT r.id FROM sync_runs r JOIN connections c ON c.id = r.connection_id
     WHERE r.id = ${run.id}::uuid AND r.status = 'running' AND c.status = 'active'
       AND r.execution_id IS NOT DISTINCT FROM ${run.executionId ?? null}::uuid
     FOR UPDATE OF r`;
-  if (claimed.length !== 1) throw new ExecutionStopped(run.id);
 }
