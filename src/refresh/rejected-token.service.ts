@@ -2,13 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log.js';
 import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import type { Caller } from '../auth/caller.js';
-import { AppError, RateLimitedError } from '../common/errors/app-error.js';
+import { RateLimitedError } from '../common/errors/app-error.js';
 import { constantTimeEqual } from '../common/random.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, TokenSet } from '../connections/connection.js';
-import { assertCallerMayUse, connectionNotFound } from '../connections/connection-access.js';
+import { connectionNotFound } from '../connections/connection-access.js';
 import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
+import { mayUseAudited } from './audited-access.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity } from './refresh-policy.js';
 import { type RefreshOrigin, RefreshService } from './refresh.service.js';
@@ -151,25 +152,15 @@ export class RejectedTokenService {
     return { outcome: 'refreshed', tokens, obtainedAt: this.clock.now() };
   }
 
-  /** assertCallerMayUse, with a refusal audited as a refused token read. */
+  /** The caller may use the connection; a refusal is audited (see mayUseAudited). */
   private mayUse(caller: Caller, connectionId: string, connection: Connection | undefined) {
-    try {
-      return assertCallerMayUse(caller, connection);
-    } catch (error) {
-      this.audit.recordInBackground({
-        at: this.clock.now(),
-        action: 'token.read_refused',
-        connectionId,
-        ...(connection && { tenantId: connection.tenantId }),
-        serviceKeyId: caller.keyId,
-        requestId: caller.requestId,
-        detail: {
-          attempted: 'token.rejected_replaced',
-          code: error instanceof AppError ? error.code : 'unknown',
-          ...(connection === undefined && { reason: 'no such connection' }),
-        },
-      });
-      throw error;
-    }
+    return mayUseAudited(
+      this.audit,
+      this.clock.now(),
+      caller,
+      connectionId,
+      connection,
+      'token.rejected_replaced',
+    );
   }
 }

@@ -3,17 +3,13 @@ import { AuditLog } from '../audit/audit-log.js';
 import type { AuditAction } from '../audit/audit-entry.js';
 import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import type { Caller } from '../auth/caller.js';
-import {
-  AppError,
-  ConflictError,
-  NotFoundError,
-  RateLimitedError,
-} from '../common/errors/app-error.js';
+import { ConflictError, NotFoundError, RateLimitedError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection, TokenSet } from '../connections/connection.js';
-import { assertCallerMayUse, connectionNotFound } from '../connections/connection-access.js';
+import { connectionNotFound } from '../connections/connection-access.js';
 import { ConnectionStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
+import { mayUseAudited } from './audited-access.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity, workValiditySeconds } from './refresh-policy.js';
 import { needsReauth, RefreshService } from './refresh.service.js';
@@ -204,31 +200,14 @@ export class TokenService {
     return (await this.connections.findById(connection.id)) ?? connection;
   }
 
-  /** assertCallerMayUse, with the refusal (another tenant's or a missing connection, an integration not granted) audited. */
+  /** The caller may use the connection; a refusal is audited (see mayUseAudited). */
   private mayUse<T extends Connection>(
     caller: Caller,
     connectionId: string,
     connection: T | undefined,
     attempted: AuditAction,
   ): T {
-    try {
-      return assertCallerMayUse(caller, connection);
-    } catch (error) {
-      this.audit.recordInBackground({
-        at: this.clock.now(),
-        action: 'token.read_refused',
-        connectionId,
-        ...(connection && { tenantId: connection.tenantId }),
-        serviceKeyId: caller.keyId,
-        requestId: caller.requestId,
-        detail: {
-          attempted,
-          code: error instanceof AppError ? error.code : 'unknown',
-          ...(connection === undefined && { reason: 'no such connection' }),
-        },
-      });
-      throw error;
-    }
+    return mayUseAudited(this.audit, this.clock.now(), caller, connectionId, connection, attempted);
   }
 }
 
