@@ -71,6 +71,11 @@ export class AuditAppender implements OnApplicationShutdown {
       idleTimeoutMillis: 30_000,
       application_name: 'token-broker audit',
       statement_timeout: AUDIT_STATEMENT_TIMEOUT_MS,
+      // The server's timeout cannot fire when the server is gone (failover,
+      // partition, a half-open connection): the client gives up too, a
+      // second later, and keepalive finds dead connections in the pool.
+      query_timeout: AUDIT_STATEMENT_TIMEOUT_MS + 1_000,
+      keepAlive: true,
     });
     // An idle connection dropped by the server (restart, outage) is an
     // 'error' event; without a listener it would end the process. The next

@@ -77,7 +77,9 @@ export async function outgoingBody(
   const declared = Number(raw.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes) throw bodyTooLarge();
   const source = raw as Readable;
-  if (!options.wantReplay || declared > options.replayBytes)
+  // Never keep more than the limit either: a chunked body has no declared size.
+  const replayBytes = Math.min(options.replayBytes, options.maxBytes);
+  if (!options.wantReplay || declared > replayBytes)
     return { kind: 'streamed', stream: limited(source, options.maxBytes) };
   // One iterator throughout: leaving a for-await loop would destroy the request stream.
   const reader = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -86,7 +88,7 @@ export async function outgoingBody(
   for (let next = await reader.next(); !next.done; next = await reader.next()) {
     chunks.push(next.value);
     size += next.value.byteLength;
-    if (size > options.replayBytes) {
+    if (size > replayBytes) {
       // Too big to keep: what was read goes first, the rest follows as it arrives.
       const rest = Readable.from(continueAfter(chunks, reader));
       return { kind: 'streamed', stream: limited(rest, options.maxBytes) };

@@ -27,6 +27,16 @@ const DROPPED = new Set([
   'expect',
   // Ours, not the provider's.
   'x-request-id',
+  // A method override would let a POST act as another method at the provider,
+  // past the proxy's method rules and route scopes.
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  // Client addresses are the broker's to state, not the caller's.
+  'x-real-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'client-ip',
 ]);
 
 /**

@@ -35,7 +35,14 @@ export class ProxyController {
     } finally {
       closeIfUnread(request, reply);
     }
-    await reply.status(answer.status).headers(answer.headers).send(answer.body);
+    try {
+      await reply.status(answer.status).headers(answer.headers).send(answer.body);
+    } catch (error) {
+      // Not sent (a header Node refuses, the caller gone): free the provider
+      // socket and the budget's concurrency slot now, not at the body timeout.
+      answer.body?.destroy();
+      throw error;
+    }
   }
 }
 
