@@ -98,6 +98,7 @@ export class ConnectionsRepository {
       connection,
       tokens: this.sealer.open(credential, connection),
       version: credential.version,
+      sealed: credential,
     };
   }
 

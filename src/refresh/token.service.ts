@@ -85,7 +85,10 @@ export class TokenService {
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
       requestId: caller.requestId,
-      tokenFingerprint: this.fingerprint.of(tokens.accessToken),
+      tokenFingerprint: this.fingerprint.of(
+        tokens.accessToken,
+        refreshed ? undefined : found!.sealed,
+      ),
       detail: { refreshed, minValiditySeconds, ...(clampedTo !== undefined && { clampedTo }) },
     });
     return { connection, tokens, refreshed, minValidityClampedTo: clampedTo };
