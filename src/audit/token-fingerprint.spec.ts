@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { Secret } from '../common/secret.js';
 import type { AppConfig } from '../config/app-config.js';

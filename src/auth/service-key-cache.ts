@@ -1,3 +1,4 @@
+import { RecencyMap } from '../common/recency-map.js';
 import type { Caller } from './caller.js';
 
 export interface ServiceKeyCacheLimits {
@@ -24,24 +25,24 @@ export const DEFAULT_CACHE_LIMITS: ServiceKeyCacheLimits = {
 /**
  * What this replica knows about presented keys, by hash: the token hot path
  * pays no query per request, and a caller repeating a bad key pays none
- * either. Both maps are bounded; the least recently used entry goes first
- * (a Map iterates in insertion order, and a hit re-inserts).
+ * either. Both maps are bounded (RecencyMap: an entry not used lately goes
+ * first).
  */
 export class ServiceKeyCache {
-  private readonly known = new Map<string, { caller: Caller; until: number }>();
-  private readonly unknown = new Map<string, number>();
+  private readonly known: RecencyMap<string, { caller: Caller; until: number }>;
+  private readonly unknown: RecencyMap<string, number>;
 
-  constructor(private readonly limits: ServiceKeyCacheLimits = DEFAULT_CACHE_LIMITS) {}
+  constructor(private readonly limits: ServiceKeyCacheLimits = DEFAULT_CACHE_LIMITS) {
+    this.known = new RecencyMap(limits.maxKnown);
+    this.unknown = new RecencyMap(limits.maxUnknown);
+  }
 
   /** The caller of a verified key, 'unknown' for a key known to be bad, undefined: ask the database. */
   lookup(hash: string, now: number): Caller | 'unknown' | undefined {
     const known = this.known.get(hash);
     if (known) {
+      if (known.until > now) return known.caller;
       this.known.delete(hash);
-      if (known.until > now) {
-        this.known.set(hash, known);
-        return known.caller;
-      }
     }
     const unknownUntil = this.unknown.get(hash);
     if (unknownUntil !== undefined) {
@@ -53,22 +54,18 @@ export class ServiceKeyCache {
 
   rememberKnown(hash: string, caller: Caller, now: number): void {
     this.unknown.delete(hash);
-    this.known.delete(hash);
     this.known.set(hash, { caller, until: now + this.limits.knownTtlMs });
-    evictOldest(this.known, this.limits.maxKnown);
   }
 
   rememberUnknown(hash: string, now: number): void {
     this.known.delete(hash);
-    this.unknown.delete(hash);
     this.unknown.set(hash, now + this.limits.unknownTtlMs);
-    evictOldest(this.unknown, this.limits.maxUnknown);
   }
 
   /** Drops a (revoked) key by id; true when this replica had it. */
   forgetKey(keyId: string): boolean {
     let found = false;
-    for (const [hash, entry] of this.known) {
+    for (const [hash, entry] of [...this.known.entries()]) {
       if (entry.caller.keyId === keyId) {
         this.known.delete(hash);
         found = true;
@@ -80,13 +77,5 @@ export class ServiceKeyCache {
   /** Forgets every verified key (a revocation broadcast may have been missed). */
   forgetAllKnown(): void {
     this.known.clear();
-  }
-}
-
-function evictOldest(map: Map<string, unknown>, max: number): void {
-  while (map.size > max) {
-    const oldest = map.keys().next().value;
-    if (oldest === undefined) return;
-    map.delete(oldest);
   }
 }

@@ -1,3 +1,4 @@
+import { RecencyMap } from '../common/recency-map.js';
 import type { Connection } from './connection.js';
 
 /** A connection as stored: its row and its credential still sealed (never plaintext). */
@@ -12,7 +13,7 @@ interface Entry {
 }
 
 /**
- * A bounded LRU of sealed connections with a TTL, for the token read. It
+ * A bounded, least-recently-used-first (RecencyMap) cache of sealed connections with a TTL, for the token read. It
  * holds only what the database holds (ciphertext), so a process dump shows
  * no more than a database dump; tokens are decrypted per request.
  *
@@ -22,7 +23,7 @@ interface Entry {
  * replica's write could be cached after that write's invalidation arrived.
  */
 export class SealedConnectionCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: RecencyMap<string, Entry>;
   private generation = 0;
   private enabled = false;
 
@@ -30,7 +31,9 @@ export class SealedConnectionCache {
     private readonly maxEntries: number,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.entries = new RecencyMap(maxEntries);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -51,16 +54,14 @@ export class SealedConnectionCache {
     if (!this.active) return undefined;
     const entry = this.entries.get(id);
     if (!entry) return undefined;
+    if (entry.expiresAt > this.now()) return entry.value;
     this.entries.delete(id);
-    if (entry.expiresAt <= this.now()) return undefined;
-    // Re-inserted: a Map iterates in insertion order, so the first key is the least recently used.
-    this.entries.set(id, entry);
-    return entry.value;
+    return undefined;
   }
 
   /** The entry as it is, without touching its recency (diagnostics and tests). */
   peek(id: string): SealedConnection | undefined {
-    return this.entries.get(id)?.value;
+    return this.entries.peek(id)?.value;
   }
 
   ticket(): number {
@@ -70,12 +71,7 @@ export class SealedConnectionCache {
   /** Stores what a miss read, unless something was invalidated since its ticket. */
   put(id: string, value: SealedConnection, ticket: number): void {
     if (!this.active || ticket !== this.generation) return;
-    this.entries.delete(id);
     this.entries.set(id, { value, expiresAt: this.now() + this.ttlMs });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
   }
 
   evict(id: string): void {
