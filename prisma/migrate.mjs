@@ -36,7 +36,7 @@ async function loadEngineFactory() {
   return engineFactory;
 }
 
-async function withEngine(databaseUrl, fn) {
+async function withEngine(databaseUrl, fn, migrationsDirPath = migrationsDir) {
   const [prismaMigrate, { PrismaPg }, { bindMigrationAwareSqlAdapterFactory }] = await Promise.all([
     import('@prisma/migrate'),
     import('@prisma/adapter-pg'),
@@ -52,7 +52,7 @@ async function withEngine(databaseUrl, fn) {
   const wasmEngine = await factory.new({ datamodels: [[schemaPath, schema]] }, () => {}, adapter);
   // The engine arms long timers of its own; they must not keep a process alive.
   const engine = new SchemaEngineWasm({ engine: wasmEngine, errorRegistry: adapter.errorRegistry });
-  const migrate = new Migrate({ engine, migrationsDirPath: migrationsDir });
+  const migrate = new Migrate({ engine, migrationsDirPath });
   try {
     return await fn({ engine, migrate, schema });
   } finally {
@@ -60,12 +60,19 @@ async function withEngine(databaseUrl, fn) {
   }
 }
 
-/** Applies pending migrations; returns the names applied by this call. */
-export async function applyMigrations(databaseUrl) {
-  return withEngine(databaseUrl, async ({ migrate }) => {
-    const { appliedMigrationNames } = await migrate.applyMigrations();
-    return appliedMigrationNames;
-  });
+/**
+ * Applies pending migrations; returns the names applied by this call. Tests
+ * of a data migration pass a folder holding only the migrations before it.
+ */
+export async function applyMigrations(databaseUrl, fromDir = migrationsDir) {
+  return withEngine(
+    databaseUrl,
+    async ({ migrate }) => {
+      const { appliedMigrationNames } = await migrate.applyMigrations();
+      return appliedMigrationNames;
+    },
+    fromDir,
+  );
 }
 
 async function latestSnapshot() {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import { AppConfig } from '../config/app-config.js';
+import { encodeEvent, uuidOrNull } from './audit-batch-format.js';
 import type { AuditEntry } from './audit-entry.js';
 
 /** A server-side bound: a stuck append fails (and the reads waiting on it answer 503) instead of hanging. */
@@ -10,43 +11,29 @@ const POOL_SIZE = 4;
 
 /**
  * One statement per batch, so the batch commits or fails as a whole: the
- * rows travel as one array per column (`unnest`), and the same statement
- * digests them (`audit_event_text`, shared with `audit verify`), moves the
- * chain head and records the batch. The head is a single row: its UPDATE
- * takes a row lock held to commit, so appends from every replica (and the
- * ones this process has in flight) queue behind one another only for that
- * last step, and a waiting UPDATE re-reads the head that the previous one
- * committed (READ COMMITTED re-evaluates on the newest row version), so
- * each batch chains to the one committed before it. The rows themselves are
- * inserted before the lock is taken, concurrently with the other appends.
+ * batch is one row whose `events` text (built here, see audit-batch-format)
+ * is stored verbatim. The head is a single row: its UPDATE takes a row lock
+ * held to commit, so appends from every replica (and the ones this process
+ * has in flight) queue behind one another, and a waiting UPDATE re-reads
+ * the head that the previous one committed (READ COMMITTED re-evaluates on
+ * the newest row version). So each batch chains to the one committed before
+ * it and takes the next contiguous range of event ids; the digest covers
+ * the first of them (audit_batch_digest, shared with `audit verify`).
  */
 const APPEND = `
-  WITH batch AS MATERIALIZED (
-    SELECT nextval(pg_get_serial_sequence('audit_batches', 'id')) AS id
-  ), rows AS (
-    INSERT INTO audit_events (action, connection_id, tenant_id, service_key_id, request_id,
-                              token_fingerprint, detail, created_at, batch_id)
-    SELECT u.*, batch.id FROM batch, unnest(
-      $1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[],
-      $8::timestamptz[]
-    ) AS u
-    RETURNING id, action, connection_id, tenant_id, service_key_id, request_id,
-              token_fingerprint, detail, created_at
-  ), digest AS (
-    SELECT count(*)::int AS n, sha256(convert_to(string_agg(
-      audit_event_text(id, action, connection_id, tenant_id, service_key_id, request_id,
-                       token_fingerprint, detail, created_at), E'\\n' ORDER BY id), 'UTF8')) AS d
-    FROM rows
-  ), head AS (
+  WITH head AS (
     UPDATE audit_chain_head h
-    SET seq = h.seq + 1, prev_hash = h.hash, hash = sha256(h.hash || digest.d)
-    FROM digest WHERE h.id = 1
-    RETURNING h.seq, h.prev_hash, h.hash
+    SET seq = h.seq + 1, prev_hash = h.hash,
+        hash = sha256(h.hash || audit_batch_digest(2::smallint, h.next_event_id, $1::text)),
+        next_event_id = h.next_event_id + $2::int
+    WHERE h.id = 1
+    RETURNING h.seq, h.prev_hash, h.hash, h.next_event_id
   )
-  INSERT INTO audit_batches (id, seq, prev_hash, hash, row_count)
-  SELECT batch.id, head.seq, head.prev_hash, head.hash, digest.n FROM batch, head, digest`;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  INSERT INTO audit_batches (seq, prev_hash, hash, row_count, events, format, first_event_id,
+                             last_event_id, connection_ids, tenant_ids)
+  SELECT seq, prev_hash, hash, $2::int, $1::text, 2, next_event_id - $2::int, next_event_id - 1,
+         $3::uuid[], $4::text[]
+  FROM head`;
 
 /**
  * The write side of the audit trail, on its own small pool of plain `pg`
@@ -86,30 +73,21 @@ export class AuditAppender implements OnApplicationShutdown {
   async recordMany(entries: readonly AuditEntry[]): Promise<void> {
     if (!entries.length) return;
     this.statements += 1;
-    const column = <T>(pick: (entry: AuditEntry) => T) => entries.map(pick);
+    const connections = new Set<string>();
+    const tenants = new Set<string>();
+    for (const entry of entries) {
+      const connection = uuidOrNull(entry.connectionId);
+      if (connection !== null) connections.add(connection);
+      if (entry.tenantId !== undefined) tenants.add(entry.tenantId);
+    }
     await this.pool.query({
-      name: 'audit_append_v1',
+      name: 'audit_append_v2',
       text: APPEND,
-      values: [
-        column((e) => e.action),
-        column((e) => uuidOrNull(e.connectionId)),
-        column((e) => e.tenantId ?? null),
-        column((e) => uuidOrNull(e.serviceKeyId)),
-        column((e) => e.requestId ?? null),
-        column((e) => e.tokenFingerprint ?? null),
-        column((e) => (e.detail ? JSON.stringify(e.detail) : null)),
-        // ISO strings: pg's own Date formatting (local time) costs more per row.
-        column((e) => e.at.toISOString()),
-      ],
+      values: [entries.map(encodeEvent).join('\n'), entries.length, [...connections], [...tenants]],
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
   }
-}
-
-/** Ids from a URL (a refused read) may be anything: only a UUID fits the column. */
-function uuidOrNull(value: string | undefined): string | null {
-  return value !== undefined && UUID.test(value) ? value.toLowerCase() : null;
 }

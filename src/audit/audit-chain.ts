@@ -18,9 +18,10 @@ const PAGE = 1_000;
 const GENESIS = Buffer.alloc(32);
 
 /**
- * Recomputes the hash chain from the rows as stored now: each batch's
- * digest (same SQL as the append), its hash = sha256(prev_hash || digest),
- * and its prev_hash = the previous batch's hash. Retention removes whole
+ * Recomputes the hash chain from the events as stored now: each batch's
+ * digest (audit_batch_digest, as the append computes it), its hash =
+ * sha256(prev_hash || digest), and its prev_hash = the previous batch's
+ * hash. Retention removes whole
  * batches from the front (audit_purge), so the first batch left is the
  * anchor: its prev_hash is taken as given, and the verdict says from which
  * seq the chain was checked. Batch 1 itself must chain to the genesis hash.

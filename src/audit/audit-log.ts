@@ -7,7 +7,7 @@ import { AuditAppender } from './audit-appender.js';
 
 /** Beyond this many unwritten rows (database slow or down), new ones are refused or given up. */
 const MAX_PENDING = 10_000;
-/** Rows per INSERT: one statement, one chained batch. */
+/** Events per append: one statement, one chained batch row. */
 const BATCH = 500;
 /**
  * Appends in flight at once, per process. One: the appends of a replica
@@ -36,7 +36,7 @@ export function auditUnavailable(cause?: unknown): UnavailableError {
  * The audit trail, group-committed. A record starts an append at once when
  * fewer than MAX_IN_FLIGHT are running; otherwise it waits, with every
  * record that arrives meanwhile, for the next free one, and they go
- * together in one INSERT. Under load each statement carries every request
+ * together in one append. Under load each statement carries every request
  * that arrived during the previous round trip, and a request pays about one
  * round trip, never a queue of them.
  *

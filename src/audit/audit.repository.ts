@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
-import type { AuditAction, AuditEntry } from './audit-entry.js';
+import { decodeBatch } from './audit-batch-format.js';
+import type { AuditEntry } from './audit-entry.js';
 
 export type { AuditAction, AuditEntry } from './audit-entry.js';
 
@@ -11,56 +13,101 @@ export interface AuditRecord extends Omit<AuditEntry, 'at'> {
   batchSeq?: bigint;
 }
 
-/** A chained batch with the digest of its rows as stored now (for `audit verify`). */
+/** A chained batch with the digest of its events as stored now (for `audit verify`). */
 export interface AuditBatchCheck {
   seq: bigint;
   prevHash: Buffer;
   hash: Buffer;
   rowCount: number;
+  /** Lines in its events text now. */
   storedRows: number;
   digest: Buffer | null;
 }
 
+/** Batches read per query while paging. */
+const BATCHES_PER_READ = 100;
+
+interface BatchRow {
+  seq: bigint | null;
+  format: number;
+  first_event_id: bigint;
+  events: string;
+}
+
 /**
  * The read side of the append-only, hash-chained audit trail: paging,
- * verifying and purging. Appends are AuditAppender's.
+ * verifying and purging. Appends are AuditAppender's. Events live inside
+ * their batch row (audit-batch-format.ts): paging finds the batches by
+ * index and decodes their events here.
  */
 @Injectable()
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Rows of one connection after `afterId`, oldest first (keyset). */
+  /**
+   * Events after `afterId`, oldest first (keyset on the event id), of one
+   * connection and of the given tenants when asked. Batches are read in
+   * first_event_id order from the first one that may hold an id after the
+   * cursor. Format 1 batches may interleave their ids, so reading stops only
+   * once `limit` events are found and the next batch starts past the last
+   * of them.
+   */
   async page(query: {
     connectionId?: string;
     tenants?: readonly string[];
     afterId?: bigint;
     limit: number;
   }): Promise<AuditRecord[]> {
-    const rows = await this.prisma.auditEvent.findMany({
-      where: {
-        ...(query.connectionId !== undefined && { connectionId: query.connectionId }),
-        ...(query.tenants?.length && { tenantId: { in: [...query.tenants] } }),
-        ...(query.afterId !== undefined && { id: { gt: query.afterId } }),
-      },
-      orderBy: { id: 'asc' },
-      take: query.limit,
-      include: { batch: { select: { seq: true } } },
-    });
-    return rows.map((row) => ({
-      id: row.id,
-      action: row.action as AuditAction,
-      ...(row.connectionId !== null && { connectionId: row.connectionId }),
-      ...(row.tenantId !== null && { tenantId: row.tenantId }),
-      ...(row.serviceKeyId !== null && { serviceKeyId: row.serviceKeyId }),
-      ...(row.requestId !== null && { requestId: row.requestId }),
-      ...(row.tokenFingerprint !== null && { tokenFingerprint: row.tokenFingerprint }),
-      ...(row.detail !== null && { detail: row.detail as AuditEntry['detail'] }),
-      at: row.createdAt,
-      ...(row.batch && { batchSeq: row.batch.seq }),
-    }));
+    const after = query.afterId ?? 0n;
+    // As stored: lowercase (a uuid column compared case-insensitively before).
+    const connectionId = query.connectionId?.toLowerCase();
+    const filters = Prisma.sql`
+      ${connectionId !== undefined ? Prisma.sql`AND b.connection_ids @> ARRAY[${connectionId}::uuid]` : Prisma.empty}
+      ${query.tenants?.length ? Prisma.sql`AND b.tenant_ids && ${[...query.tenants]}::text[]` : Prisma.empty}`;
+    const tenants = query.tenants?.length ? new Set(query.tenants) : undefined;
+    const found: AuditRecord[] = [];
+    let from = Prisma.sql`b.first_event_id >= ${await this.firstBatchFrom(after)}::bigint`;
+    for (;;) {
+      const batches = await this.prisma.$queryRaw<BatchRow[]>`
+        SELECT b.seq, b.format, b.first_event_id, b.events FROM audit_batches b
+        WHERE ${from} ${filters}
+        ORDER BY b.first_event_id
+        LIMIT ${BATCHES_PER_READ}::int`;
+      for (const batch of batches) {
+        if (found.length >= query.limit) {
+          found.sort((a, b) => (a.id < b.id ? -1 : 1)).length = query.limit;
+          if (found.at(-1)!.id < batch.first_event_id) return found;
+        }
+        for (const event of decodeBatch({ ...batch, firstEventId: batch.first_event_id })) {
+          if (event.id <= after) continue;
+          if (connectionId !== undefined && event.connectionId !== connectionId) continue;
+          if (tenants && (event.tenantId === undefined || !tenants.has(event.tenantId))) continue;
+          found.push(batch.seq === null ? event : { ...event, batchSeq: batch.seq });
+        }
+      }
+      if (batches.length < BATCHES_PER_READ) break;
+      from = Prisma.sql`b.first_event_id > ${batches.at(-1)!.first_event_id}::bigint`;
+    }
+    return found.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, query.limit);
   }
 
-  /** The chain in order from `afterSeq`, each batch with the digest of its rows as stored now. */
+  /**
+   * The lowest first_event_id of a batch that may hold an id after `after`:
+   * the last batch starting at or before it (a format 2 batch spanning the
+   * cursor), or a format 1 batch whose id range spans it (GiST index).
+   */
+  private async firstBatchFrom(after: bigint): Promise<bigint> {
+    const [row] = await this.prisma.$queryRaw<{ first: bigint }[]>`
+      SELECT least(
+        (SELECT max(first_event_id) FROM audit_batches WHERE first_event_id <= ${after}::bigint),
+        (SELECT min(first_event_id) FROM audit_batches
+         WHERE format = 1 AND int8range(first_event_id, last_event_id, '[]') @> (${after}::bigint + 1)),
+        ${after}::bigint + 1
+      ) AS first`;
+    return row!.first;
+  }
+
+  /** The chain in order from `afterSeq`, each batch with the digest of its events as stored now. */
   async batchesForVerify(afterSeq: bigint, limit: number): Promise<AuditBatchCheck[]> {
     const rows = await this.prisma.$queryRaw<
       {
@@ -69,18 +116,14 @@ export class AuditRepository {
         hash: Uint8Array;
         row_count: number;
         stored_rows: number;
-        digest: Uint8Array | null;
+        digest: Uint8Array;
       }[]
     >`
-      SELECT b.seq, b.prev_hash, b.hash, b.row_count, d.n AS stored_rows, d.digest
+      SELECT b.seq, b.prev_hash, b.hash, b.row_count,
+        CASE WHEN b.events = '' THEN 0
+             ELSE length(b.events) - length(replace(b.events, chr(10), '')) + 1 END AS stored_rows,
+        audit_batch_digest(b.format, b.first_event_id, b.events) AS digest
       FROM audit_batches b
-      CROSS JOIN LATERAL (
-        SELECT count(*)::int AS n, sha256(convert_to(string_agg(
-          audit_event_text(e.id, e.action, e.connection_id, e.tenant_id, e.service_key_id,
-                           e.request_id, e.token_fingerprint, e.detail, e.created_at),
-          E'\n' ORDER BY e.id), 'UTF8')) AS digest
-        FROM audit_events e WHERE e.batch_id = b.id
-      ) d
       WHERE b.seq > ${afterSeq}
       ORDER BY b.seq
       LIMIT ${limit}`;
@@ -90,7 +133,7 @@ export class AuditRepository {
       hash: Buffer.from(row.hash),
       rowCount: row.row_count,
       storedRows: row.stored_rows,
-      digest: row.digest ? Buffer.from(row.digest) : null,
+      digest: Buffer.from(row.digest),
     }));
   }
 

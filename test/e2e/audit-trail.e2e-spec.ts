@@ -8,8 +8,8 @@ const TENANT = 'tenant-audit-closed';
 
 /**
  * The token read fails closed: with the audit insert refused (a trigger
- * that raises for this suite's tenant only, so suites sharing the database
- * are unaffected) a strict broker answers 503 audit_unavailable without the
+ * that raises for batches holding this suite's tenant only, so suites
+ * sharing the database are unaffected) a strict broker answers 503 audit_unavailable without the
  * token, and a best-effort one answers 200.
  */
 describe('the audit trail on the token read', () => {
@@ -30,7 +30,7 @@ describe('the audit trail on the token read', () => {
   });
 
   afterAll(async () => {
-    await withDb((db) => db.query('DROP TRIGGER IF EXISTS refuse_audit_e2e ON audit_events'));
+    await withDb((db) => db.query('DROP TRIGGER IF EXISTS refuse_audit_e2e ON audit_batches'));
     await bestEffort?.stop();
     await s?.stop();
   });
@@ -130,8 +130,8 @@ describe('the audit trail on the token read', () => {
     await withDb(async (db) => {
       await db.query(`CREATE OR REPLACE FUNCTION refuse_audit_e2e() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'audit refused by the e2e test'; END $$`);
-      await db.query(`CREATE TRIGGER refuse_audit_e2e BEFORE INSERT ON audit_events FOR EACH ROW
-        WHEN (NEW.tenant_id = '${TENANT}') EXECUTE FUNCTION refuse_audit_e2e()`);
+      await db.query(`CREATE TRIGGER refuse_audit_e2e BEFORE INSERT ON audit_batches FOR EACH ROW
+        WHEN ('${TENANT}' = ANY (NEW.tenant_ids)) EXECUTE FUNCTION refuse_audit_e2e()`);
     });
     const strict = await read(s.broker);
     const text = await strict.text();

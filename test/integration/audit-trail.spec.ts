@@ -61,8 +61,14 @@ describe('the audit trail on PostgreSQL', () => {
 
   const sql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
     withDb(async (client) => (await client.query<T>(text, params)).rows, db.url);
+  /** As a superuser bypassing the append-only trigger. */
+  const tamper = (text: string, params: unknown[]) =>
+    withDb(async (client) => {
+      await client.query('SET session_replication_role = replica');
+      await client.query(text, params);
+    }, db.url);
 
-  it('group-commits: 200 concurrent records are 200 committed rows in far fewer INSERTs', async () => {
+  it('group-commits: 200 concurrent records are 200 committed events in far fewer batches', async () => {
     const log = new AuditLog(appender, configOf('strict'));
     const tenant = `t-${randomUUID()}`;
     const before = appender.statements;
@@ -82,13 +88,18 @@ describe('the audit trail on PostgreSQL', () => {
     expect(Number(row!.n)).toBe(200);
     expect(statements).toBeGreaterThanOrEqual(1);
     expect(statements).toBeLessThan(20);
+    const batches = await sql<{ n: string; events: string }>(
+      'SELECT count(*) AS n, sum(row_count) AS events FROM audit_batches WHERE $1 = ANY (tenant_ids)',
+      [tenant],
+    );
+    expect(batches[0]).toEqual({ n: String(statements), events: '200' });
   });
 
   it('fails closed in strict mode, gives up (without waiting) in best-effort', async () => {
     await sql(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'audit insert refused by the test'; END $$`);
     await sql(
-      'CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()',
+      'CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_batches FOR EACH ROW EXECUTE FUNCTION refuse_audit()',
     );
     try {
       const tenant = `t-${randomUUID()}`;
@@ -107,17 +118,19 @@ describe('the audit trail on PostgreSQL', () => {
       await bestEffort.drain();
       expect(await sql('SELECT 1 FROM audit_events WHERE tenant_id = $1', [tenant])).toEqual([]);
     } finally {
-      await sql('DROP TRIGGER refuse_audit ON audit_events');
+      await sql('DROP TRIGGER refuse_audit ON audit_batches');
       await sql('DROP FUNCTION refuse_audit()');
     }
   });
 
   it('is append-only: UPDATE, DELETE and TRUNCATE are refused, retention goes through audit_purge', async () => {
     await appender.recordMany([entry(`t-${randomUUID()}`)]);
-    await expect(sql("UPDATE audit_events SET action = 'x'")).rejects.toThrow(/append-only/);
-    await expect(sql('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
-    await expect(sql('TRUNCATE audit_events, audit_batches')).rejects.toThrow(/append-only/);
+    await expect(sql("UPDATE audit_batches SET events = ''")).rejects.toThrow(/append-only/);
     await expect(sql('DELETE FROM audit_batches')).rejects.toThrow(/append-only/);
+    await expect(sql('TRUNCATE audit_batches')).rejects.toThrow(/append-only/);
+    // The one-row-per-event view takes no writes at all.
+    await expect(sql("UPDATE audit_events SET action = 'x'")).rejects.toThrow(/view/);
+    await expect(sql('DELETE FROM audit_events')).rejects.toThrow(/view/);
     await expect(repository.purgeBefore(new Date(), 10)).rejects.toThrow(/at least a day/);
   });
 
@@ -133,6 +146,11 @@ describe('the audit trail on PostgreSQL', () => {
     );
     await b.onApplicationShutdown();
     const ok = await cli(db.url, 'audit', 'verify');
+    const [original] = await sql<{ events: string }>(
+      `SELECT b.events FROM audit_events e JOIN audit_batches b ON b.id = e.batch_id
+       WHERE e.tenant_id = $1 ORDER BY e.id LIMIT 1 OFFSET 7`,
+      [tenant],
+    );
     expect(ok).toMatchObject({ code: 0, err: '' });
     expect(ok.out).toMatch(/^audit chain ok: \d+ batches/);
 
@@ -141,18 +159,100 @@ describe('the audit trail on PostgreSQL', () => {
        WHERE e.tenant_id = $1 ORDER BY e.id LIMIT 1 OFFSET 7`,
       [tenant],
     );
-    // As a superuser bypassing the trigger.
-    await withDb(async (client) => {
-      await client.query('SET session_replication_role = replica');
-      await client.query("UPDATE audit_events SET tenant_id = 'someone-else' WHERE id = $1", [
-        target!.id,
-      ]);
-    }, db.url);
+    // As a superuser bypassing the trigger: one event's tenant in its batch's text.
+    await tamper(
+      `UPDATE audit_batches SET events = replace(events, $2, 'someone-else')
+                  WHERE seq = $1`,
+      [target!.seq, tenant],
+    );
     const broken = await cli(db.url, 'audit', 'verify');
     expect(broken.code).toBe(1);
     expect(broken.err).toMatch(
       new RegExp(`^audit chain broken at batch ${target!.seq} .*modified`),
     );
+    await tamper('UPDATE audit_batches SET events = $2 WHERE seq = $1', [
+      target!.seq,
+      original!.events,
+    ]);
+    expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
+  });
+
+  it('names a batch whose event was removed, and a batch removed from the chain', async () => {
+    const tenant = `t-${randomUUID()}`;
+    for (let i = 0; i < 3; i += 1) await appender.recordMany([entry(tenant, i), entry(tenant, 9)]);
+    const [first, second] = await sql<{ seq: string; events: string }>(
+      'SELECT seq, events FROM audit_batches WHERE $1 = ANY (tenant_ids) ORDER BY seq',
+      [tenant],
+    );
+    await tamper(
+      'UPDATE audit_batches SET events = split_part(events, chr(10), 1) WHERE seq = $1',
+      [first!.seq],
+    );
+    expect((await cli(db.url, 'audit', 'verify')).err).toMatch(
+      new RegExp(`^audit chain broken at batch ${first!.seq} .*holds 1 rows, 2 were written`),
+    );
+    await tamper('UPDATE audit_batches SET events = $2 WHERE seq = $1', [
+      first!.seq,
+      first!.events,
+    ]);
+    await tamper('DELETE FROM audit_batches WHERE seq = $1', [second!.seq]);
+    expect((await cli(db.url, 'audit', 'verify')).err).toMatch(
+      new RegExp(
+        `^audit chain broken at batch ${BigInt(second!.seq) + 1n} .*${second!.seq}…${second!.seq} are missing`,
+      ),
+    );
+  });
+
+  it('pages by event id across batches, by connection and by tenant', async () => {
+    const tenant = `t-${randomUUID()}`;
+    const other = `t-${randomUUID()}`;
+    const connectionId = randomUUID();
+    const mine = (n: number): AuditEntry => ({ ...entry(tenant, n), connectionId });
+    const first = mine(1);
+    await appender.recordMany([first, entry(other, 2), mine(3)]);
+    await appender.recordMany([entry(tenant, 4)]);
+    await appender.recordMany([
+      entry(other, 5),
+      mine(6),
+      { ...mine(7), connectionId: 'not-a-uuid' },
+    ]);
+    const all = await repository.page({ tenants: [tenant, other], limit: 500 });
+    const ours = all.filter((record) => record.tenantId === tenant || record.tenantId === other);
+    expect(ours.map((record) => record.requestId)).toEqual([
+      'req-1',
+      'req-2',
+      'req-3',
+      'req-4',
+      'req-5',
+      'req-6',
+      'req-7',
+    ]);
+    expect(ours[0]).toEqual({
+      ...first,
+      id: expect.any(BigInt),
+      batchSeq: expect.any(BigInt),
+    });
+    expect(ours[6]).not.toHaveProperty('connectionId');
+    const ids = ours.map((record) => record.id);
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+
+    const pages: string[][] = [];
+    let afterId: bigint | undefined;
+    for (;;) {
+      const page = await repository.page({ connectionId, afterId, limit: 2 });
+      pages.push(page.map((record) => record.requestId!));
+      if (page.length < 2) break;
+      afterId = page.at(-1)!.id;
+    }
+    expect(pages).toEqual([['req-1', 'req-3'], ['req-6']]);
+    expect(
+      (await repository.page({ tenants: [other], afterId: ids[1], limit: 10 })).map(
+        (record) => record.requestId,
+      ),
+    ).toEqual(['req-5']);
+    const upper = await repository.page({ connectionId: connectionId.toUpperCase(), limit: 10 });
+    expect(upper.map((record) => record.requestId)).toEqual(['req-1', 'req-3', 'req-6']);
+    expect(await repository.page({ connectionId, tenants: [other], limit: 10 })).toEqual([]);
   });
 });
 
@@ -250,8 +350,8 @@ describe('audit retention and verify', () => {
     await withDb(async (client) => {
       await client.query('SET session_replication_role = replica');
       await client.query(
-        `UPDATE audit_events SET tenant_id = 'someone-else'
-         WHERE batch_id = (SELECT id FROM audit_batches WHERE seq = 7)`,
+        `UPDATE audit_batches SET events = replace(events, $1, 'someone-else') WHERE seq = 7`,
+        [tenant],
       );
     }, db.url);
     const broken = await cli(db.url, 'audit', 'verify');
