@@ -25,8 +25,15 @@ function chain(firstSeq: number, count: number, prevHash = Buffer.alloc(32)): Au
   return batches;
 }
 
-const repositoryOf = (batches: AuditBatchCheck[]) =>
+/** `head`: what audit_chain_head says; by default the newest batch. */
+const repositoryOf = (
+  batches: AuditBatchCheck[],
+  head = batches.length
+    ? { seq: batches.at(-1)!.seq, hash: batches.at(-1)!.hash }
+    : { seq: 0n, hash: Buffer.alloc(32) },
+) =>
   ({
+    chainHead: () => Promise.resolve(head),
     batchesForVerify: (after: bigint, limit: number) =>
       Promise.resolve(batches.filter((b) => b.seq > after).slice(0, limit)),
   }) as unknown as AuditRepository;
@@ -68,6 +75,33 @@ describe('verifyAuditChain', () => {
     const modified = chain(3, 3);
     modified[0] = { ...modified[0]!, digest: Buffer.alloc(32) };
     expect(await verifyAuditChain(repositoryOf(modified))).toMatchObject({ ok: false, seq: 3n });
+  });
+
+  it('catches the newest batches removed, or the last one replaced, against the chain head', async () => {
+    const full = chain(1, 5);
+    const head = { seq: 5n, hash: full[4]!.hash };
+    expect(await verifyAuditChain(repositoryOf(full.slice(0, 3), head))).toMatchObject({
+      ok: false,
+      seq: 4n,
+      reason: 'batches 4…5 are missing (the chain head is at 5)',
+    });
+    // A last batch rebuilt consistently (its own digest and hash) still differs from the head.
+    const digest = createHash('sha256').update('forged rows').digest();
+    const forged: AuditBatchCheck = {
+      ...full[4]!,
+      digest,
+      hash: createHash('sha256').update(full[3]!.hash).update(digest).digest(),
+    };
+    const rebuilt = [...full.slice(0, 4), forged];
+    expect(await verifyAuditChain(repositoryOf(rebuilt, head))).toMatchObject({
+      ok: false,
+      seq: 5n,
+      reason: 'its hash is not the one the chain head recorded',
+    });
+    // Batches appended after the check read the head are checked too, and fine.
+    expect(
+      await verifyAuditChain(repositoryOf(full, { seq: 3n, hash: full[2]!.hash })),
+    ).toMatchObject({ ok: true, batches: 5 });
   });
 
   it('passes an empty trail', async () => {

@@ -25,8 +25,13 @@ const GENESIS = Buffer.alloc(32);
  * batches from the front (audit_purge), so the first batch left is the
  * anchor: its prev_hash is taken as given, and the verdict says from which
  * seq the chain was checked. Batch 1 itself must chain to the genesis hash.
+ * The chain must also reach the head as it was when the check began (its
+ * seq and hash), so removing the newest batches is caught too; batches
+ * appended while it runs are checked as well.
  */
 export async function verifyAuditChain(repository: AuditRepository): Promise<ChainVerdict> {
+  // Read first: appends only move it forward, so every batch up to it must be there.
+  const head = await repository.chainHead();
   let previous: { seq: bigint; hash: Buffer } | undefined;
   let fromSeq: bigint | undefined;
   let anchor: string | undefined;
@@ -53,16 +58,28 @@ export async function verifyAuditChain(repository: AuditRepository): Promise<Cha
         return bad(`it holds ${batch.storedRows} rows, ${batch.rowCount} were written`);
       const expected = createHash('sha256').update(batch.prevHash).update(batch.digest).digest();
       if (!expected.equals(batch.hash)) return bad('its rows do not match its hash (modified)');
+      if (batch.seq === head.seq && !batch.hash.equals(head.hash))
+        return bad('its hash is not the one the chain head recorded');
       previous = { seq: batch.seq, hash: batch.hash };
       batches += 1;
     }
-    if (page.length < PAGE)
+    if (page.length < PAGE) {
+      // No batch at all is a chain purged whole by retention (or never written).
+      if (previous && previous.seq < head.seq) {
+        return {
+          ok: false,
+          batches,
+          seq: previous.seq + 1n,
+          reason: `batches ${previous.seq + 1n}…${head.seq} are missing (the chain head is at ${head.seq})`,
+        };
+      }
       return {
         ok: true,
         batches,
         ...(previous && { fromSeq, toSeq: previous.seq }),
         ...(anchor && { anchor }),
       };
+    }
     after = page.at(-1)!.seq;
   }
 }

@@ -137,6 +137,14 @@ export class AuditRepository {
     }));
   }
 
+  /** Where the chain ends: the seq and hash of the newest committed batch (0 and zeros before the first). */
+  async chainHead(): Promise<{ seq: bigint; hash: Buffer }> {
+    const [row] = await this.prisma.$queryRaw<{ seq: bigint; hash: Uint8Array }[]>`
+      SELECT seq, hash FROM audit_chain_head WHERE id = 1`;
+    if (!row) throw new Error('audit_chain_head has no row: the audit migration did not run');
+    return { seq: row.seq, hash: Buffer.from(row.hash) };
+  }
+
   /** Retention: removes whole batches created before `cutoff`, oldest first (see audit_purge). */
   async purgeBefore(cutoff: Date, maxBatches: number): Promise<number> {
     const [row] = await this.prisma.$queryRaw<{ purged: number }[]>`

@@ -177,7 +177,7 @@ describe('the audit trail on PostgreSQL', () => {
     expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
   });
 
-  it('names a batch whose event was removed, and a batch removed from the chain', async () => {
+  it('names a batch whose event was removed, the newest batch removed and a batch removed from the chain', async () => {
     const tenant = `t-${randomUUID()}`;
     for (let i = 0; i < 3; i += 1) await appender.recordMany([entry(tenant, i), entry(tenant, 9)]);
     const [first, second] = await sql<{ seq: string; events: string }>(
@@ -195,6 +195,21 @@ describe('the audit trail on PostgreSQL', () => {
       first!.seq,
       first!.events,
     ]);
+    // The newest batch removed: no later batch shows the gap, the chain head does.
+    const [newest] = await sql<{ seq: string }>('SELECT max(seq)::text AS seq FROM audit_batches');
+    await tamper(
+      `CREATE TABLE saved_batch AS SELECT * FROM audit_batches WHERE seq = ${newest!.seq}`,
+      [],
+    );
+    await tamper('DELETE FROM audit_batches WHERE seq = $1', [newest!.seq]);
+    expect((await cli(db.url, 'audit', 'verify')).err).toMatch(
+      new RegExp(
+        `^audit chain broken at batch ${newest!.seq} .*${newest!.seq}…${newest!.seq} are missing \\(the chain head is at ${newest!.seq}\\)`,
+      ),
+    );
+    await tamper('INSERT INTO audit_batches SELECT * FROM saved_batch', []);
+    await tamper('DROP TABLE saved_batch', []);
+    expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
     await tamper('DELETE FROM audit_batches WHERE seq = $1', [second!.seq]);
     expect((await cli(db.url, 'audit', 'verify')).err).toMatch(
       new RegExp(
