@@ -67,6 +67,11 @@ const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${database}`);
 const redisPrefix = `tb-bench:${stamp}:`;
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? path.join(root, 'bench', 'results');
 const SCALE_COUNTS = [1, 2, 3];
+// README, Configuration: a worker's young generation at a fixed 2 × 16 MB
+// instead of V8's default, which grows to 2 × 64 MB once enough has survived
+// its collections, as in a long sync run (a worker's RSS then depended on how
+// long its runs had been).
+const WORKER_NODE_OPTIONS = '--max-semi-space-size=16';
 const STORM_BROKERS = 3;
 const TARGETS = {
   tokenVsBareHttp: { min: 0.35, label: 'token / bare node:http req/s (64 conn.)' },
@@ -192,11 +197,15 @@ async function startBroker(env, at, extra = {}) {
 
 /**
  * One worker process (`node dist/main.js`, ROLE=worker: sweeps and job
- * processors, no listener), once it has started. Its log lines (JSON) go to
- * `onLine`.
+ * processors, no listener), once it has started, with the Node options the
+ * README gives worker processes (`BENCH_WORKER_NODE_OPTIONS` to try others).
+ * Its log lines (JSON) go to `onLine`.
  */
 async function startWorker(env, onLine = () => {}) {
-  const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [
+    ...(process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS).split(' '),
+    ...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' '),
+  ].filter(Boolean);
   const child = track(
     spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
       cwd: root,

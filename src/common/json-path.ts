@@ -5,6 +5,11 @@
  * `nextLink`. Only own properties are read (never `constructor` & co.).
  */
 export function readPath(value: unknown, path: string): unknown {
+  // One key (most id and timestamp fields, read for every record of every page): no split.
+  if (!path.includes('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    return Object.hasOwn(value, path) ? (value as Record<string, unknown>)[path] : undefined;
+  }
   const parts = path.split('.');
   let current = value;
   let i = 0;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../infra/prisma/generated/client.js';
-import { PrismaService } from '../infra/prisma/prisma.service.js';
-import { contentHash } from './canonical-json.js';
+import { type DirectQuery, PrismaService } from '../infra/prisma/prisma.service.js';
+import { pageRowsJson } from './page-rows.js';
 import { syncEvent } from './sync-events.js';
 import { type Checkpoint, ExecutionStopped, type FetchedRecord, type SyncRun } from './sync-run.js';
 
@@ -47,22 +47,27 @@ export class RecordsRepository {
       pages: 1,
       checkpoint: next === undefined ? null : JSON.stringify(next),
     };
+    // Not through Prisma's raw queries, which keep a page reachable long
+    // after it is written (PrismaService.direct says how).
     // The common case, one statement and no transaction of ours around it.
-    if (!gone.length) return this.writePage(this.prisma, run, live, [], page);
+    if (!gone.length) return this.prisma.direct((db) => this.writePage(db, run, live, [], page));
     const liveIds = new Set(live.map((r) => r.externalId));
     const both = gone.some((id) => liveIds.has(id));
-    return this.prisma.$transaction(async (tx) => {
-      if (!both) return this.writePage(tx, run, live, gone, page);
-      // An item both kept and deleted in one page: one statement cannot write
-      // a row twice, so it is upserted, then deleted, as it always was.
-      const kept = await this.writePage(tx, run, live, [], page);
-      const { deleted } = await this.writePage(tx, run, [], gone, {
-        ...page,
-        fetched: 0,
-        pages: 0,
-      });
-      return { upserted: kept.upserted, deleted };
-    });
+    return this.prisma.direct(
+      async (db) => {
+        if (!both) return this.writePage(db, run, live, gone, page);
+        // An item both kept and deleted in one page: one statement cannot write
+        // a row twice, so it is upserted, then deleted, as it always was.
+        const kept = await this.writePage(db, run, live, [], page);
+        const { deleted } = await this.writePage(db, run, [], gone, {
+          ...page,
+          fetched: 0,
+          pages: 0,
+        });
+        return { upserted: kept.upserted, deleted };
+      },
+      { transaction: true },
+    );
   }
 
   /**
@@ -76,7 +81,7 @@ export class RecordsRepository {
    * removed at once, so `db` must then be a transaction.
    */
   private async writePage(
-    db: Prisma.TransactionClient,
+    db: DirectQuery,
     run: SyncRun,
     live: FetchedRecord[],
     gone: string[],
@@ -108,15 +113,17 @@ export class RecordsRepository {
         RETURNING ctid::text AS at, content_hash = '' AS stray
       ),`;
     const noneDeleted = Prisma.sql`deleted AS (SELECT NULL::text AS at, false AS stray WHERE false),`;
-    const [row] = await db.$queryRaw<
-      Array<{ claimed: number; upserted: number; deleted: number; strays: string[] }>
-    >`
+    const [row] = await db<{
+      claimed: number;
+      upserted: number;
+      deleted: number;
+      strays: string[];
+    }>(
+      Prisma.sql`
       WITH claim AS (${claimSql(run)}),
       page AS (
         SELECT p.id, p.data, p.hash, p.updated
-        FROM unnest(${live.map((r) => r.externalId)}::text[], ${live.map((r) => JSON.stringify(r.data))}::jsonb[],
-                    ${live.map((r) => contentHash(r.data))}::text[], ${live.map((r) => r.providerUpdatedAt ?? null)}::timestamptz[])
-          AS p(id, data, hash, updated)
+        FROM json_to_recordset(${pageRowsJson(live)}::json) AS p(id text, data jsonb, hash text, updated timestamptz)
         WHERE EXISTS (SELECT 1 FROM claim)
       ),
       -- Unchanged content (same hash, not deleted) is not rewritten; RETURNING lists what was.
@@ -146,10 +153,11 @@ export class RecordsRepository {
         RETURNING 1
       )
       SELECT (SELECT count(*) FROM advanced)::int AS claimed, counts.upserted, counts.deleted, counts.strays
-      FROM counts`;
+      FROM counts`,
+    );
     if (row?.claimed !== 1) throw new ExecutionStopped(run.id);
     if (row.strays.length)
-      await db.$executeRaw`DELETE FROM records WHERE ctid = ANY(${row.strays}::tid[])`;
+      await db(Prisma.sql`DELETE FROM records WHERE ctid = ANY(${row.strays}::tid[])`);
     return { upserted: row.upserted, deleted: row.deleted };
   }
 

@@ -31,6 +31,31 @@ describe('isDatabaseUnavailable', () => {
       }),
       true,
     ],
+    // node-postgres under PrismaService.direct: its SQLSTATE or socket code, inside the wrapper only.
+    [
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        name: 'DatabaseStatementError',
+        cause: Object.assign(new Error('terminating connection due to administrator command'), {
+          code: '57P01',
+        }),
+      }),
+      true,
+    ],
+    [
+      Object.assign(new Error('read ETIMEDOUT'), {
+        name: 'DatabaseStatementError',
+        cause: Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' }),
+      }),
+      true,
+    ],
+    [
+      Object.assign(new Error('duplicate key value violates unique constraint'), {
+        name: 'DatabaseStatementError',
+        cause: Object.assign(new Error('duplicate key'), { code: '23505' }),
+      }),
+      false,
+    ],
+    [Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' }), false],
     [new Error('Connection terminated unexpectedly'), false],
     [new Error('fetch failed', { cause: new Error('connect ECONNREFUSED 10.0.0.8:443') }), false],
     [{ code: 'P2002' }, false],

@@ -1,7 +1,8 @@
 /**
  * Whether an error means PostgreSQL cannot be reached or dropped the
- * connection, as Prisma's driver adapter reports it (no import of Prisma:
- * the shape is enough). Such a failure is an outage to wait out (503,
+ * connection, as Prisma's driver adapter reports it, or node-postgres under
+ * PrismaService.direct (a DatabaseStatementError); no import of either: the
+ * shape is enough. Such a failure is an outage to wait out (503,
  * Retry-After; a job waits without spending an attempt), not a bug.
  */
 const UNREACHABLE_KINDS = new Set([
@@ -16,6 +17,8 @@ const UNREACHABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P
 const UNREACHABLE_SQLSTATE = /^(08|57P0[123])/;
 const UNREACHABLE_MESSAGE =
   /Can't reach database server|Connection terminated|ECONNREFUSED|ECONNRESET|EPIPE|Timed out fetching a new connection/i;
+// node-postgres's own errors carry the socket error's code, or the SQLSTATE, as `code`.
+const UNREACHABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 interface Shaped {
   code?: unknown;
@@ -34,13 +37,20 @@ export function isDatabaseUnavailable(error: unknown, depth = 0, fromPrisma = fa
   const prisma =
     fromPrisma ||
     e.clientVersion !== undefined ||
-    (typeof e.name === 'string' && /^(PrismaClient|DriverAdapterError)/.test(e.name));
+    (typeof e.name === 'string' &&
+      /^(PrismaClient|DriverAdapterError|DatabaseStatementError)/.test(e.name));
   const cause = e.meta?.driverAdapterError?.cause;
   if (typeof cause?.kind === 'string' && UNREACHABLE_KINDS.has(cause.kind)) return true;
   if (typeof cause?.originalCode === 'string' && UNREACHABLE_SQLSTATE.test(cause.originalCode))
     return true;
   if (typeof e.code === 'string' && UNREACHABLE_PRISMA_CODES.has(e.code)) return true;
   if (prisma && typeof e.message === 'string' && UNREACHABLE_MESSAGE.test(e.message)) return true;
+  if (
+    fromPrisma &&
+    typeof e.code === 'string' &&
+    (UNREACHABLE_SOCKET_CODES.has(e.code) || UNREACHABLE_SQLSTATE.test(e.code))
+  )
+    return true;
   return isDatabaseUnavailable(e.cause, depth + 1, prisma);
 }
 
