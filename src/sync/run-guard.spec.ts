@@ -55,6 +55,19 @@ describe('RunGuard', () => {
     ).toBeUndefined();
   });
 
+  it('tells apart long next links that differ only at their end, and stops one repeated', () => {
+    const link = (n: number) => `https://x/odata/contacts?$skiptoken=${'t'.repeat(2000)}${n}`;
+    const guard = new RunGuard({ ...budget, maxPages: 100 }, start, 0, {});
+    for (let n = 1; n < 50; n += 1) {
+      expect(
+        guard.afterPage(records(`r${n}`), { nextUrl: link(n - 1) }, { nextUrl: link(n) }),
+      ).toBeUndefined();
+    }
+    expect(
+      guard.afterPage(records('r50'), { nextUrl: link(49) }, { nextUrl: link(7) }),
+    ).toMatchObject({ code: 'pagination_loop' });
+  });
+
   it('a restarted feed may read its pages again', () => {
     const guard = new RunGuard(budget, start, 0, {});
     expect(guard.afterPage(records('1'), {}, { nextUrl: 'https://x/2' })).toBeUndefined();

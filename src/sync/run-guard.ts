@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Checkpoint, FetchedRecord } from './sync-run.js';
 
 /** Why a run must end now: the same request would page the provider forever. */
@@ -20,8 +20,13 @@ export interface RunBudget {
  * changes while the pages never end).
  */
 export class RunGuard {
+  /**
+   * Positions given so far, and the content of the pages read (per feed and
+   * slice: a new slice may legitimately repeat a page), both as 128-bit
+   * digests: what the guard keeps grows with every page of the run, so each
+   * page costs the same few dozen bytes, however long its cursor or next link.
+   */
   private readonly seen = new Set<string>();
-  /** Content of the pages read, per feed and slice (a new slice may legitimately repeat a page). */
   private readonly pages = new Map<string, Set<string>>();
 
   constructor(
@@ -94,11 +99,18 @@ export class RunGuard {
 /** A page's place in the provider's pages (the watermark carried along does not count). */
 function fingerprint(checkpoint: Checkpoint): string {
   const { feed, cursor, page, offset, nextUrl, sliceFrom } = checkpoint;
-  return JSON.stringify([feed, cursor, page, offset, nextUrl, sliceFrom]);
+  return digest(
+    createHash('sha256').update(JSON.stringify([feed, cursor, page, offset, nextUrl, sliceFrom])),
+  );
 }
 
 function contentOf(records: readonly FetchedRecord[]): string {
   const hash = createHash('sha256');
   for (const record of records) hash.update(record.externalId).update('\0');
-  return hash.digest('base64url');
+  return digest(hash);
+}
+
+/** The first 128 bits of a SHA-256, in 22 characters. */
+function digest(hash: Hash): string {
+  return hash.digest().subarray(0, 16).toString('base64url');
 }
