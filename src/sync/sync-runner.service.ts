@@ -32,12 +32,15 @@ import { RunGuard } from './run-guard.js';
 
 export type { RunContext, RunOutcome } from './run-outcome.js';
 
+type Fetched = { page: ParsedPage; auth: WorkerTokens };
+
 /** Times one execution reads a feed again after its stored position expired. */
 const MAX_FEED_RESTARTS = 3;
 
 /**
  * Executes one sync run, page by page: fetch, then write the page's records
- * and the next checkpoint in one transaction. Resumes from the stored
+ * and the next checkpoint in one transaction (the next page is fetched
+ * meanwhile). Resumes from the stored
  * checkpoint; survives token expiry (refresh and retry the page once on a
  * 401), rate limits (wait out Retry-After without spending an attempt) and
  * transient failures (backoff with full jitter, then let BullMQ retry).
@@ -132,33 +135,56 @@ export class SyncRunner {
     let checkpoint = start;
     let recoveries = 0;
     let auth = await this.tokens.forWorker(run.connectionId);
+    /** The page at `checkpoint`, when it was fetched while the previous page was written. */
+    let prefetched: Promise<Fetched> | undefined;
     for (let done = 0; ; done += 1) {
-      // Stopping: the page in hand is committed; the job goes back to the queue to resume here.
+      // Stopping: the pages in hand are committed; the job goes back to the queue to resume here.
+      // A page fetched ahead is dropped unwritten (it is fetched again from the stored checkpoint).
       if (context.shutdown.aborted) throw new RetryLater(0);
-      stopIf(guard.beforePage(done, this.clock.now()));
-      if (this.expiringSoon(auth)) auth = await this.tokens.forWorker(run.connectionId);
-      let fetched: { page: ParsedPage; auth: WorkerTokens };
+      if (!prefetched) {
+        stopIf(guard.beforePage(done, this.clock.now()));
+        prefetched = this.fetchPage(run, integration, adapter, checkpoint, auth);
+      }
+      let fetched: Fetched;
       try {
-        fetched = await this.fetcher.fetch(
-          run.connectionId,
-          integration,
-          adapter,
-          checkpoint,
-          auth,
-        );
+        fetched = await prefetched;
       } catch (error) {
         checkpoint = await this.recover(run, adapter, checkpoint, error, (recoveries += 1));
         guard.restarted(checkpoint);
         continue;
+      } finally {
+        prefetched = undefined;
       }
       auth = fetched.auth;
       const { records, next, watermark } = fetched.page;
       stopIf(guard.afterPage(records, checkpoint, next));
+      // The next page is fetched while this one is written: a page then costs
+      // the slower of the provider's answer and the write, not both. Writes
+      // stay in page order (this one commits before that one is looked at),
+      // and a page fetched ahead that is not written (the run stopped, was
+      // cancelled or taken over) is never stored.
+      if (next && !context.shutdown.aborted && !guard.beforePage(done + 1, this.clock.now())) {
+        prefetched = this.fetchPage(run, integration, adapter, next, auth);
+        // Awaited on the next turn; until then a failure must not count as unhandled.
+        prefetched.catch(() => undefined);
+      }
       await this.records.commitPage(run, records, next ?? { done: true, watermark });
       this.metrics.syncRecords.inc({ model: run.model }, records.length);
       if (!next) return this.complete(run, adapter, watermark, context);
       checkpoint = next;
     }
+  }
+
+  /** One page from `checkpoint`, with a token renewed first when it is about to expire. */
+  private async fetchPage(
+    run: SyncRun,
+    integration: Integration,
+    adapter: SyncAdapter,
+    checkpoint: Checkpoint,
+    auth: WorkerTokens,
+  ): Promise<Fetched> {
+    const fresh = this.expiringSoon(auth) ? await this.tokens.forWorker(run.connectionId) : auth;
+    return this.fetcher.fetch(run.connectionId, integration, adapter, checkpoint, fresh);
   }
 
   /**
