@@ -7,9 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditAppender } from '../../src/audit/audit-appender.js';
 import { type AuditRecord, AuditRepository } from '../../src/audit/audit.repository.js';
-import { runCli } from '../../src/cli/run-cli.js';
 import { Secret } from '../../src/common/secret.js';
 import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
+import { cli } from '../support/cli.js';
 import { createScratchDatabase, withDb } from '../support/db.js';
 
 const MIGRATION = '20261205061228_audit_batches_hold_events';
@@ -80,16 +80,6 @@ async function migrate(url: string, dir: string): Promise<void> {
   ]);
 }
 
-async function cli(url: string, ...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(
-    argv,
-    { DATABASE_URL: url },
-    { out: (l) => out.push(l), err: (l) => err.push(l) },
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /**
  * A database of the previous version, with events written before the chain

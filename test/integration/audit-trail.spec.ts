@@ -4,11 +4,11 @@ import { AuditAppender } from '../../src/audit/audit-appender.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import type { AuditEntry } from '../../src/audit/audit-entry.js';
 import { AuditRepository } from '../../src/audit/audit.repository.js';
-import { runCli } from '../../src/cli/run-cli.js';
 import { AppError } from '../../src/common/errors/app-error.js';
 import { Secret } from '../../src/common/secret.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { PrismaService } from '../../src/infra/prisma/prisma.service.js';
+import { cli } from '../support/cli.js';
 import { createScratchDatabase, withDb } from '../support/db.js';
 
 const configOf = (mode: 'strict' | 'best-effort') =>
@@ -25,19 +25,6 @@ const entry = (tenantId: string, n = 0): AuditEntry => ({
   detail: { n, refreshed: false },
 });
 
-async function cli(url: string, ...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(
-    argv,
-    { DATABASE_URL: url },
-    {
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
-    },
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** A scratch database: the trail's triggers and chain are global to a database. */
 describe('the audit trail on PostgreSQL', () => {
