@@ -80,11 +80,14 @@ export class AuditAppender implements OnApplicationShutdown {
       if (connection !== null) connections.add(connection);
       if (entry.tenantId !== undefined) tenants.add(entry.tenantId);
     }
-    await this.pool.query({
+    const result = await this.pool.query({
       name: 'audit_append_v2',
       text: APPEND,
       values: [entries.map(encodeEvent).join('\n'), entries.length, [...connections], [...tenants]],
     });
+    // No chain head row: the statement inserts nothing and succeeds. That is
+    // not a write; the reads waiting on it must fail closed.
+    if (result.rowCount !== 1) throw new Error('audit append stored no batch (no chain head row)');
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -5,6 +5,18 @@ import type { AuditEntry } from './audit-entry.js';
 const connectionId = '7f1c7a4e-2b1a-4d6e-9d7a-2f1c7a4e2b1a';
 
 describe('audit batch lines', () => {
+  it('never writes a NUL character (jsonb cannot hold one)', () => {
+    const line = encodeEvent({
+      action: 'request.refused',
+      requestId: 'a\u0000b',
+      at: new Date(0),
+    });
+    expect(line).not.toContain('\\u0000');
+    expect(decodeBatch({ format: BATCH_FORMAT, firstEventId: 1n, events: line })[0]).toMatchObject({
+      requestId: 'a\ufffdb',
+    });
+  });
+
   it('round-trips format 2 events, ids from first_event_id in line order', () => {
     const full: AuditEntry = {
       action: 'token.read',

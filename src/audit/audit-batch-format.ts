@@ -24,9 +24,13 @@ export function uuidOrNull(value: string | undefined): string | null {
   return value !== undefined && UUID.test(value) ? value.toLowerCase() : null;
 }
 
-/** One format 2 line. */
+/**
+ * One format 2 line. A NUL character (which jsonb, and so the view
+ * `audit_events`, cannot hold) becomes U+FFFD; nothing the broker records
+ * should carry one, but one that did must not make the trail unreadable.
+ */
 export function encodeEvent(entry: AuditEntry): string {
-  return JSON.stringify([
+  const line = JSON.stringify([
     entry.action,
     uuidOrNull(entry.connectionId),
     entry.tenantId ?? null,
@@ -36,6 +40,7 @@ export function encodeEvent(entry: AuditEntry): string {
     entry.detail ?? null,
     entry.at.getTime(),
   ]);
+  return line.includes('\\u0000') ? line.replaceAll('\\u0000', '\\ufffd') : line;
 }
 
 /** One event as stored, with its id. */

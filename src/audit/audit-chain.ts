@@ -21,13 +21,13 @@ const GENESIS = Buffer.alloc(32);
  * Recomputes the hash chain from the events as stored now: each batch's
  * digest (audit_batch_digest, as the append computes it), its hash =
  * sha256(prev_hash || digest), and its prev_hash = the previous batch's
- * hash. Retention removes whole
- * batches from the front (audit_purge), so the first batch left is the
- * anchor: its prev_hash is taken as given, and the verdict says from which
- * seq the chain was checked. Batch 1 itself must chain to the genesis hash.
- * The chain must also reach the head as it was when the check began (its
- * seq and hash), so removing the newest batches is caught too; batches
- * appended while it runs are checked as well.
+ * hash. Retention removes whole batches from the front (audit_purge), so the
+ * first batch left is the anchor: its prev_hash is taken as given, and the
+ * verdict says from which seq the chain was checked. Batch 1 itself must
+ * chain to the genesis hash. The chain must also reach the head as it was
+ * when the check began (its seq and hash), so removing the newest batches is
+ * caught too; batches appended while it runs are checked as well. A trail
+ * with no batch at all passes (retention may have purged it whole).
  */
 export async function verifyAuditChain(repository: AuditRepository): Promise<ChainVerdict> {
   // Read first: appends only move it forward, so every batch up to it must be there.

@@ -13,9 +13,10 @@ interface Entry {
 }
 
 /**
- * A bounded, least-recently-used-first (RecencyMap) cache of sealed connections with a TTL, for the token read. It
- * holds only what the database holds (ciphertext), so a process dump shows
- * no more than a database dump; tokens are decrypted per request.
+ * A bounded cache of sealed connections with a TTL, for the token read
+ * (RecencyMap: an entry not used lately goes first). It holds only what the
+ * database holds (ciphertext), so a process dump shows no more than a
+ * database dump; tokens are decrypted per request.
  *
  * `generation` closes the read-through race: a miss takes a ticket before
  * its query, and its answer is stored only if nothing was invalidated (or

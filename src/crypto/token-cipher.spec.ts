@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import sodium from 'libsodium-wrappers';
 import { parseEncryptionKeys } from '../config/encryption-keys.js';
 import { DecryptionError, TokenCipher } from './token-cipher.js';
 
@@ -39,6 +40,37 @@ describe('TokenCipher', () => {
     );
     const sealed = cipher.seal('secret', binding);
     expect(() => cipher.open({ ...sealed, keyId: 'k2' }, binding)).toThrow(DecryptionError);
+  });
+
+  it('opens what was sealed with the string helpers of sodium (the stored format is unchanged)', async () => {
+    // The layout and associated data as written before the cipher built them
+    // with Buffer: version byte, nonce, then sodium.from_string of the binding.
+    const raw = randomBytes(32);
+    const cipher = await TokenCipher.create(parseEncryptionKeys(`k1:${raw.toString('base64')}`));
+    const nonce = sodium.randombytes_buf(24);
+    const ad = sodium.from_string(
+      ['token-broker/credential/v1', binding.tenantId, binding.connectionId, 'k1'].join('\u0000'),
+    );
+    const body = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+      sodium.from_string('{"accessToken":"ü-ß"}'),
+      ad,
+      null,
+      nonce,
+      new Uint8Array(raw),
+    );
+    const ciphertext = new Uint8Array([1, ...nonce, ...body]);
+    expect(cipher.open({ keyId: 'k1', ciphertext }, binding)).toBe('{"accessToken":"ü-ß"}');
+    // And bytes that are not UTF-8 are refused, not decoded to U+FFFD.
+    const notUtf8 = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+      new Uint8Array([0xff, 0xfe]),
+      ad,
+      null,
+      nonce,
+      new Uint8Array(raw),
+    );
+    expect(() =>
+      cipher.open({ keyId: 'k1', ciphertext: new Uint8Array([1, ...nonce, ...notUtf8]) }, binding),
+    ).toThrow(DecryptionError);
   });
 
   it('refuses a tampered ciphertext', async () => {

@@ -17,6 +17,12 @@ export class DecryptionError extends Error {
 }
 
 const FORMAT_V1 = 1;
+/**
+ * What sodium.to_string does (a fatal UTF-8 decoder: bytes that are not
+ * UTF-8 throw rather than decode to U+FFFD), made once: a decoder per call
+ * cost about 1 µs of every token read.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const AD_LABEL = 'token-broker/credential/v1';
 
 /**
@@ -82,8 +88,7 @@ export class TokenCipher {
         ciphertext.subarray(1, 1 + nonceBytes),
         key,
       );
-      // Buffer's decoder, not sodium.to_string (TextDecoder): 1 µs less a token read.
-      return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8');
+      return UTF8.decode(plain);
     } catch {
       throw new DecryptionError('ciphertext does not authenticate with this key and binding');
     }

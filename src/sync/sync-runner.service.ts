@@ -137,54 +137,58 @@ export class SyncRunner {
     let auth = await this.tokens.forWorker(run.connectionId);
     /** The page at `checkpoint`, when it was fetched while the previous page was written. */
     let prefetched: Promise<Fetched> | undefined;
-    for (let done = 0; ; done += 1) {
-      // Stopping: the pages in hand are committed; the job goes back to the queue to resume here.
-      // A page fetched ahead is dropped unwritten (it is fetched again from the stored checkpoint).
-      if (context.shutdown.aborted) throw new RetryLater(0);
-      if (!prefetched) {
-        stopIf(guard.beforePage(done, this.clock.now()));
-        prefetched = this.fetchPage(run, integration, adapter, checkpoint, auth);
+    const fetchFrom = async (position: Checkpoint): Promise<{ fetched: Promise<Fetched> }> => {
+      // Renewed here, never inside a fetch running ahead (see the finally below).
+      if (this.expiringSoon(auth)) auth = await this.tokens.forWorker(run.connectionId);
+      // Wrapped: the fetch is started, not awaited.
+      return {
+        fetched: this.fetcher.fetch(run.connectionId, integration, adapter, position, auth),
+      };
+    };
+    try {
+      for (let done = 0; ; done += 1) {
+        // Stopping: the pages in hand are committed; the job goes back to the queue to resume here.
+        if (context.shutdown.aborted) throw new RetryLater(0);
+        if (!prefetched) {
+          stopIf(guard.beforePage(done, this.clock.now()));
+          prefetched = (await fetchFrom(checkpoint)).fetched;
+        }
+        let fetched: Fetched;
+        try {
+          fetched = await prefetched;
+        } catch (error) {
+          checkpoint = await this.recover(run, adapter, checkpoint, error, (recoveries += 1));
+          guard.restarted(checkpoint);
+          continue;
+        } finally {
+          prefetched = undefined;
+        }
+        auth = fetched.auth;
+        const { records, next, watermark } = fetched.page;
+        stopIf(guard.afterPage(records, checkpoint, next));
+        // The next page is fetched while this one is written: a page then
+        // costs the slower of the provider's answer and the write, not both.
+        // Writes stay in page order (this one commits before that one is
+        // looked at). The run's page and time budgets are checked before the
+        // fetch starts, as for any page.
+        if (next && !context.shutdown.aborted && !guard.beforePage(done + 1, this.clock.now())) {
+          const ahead = (await fetchFrom(next)).fetched;
+          // Awaited on the next turn (or below); until then a failure must not count as unhandled.
+          ahead.catch(() => undefined);
+          prefetched = ahead;
+        }
+        await this.records.commitPage(run, records, next ?? { done: true, watermark });
+        this.metrics.syncRecords.inc({ model: run.model }, records.length);
+        if (!next) return this.complete(run, adapter, watermark, context);
+        checkpoint = next;
       }
-      let fetched: Fetched;
-      try {
-        fetched = await prefetched;
-      } catch (error) {
-        checkpoint = await this.recover(run, adapter, checkpoint, error, (recoveries += 1));
-        guard.restarted(checkpoint);
-        continue;
-      } finally {
-        prefetched = undefined;
-      }
-      auth = fetched.auth;
-      const { records, next, watermark } = fetched.page;
-      stopIf(guard.afterPage(records, checkpoint, next));
-      // The next page is fetched while this one is written: a page then costs
-      // the slower of the provider's answer and the write, not both. Writes
-      // stay in page order (this one commits before that one is looked at),
-      // and a page fetched ahead that is not written (the run stopped, was
-      // cancelled or taken over) is never stored.
-      if (next && !context.shutdown.aborted && !guard.beforePage(done + 1, this.clock.now())) {
-        prefetched = this.fetchPage(run, integration, adapter, next, auth);
-        // Awaited on the next turn; until then a failure must not count as unhandled.
-        prefetched.catch(() => undefined);
-      }
-      await this.records.commitPage(run, records, next ?? { done: true, watermark });
-      this.metrics.syncRecords.inc({ model: run.model }, records.length);
-      if (!next) return this.complete(run, adapter, watermark, context);
-      checkpoint = next;
+    } finally {
+      // A page fetched ahead and never written (the run stopped, failed, was
+      // cancelled or taken over) is dropped, but its request finishes before
+      // the run lets go: a 401 in it renews the token, and that renewal must
+      // be stored before the worker can shut down.
+      if (prefetched) await prefetched.catch(() => undefined);
     }
-  }
-
-  /** One page from `checkpoint`, with a token renewed first when it is about to expire. */
-  private async fetchPage(
-    run: SyncRun,
-    integration: Integration,
-    adapter: SyncAdapter,
-    checkpoint: Checkpoint,
-    auth: WorkerTokens,
-  ): Promise<Fetched> {
-    const fresh = this.expiringSoon(auth) ? await this.tokens.forWorker(run.connectionId) : auth;
-    return this.fetcher.fetch(run.connectionId, integration, adapter, checkpoint, fresh);
   }
 
   /**

@@ -25,7 +25,6 @@ const entry = (tenantId: string, n = 0): AuditEntry => ({
   detail: { n, refreshed: false },
 });
 
-
 /** A scratch database: the trail's triggers and chain are global to a database. */
 describe('the audit trail on PostgreSQL', () => {
   let db: { url: string; drop(): Promise<void> };
@@ -119,6 +118,22 @@ describe('the audit trail on PostgreSQL', () => {
     await expect(sql("UPDATE audit_events SET action = 'x'")).rejects.toThrow(/view/);
     await expect(sql('DELETE FROM audit_events')).rejects.toThrow(/view/);
     await expect(repository.purgeBefore(new Date(), 10)).rejects.toThrow(/at least a day/);
+  });
+
+  it('keeps its chain head: removing it is refused, and without it an append fails (closed)', async () => {
+    await expect(sql('DELETE FROM audit_chain_head')).rejects.toThrow(/append-only/);
+    await expect(sql('TRUNCATE audit_chain_head')).rejects.toThrow(/append-only/);
+    await tamper('CREATE TABLE saved_head AS SELECT * FROM audit_chain_head', []);
+    await tamper('DELETE FROM audit_chain_head', []);
+    try {
+      await expect(appender.recordMany([entry(`t-${randomUUID()}`)])).rejects.toThrow(
+        /no chain head/,
+      );
+    } finally {
+      await tamper('INSERT INTO audit_chain_head SELECT * FROM saved_head', []);
+      await tamper('DROP TABLE saved_head', []);
+    }
+    await appender.recordMany([entry(`t-${randomUUID()}`)]);
   });
 
   it('chains batches across concurrent writers; verify passes, then names the batch a modified row is in', async () => {

@@ -11,35 +11,50 @@
 -- migration runner (adapter-pg's executeScript) splits the file at each one,
 -- comments included, so no comment here holds one either.
 
-ALTER TABLE "audit_batches" ADD COLUMN "connection_ids" UUID[],
-ADD COLUMN "events" TEXT,
-ADD COLUMN "first_event_id" BIGINT,
-ADD COLUMN "format" SMALLINT,
-ADD COLUMN "last_event_id" BIGINT,
-ADD COLUMN "tenant_ids" TEXT[],
-ALTER COLUMN "seq" DROP NOT NULL,
-ALTER COLUMN "prev_hash" DROP NOT NULL,
-ALTER COLUMN "hash" DROP NOT NULL;
+-- What a batch's hash covers, given its prev_hash: defined once, used by the
+-- append (AuditAppender) and by `audit verify`. Format 1 lines carry their
+-- ids, format 2 ids are first_event_id onwards, so the digest covers it.
+CREATE FUNCTION "audit_batch_digest"(format SMALLINT, first_event_id BIGINT, events TEXT)
+RETURNS BYTEA LANGUAGE sql STABLE AS E'
+    SELECT sha256(convert_to(CASE format
+        WHEN 1 THEN events
+        ELSE first_event_id::text || chr(10) || events
+    END, ''UTF8''))
+';
 
-ALTER TABLE "audit_chain_head" ADD COLUMN "next_event_id" BIGINT;
-
--- The conversion is one statement, so it happens entirely or not at all. It
--- locks the trail first: a replica still running the previous version waits,
--- then fails (closed) on the table that is gone.
+-- The whole change of storage is one statement, so one transaction: it
+-- happens entirely or not at all (the runner commits each statement of this
+-- file on its own). It first locks the trail's tables in the order an append
+-- of the previous version takes them (audit_events, audit_chain_head,
+-- audit_batches), so it queues behind appends in flight instead of
+-- deadlocking with them, and gives up after 30 s (changing nothing) rather
+-- than hold appends back for longer. A replica still running the previous
+-- version then fails (closed) on the table that is gone.
 --
 -- A chained batch becomes format 1: its events are the audit_event_text of
 -- its rows joined by newlines in id order, the very text the append and
 -- `audit verify` digested, so every stored hash still verifies. Its ids stay
 -- in its lines: batches written concurrently took interleaved ids from one
 -- sequence, so a format 1 batch's ids need not be contiguous (hence
--- last_event_id). Rows from before the chain existed (batch_id NULL) become
+-- last_event_id). A chained batch left with no rows (only tampering does
+-- that) gets no events and a negative id of its own, and `audit verify`
+-- reports it. Rows from before the chain existed (batch_id NULL) become
 -- unchained format 1 batches of up to 500 rows in id order, with no seq and
 -- no hashes, created_at the newest of their rows, so retention removes one
 -- only once all its rows are past the cutoff. Event ids go on from the
--- highest ever taken.
+-- highest ever taken. The events are stored out of line uncompressed: pglz
+-- over a batch's JSON would cost the append CPU under the chain head's
+-- lock, for disk that retention frees anyway.
 DO E'
 BEGIN
-    LOCK TABLE audit_chain_head, audit_batches, audit_events IN EXCLUSIVE MODE\073
+    PERFORM set_config(''lock_timeout'', ''30s'', true)\073
+    LOCK TABLE audit_events, audit_chain_head, audit_batches IN ACCESS EXCLUSIVE MODE\073
+    ALTER TABLE audit_batches ADD COLUMN connection_ids UUID[], ADD COLUMN events TEXT,
+        ADD COLUMN first_event_id BIGINT, ADD COLUMN format SMALLINT,
+        ADD COLUMN last_event_id BIGINT, ADD COLUMN tenant_ids TEXT[],
+        ALTER COLUMN seq DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL,
+        ALTER COLUMN hash DROP NOT NULL\073
+    ALTER TABLE audit_chain_head ADD COLUMN next_event_id BIGINT\073
     ALTER TABLE audit_batches DISABLE TRIGGER audit_batches_append_only\073
     UPDATE audit_batches b
     SET format = 1, events = e.events, first_event_id = e.first_id, last_event_id = e.last_id,
@@ -56,6 +71,10 @@ BEGIN
         FROM audit_events WHERE batch_id IS NOT NULL GROUP BY batch_id
     ) e
     WHERE b.id = e.batch_id\073
+    UPDATE audit_batches
+    SET format = 1, events = '''', first_event_id = -id, last_event_id = -id,
+        connection_ids = ''{}'', tenant_ids = ''{}''
+    WHERE events IS NULL\073
     ALTER TABLE audit_batches ENABLE TRIGGER audit_batches_append_only\073
     INSERT INTO audit_batches (format, events, first_event_id, last_event_id, row_count,
         connection_ids, tenant_ids, created_at)
@@ -77,20 +96,21 @@ BEGIN
         (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM audit_events_id_seq)
     ) + 1\073
     DROP TABLE audit_events\073
+    DROP FUNCTION audit_event_text(BIGINT, TEXT, UUID, TEXT, UUID, TEXT, TEXT, JSONB, TIMESTAMPTZ)\073
+    ALTER TABLE audit_batches ALTER COLUMN events SET NOT NULL,
+        ALTER COLUMN first_event_id SET NOT NULL, ALTER COLUMN format SET NOT NULL,
+        ALTER COLUMN last_event_id SET NOT NULL, ALTER COLUMN events SET STORAGE EXTERNAL\073
+    ALTER TABLE audit_chain_head ALTER COLUMN next_event_id SET NOT NULL\073
 END
 ';
 
-ALTER TABLE "audit_batches" ALTER COLUMN "events" SET NOT NULL,
-ALTER COLUMN "first_event_id" SET NOT NULL,
-ALTER COLUMN "format" SET NOT NULL,
-ALTER COLUMN "last_event_id" SET NOT NULL,
--- Stored out of line uncompressed: pglz over a batch's JSON costs the
--- append CPU under the chain head's lock, for disk that retention frees anyway.
-ALTER COLUMN "events" SET STORAGE EXTERNAL;
-
-ALTER TABLE "audit_chain_head" ALTER COLUMN "next_event_id" SET NOT NULL;
-
-DROP FUNCTION "audit_event_text"(BIGINT, TEXT, UUID, TEXT, UUID, TEXT, TEXT, JSONB, TIMESTAMPTZ);
+-- The chain head is moved by every append and never removed: without its
+-- row an append would have nothing to chain to (AuditAppender also refuses
+-- to count such an append as written).
+CREATE TRIGGER "audit_chain_head_no_delete" BEFORE DELETE ON "audit_chain_head"
+    FOR EACH ROW EXECUTE FUNCTION "audit_refuse_change"();
+CREATE TRIGGER "audit_chain_head_no_truncate" BEFORE TRUNCATE ON "audit_chain_head"
+    FOR EACH STATEMENT EXECUTE FUNCTION "audit_refuse_change"();
 
 CREATE UNIQUE INDEX "audit_batches_first_event_id_key" ON "audit_batches"("first_event_id");
 
@@ -101,17 +121,6 @@ CREATE INDEX "audit_batches_connection_ids_idx" ON "audit_batches" USING GIN ("c
 -- format 2 batch is ever added to this index.
 CREATE INDEX "audit_batches_format1_ids_idx" ON "audit_batches"
     USING GIST (int8range("first_event_id", "last_event_id", '[]')) WHERE "format" = 1;
-
--- What a batch's hash covers, given its prev_hash: defined once, used by the
--- append (AuditAppender) and by `audit verify`. Format 1 lines carry their
--- ids, format 2 ids are first_event_id onwards, so the digest covers it.
-CREATE FUNCTION "audit_batch_digest"(format SMALLINT, first_event_id BIGINT, events TEXT)
-RETURNS BYTEA LANGUAGE sql STABLE AS E'
-    SELECT sha256(convert_to(CASE format
-        WHEN 1 THEN events
-        ELSE first_event_id::text || chr(10) || events
-    END, ''UTF8''))
-';
 
 -- One row per event, as the table of that name had. Format 1 lines are
 -- [id, action, connection_id, tenant_id, service_key_id, request_id,
