@@ -1,4 +1,4 @@
-import type { AuditAction, AuditEntry } from './audit-entry.js';
+import type { AuditAction, AuditEntry, AuditRecord } from './audit-entry.js';
 
 /**
  * How a batch's events are stored in `audit_batches.events`: one JSON array
@@ -43,12 +43,6 @@ export function encodeEvent(entry: AuditEntry): string {
   return line.includes('\\u0000') ? line.replaceAll('\\u0000', '\\ufffd') : line;
 }
 
-/** One event as stored, with its id. */
-export interface StoredEvent extends Omit<AuditEntry, 'at'> {
-  id: bigint;
-  at: Date;
-}
-
 type Line = [
   AuditAction,
   string | null,
@@ -63,12 +57,12 @@ type Line = [
 /** The id a format 1 line starts with, read as text: a JSON number would lose digits past 2^53. */
 const LEADING_ID = /^\[(\d+),/;
 
-/** The events of one batch, in line (and id) order. */
+/** The events of one batch, in line (and id) order (without batchSeq: the caller knows it). */
 export function decodeBatch(batch: {
   format: number;
   firstEventId: bigint;
   events: string;
-}): StoredEvent[] {
+}): AuditRecord[] {
   if (!batch.events) return [];
   return batch.events.split('\n').map((text, index) => {
     const values = JSON.parse(text) as unknown[];

@@ -19,6 +19,14 @@ function chain(firstSeq: number, count: number, prevHash = Buffer.alloc(32)): Au
       rowCount: 1,
       storedRows: 1,
       digest,
+      firstEventId: BigInt(firstSeq + i),
+      lastEventId: BigInt(firstSeq + i),
+      events: {
+        firstId: BigInt(firstSeq + i),
+        lastId: BigInt(firstSeq + i),
+        connectionsMatch: true,
+        tenantsMatch: true,
+      },
     });
     prev = hash;
   }
@@ -102,6 +110,30 @@ describe('verifyAuditChain', () => {
     expect(
       await verifyAuditChain(repositoryOf(full, { seq: 3n, hash: full[2]!.hash })),
     ).toMatchObject({ ok: true, batches: 5 });
+  });
+
+  it('names a batch whose paging columns (outside the hash) disagree with its events', async () => {
+    const cases: [Partial<AuditBatchCheck>, RegExp][] = [
+      [{ firstEventId: 1n }, /first_event_id is 1, its lowest event id 2/],
+      [{ lastEventId: 9n }, /last_event_id is 9, its highest event id 2/],
+      [
+        { events: { firstId: 2n, lastId: 2n, connectionsMatch: false, tenantsMatch: true } },
+        /connection_ids/,
+      ],
+      [
+        { events: { firstId: 2n, lastId: 2n, connectionsMatch: true, tenantsMatch: false } },
+        /tenant_ids/,
+      ],
+    ];
+    for (const [change, reason] of cases) {
+      const batches = chain(1, 3);
+      batches[1] = { ...batches[1]!, ...change };
+      expect(await verifyAuditChain(repositoryOf(batches))).toMatchObject({
+        ok: false,
+        seq: 2n,
+        reason: expect.stringMatching(reason),
+      });
+    }
   });
 
   it('passes an empty trail', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuditRepository } from './audit.repository.js';
+import type { AuditBatchCheck, AuditRepository } from './audit.repository.js';
 
 export type ChainVerdict =
   | {
@@ -27,7 +27,9 @@ const GENESIS = Buffer.alloc(32);
  * chain to the genesis hash. The chain must also reach the head as it was
  * when the check began (its seq and hash), so removing the newest batches is
  * caught too; batches appended while it runs are checked as well. A trail
- * with no batch at all passes (retention may have purged it whole).
+ * with no batch at all passes (retention may have purged it whole). The
+ * columns paging finds events by are checked against the events as well
+ * (pagingColumnsProblem).
  */
 export async function verifyAuditChain(repository: AuditRepository): Promise<ChainVerdict> {
   // Read first: appends only move it forward, so every batch up to it must be there.
@@ -58,6 +60,8 @@ export async function verifyAuditChain(repository: AuditRepository): Promise<Cha
         return bad(`it holds ${batch.storedRows} rows, ${batch.rowCount} were written`);
       const expected = createHash('sha256').update(batch.prevHash).update(batch.digest).digest();
       if (!expected.equals(batch.hash)) return bad('its rows do not match its hash (modified)');
+      const unindexed = pagingColumnsProblem(batch);
+      if (unindexed) return bad(unindexed);
       if (batch.seq === head.seq && !batch.hash.equals(head.hash))
         return bad('its hash is not the one the chain head recorded');
       previous = { seq: batch.seq, hash: batch.hash };
@@ -82,4 +86,22 @@ export async function verifyAuditChain(repository: AuditRepository): Promise<Cha
     }
     after = page.at(-1)!.seq;
   }
+}
+
+/**
+ * The columns `GET /v1/audit` finds a batch's events by are outside the
+ * hash (the digest covers the events text, and first_event_id only for
+ * format 2), so a change to one would hide events from paging while the
+ * chain still verified: each must say what the batch's events say.
+ */
+function pagingColumnsProblem(batch: AuditBatchCheck): string | undefined {
+  const { events } = batch;
+  if (!events) return 'its events cannot be read';
+  if (events.firstId !== batch.firstEventId)
+    return `its first_event_id is ${batch.firstEventId}, its lowest event id ${events.firstId}`;
+  if (events.lastId !== batch.lastEventId)
+    return `its last_event_id is ${batch.lastEventId}, its highest event id ${events.lastId}`;
+  if (!events.connectionsMatch) return 'its connection_ids are not the connections of its events';
+  if (!events.tenantsMatch) return 'its tenant_ids are not the tenants of its events';
+  return undefined;
 }

@@ -28,6 +28,14 @@ export interface AuditEntry {
   at: Date;
 }
 
+/** One stored audit event, as `GET /v1/audit` pages through them and a batch decodes to. */
+export interface AuditRecord extends Omit<AuditEntry, 'at'> {
+  id: bigint;
+  at: Date;
+  /** The chained batch it was written in (absent for events from before the chain). */
+  batchSeq?: bigint;
+}
+
 /**
  * Who set an action going, when it completes later or elsewhere (a
  * revocation delivered after a disconnect, a grant stored at the callback of

@@ -2,16 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Prisma } from '../infra/prisma/generated/client.js';
 import { PrismaService } from '../infra/prisma/prisma.service.js';
 import { decodeBatch } from './audit-batch-format.js';
-import type { AuditEntry } from './audit-entry.js';
+import type { AuditRecord } from './audit-entry.js';
 
-export type { AuditAction, AuditEntry } from './audit-entry.js';
-
-/** One stored audit row, as `GET /v1/audit` pages through them. */
-export interface AuditRecord extends Omit<AuditEntry, 'at'> {
-  id: bigint;
-  at: Date;
-  batchSeq?: bigint;
-}
+export type { AuditAction, AuditEntry, AuditRecord } from './audit-entry.js';
 
 /** A chained batch with the digest of its events as stored now (for `audit verify`). */
 export interface AuditBatchCheck {
@@ -22,16 +15,45 @@ export interface AuditBatchCheck {
   /** Lines in its events text now. */
   storedRows: number;
   digest: Buffer | null;
+  /** The columns paging finds events by, as stored. */
+  firstEventId: bigint;
+  lastEventId: bigint;
+  /**
+   * Those columns against its events as stored now, read only when its hash
+   * matches (then the text is what was appended, so it parses): the lowest
+   * and highest event id, and whether connection_ids and tenant_ids hold
+   * exactly the distinct connections and tenants of its events.
+   */
+  events?: { firstId: bigint; lastId: bigint; connectionsMatch: boolean; tenantsMatch: boolean };
 }
 
-/** Batches read per query while paging. */
-const BATCHES_PER_READ = 100;
+/** Batches listed per query while paging: ids and sizes only, never their events. */
+const BATCHES_PER_LIST = 100;
 
-interface BatchRow {
+interface ListedBatch {
+  id: bigint;
   seq: bigint | null;
   format: number;
   first_event_id: bigint;
-  events: string;
+  row_count: number;
+}
+
+const byId = (a: AuditRecord, b: AuditRecord): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * How many of `listed` (from the next one to decode) to read the events of:
+ * as few as could hold the `wanted` events if all of them matched, but at
+ * least twice the previous read, so that a filter matching few events of
+ * each batch costs a few round trips, while the texts read stay within
+ * about twice as many batches as the page needed. With `wanted` 0 (the page is full, and only a
+ * format 1 batch may still hold a lower id) one batch at a time.
+ */
+function nextRead(listed: readonly ListedBatch[], wanted: number, previous: number): number {
+  if (wanted <= 0) return 1;
+  let count = 0;
+  for (let events = 0; count < listed.length && events < wanted; count += 1)
+    events += listed[count]!.row_count;
+  return Math.max(1, count, previous * 2);
 }
 
 /**
@@ -46,11 +68,13 @@ export class AuditRepository {
 
   /**
    * Events after `afterId`, oldest first (keyset on the event id), of one
-   * connection and of the given tenants when asked. Batches are read in
+   * connection and of the given tenants when asked. Batches are listed in
    * first_event_id order from the first one that may hold an id after the
    * cursor. Format 1 batches may interleave their ids, so reading stops only
    * once `limit` events are found and the next batch starts past the last
-   * of them.
+   * of them. The listing carries no events: a batch's text (tens to
+   * hundreds of kB, stored out of line) is read only for the batches decoded, a few at
+   * a time (nextRead), so a small page reads little.
    */
   async page(query: {
     connectionId?: string;
@@ -66,29 +90,48 @@ export class AuditRepository {
       ${query.tenants?.length ? Prisma.sql`AND b.tenant_ids && ${[...query.tenants]}::text[]` : Prisma.empty}`;
     const tenants = query.tenants?.length ? new Set(query.tenants) : undefined;
     const found: AuditRecord[] = [];
+    let read = 0;
     let from = Prisma.sql`b.first_event_id >= ${await this.firstBatchFrom(after)}::bigint`;
     for (;;) {
-      const batches = await this.prisma.$queryRaw<BatchRow[]>`
-        SELECT b.seq, b.format, b.first_event_id, b.events FROM audit_batches b
+      const listed = await this.prisma.$queryRaw<ListedBatch[]>`
+        SELECT b.id, b.seq, b.format, b.first_event_id, b.row_count FROM audit_batches b
         WHERE ${from} ${filters}
         ORDER BY b.first_event_id
-        LIMIT ${BATCHES_PER_READ}::int`;
-      for (const batch of batches) {
+        LIMIT ${BATCHES_PER_LIST}::int`;
+      let texts = new Map<bigint, string>();
+      for (const [index, batch] of listed.entries()) {
         if (found.length >= query.limit) {
-          found.sort((a, b) => (a.id < b.id ? -1 : 1)).length = query.limit;
+          found.sort(byId).length = query.limit;
           if (found.at(-1)!.id < batch.first_event_id) return found;
         }
-        for (const event of decodeBatch({ ...batch, firstEventId: batch.first_event_id })) {
+        if (!texts.has(batch.id)) {
+          read = nextRead(listed.slice(index), query.limit - found.length, read);
+          texts = await this.eventsOf(listed.slice(index, index + read));
+        }
+        // '' for a batch purged by retention since it was listed: no events.
+        const events = texts.get(batch.id) ?? '';
+        for (const event of decodeBatch({ ...batch, firstEventId: batch.first_event_id, events })) {
           if (event.id <= after) continue;
           if (connectionId !== undefined && event.connectionId !== connectionId) continue;
           if (tenants && (event.tenantId === undefined || !tenants.has(event.tenantId))) continue;
           found.push(batch.seq === null ? event : { ...event, batchSeq: batch.seq });
         }
       }
-      if (batches.length < BATCHES_PER_READ) break;
-      from = Prisma.sql`b.first_event_id > ${batches.at(-1)!.first_event_id}::bigint`;
+      if (listed.length < BATCHES_PER_LIST) break;
+      from = Prisma.sql`b.first_event_id > ${listed.at(-1)!.first_event_id}::bigint`;
     }
-    return found.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, query.limit);
+    return found.sort(byId).slice(0, query.limit);
+  }
+
+  /** The events text of these batches, by batch id. */
+  private async eventsOf(batches: readonly ListedBatch[]): Promise<Map<bigint, string>> {
+    const rows = await this.prisma.$queryRaw<{ id: bigint; events: string }[]>`
+      SELECT id, events FROM audit_batches
+      WHERE id = ANY (${batches.map((batch) => String(batch.id))}::bigint[])`;
+    // Every listed batch gets a key, so one purged meanwhile is not read again.
+    const texts = new Map<bigint, string>(batches.map((batch) => [batch.id, '']));
+    for (const row of rows) texts.set(row.id, row.events);
+    return texts;
   }
 
   /**
@@ -107,7 +150,13 @@ export class AuditRepository {
     return row!.first;
   }
 
-  /** The chain in order from `afterSeq`, each batch with the digest of its events as stored now. */
+  /**
+   * The chain in order from `afterSeq`, each batch with the digest of its
+   * events as stored now and, when its hash matches, what its events say of
+   * the columns paging relies on (first_event_id of format 1,
+   * last_event_id, connection_ids, tenant_ids: none of them is hashed).
+   * Computed here, so no events text leaves PostgreSQL.
+   */
   async batchesForVerify(afterSeq: bigint, limit: number): Promise<AuditBatchCheck[]> {
     const rows = await this.prisma.$queryRaw<
       {
@@ -117,13 +166,42 @@ export class AuditRepository {
         row_count: number;
         stored_rows: number;
         digest: Uint8Array;
+        first_event_id: bigint;
+        last_event_id: bigint;
+        events_first_id: bigint | null;
+        events_last_id: bigint | null;
+        connections_match: boolean | null;
+        tenants_match: boolean | null;
       }[]
     >`
       SELECT b.seq, b.prev_hash, b.hash, b.row_count,
         CASE WHEN b.events = '' THEN 0
              ELSE length(b.events) - length(replace(b.events, chr(10), '')) + 1 END AS stored_rows,
-        audit_batch_digest(b.format, b.first_event_id, b.events) AS digest
+        g.digest, b.first_event_id, b.last_event_id,
+        e.first_id AS events_first_id, e.last_id AS events_last_id,
+        e.connections @> b.connection_ids::text[] AND e.connections <@ b.connection_ids::text[]
+          AS connections_match,
+        e.tenants @> b.tenant_ids AND e.tenants <@ b.tenant_ids AS tenants_match
       FROM audit_batches b
+      CROSS JOIN LATERAL (
+        SELECT audit_batch_digest(b.format, b.first_event_id, b.events) AS digest
+      ) g
+      LEFT JOIN LATERAL (
+        SELECT min(l.id) AS first_id, max(l.id) AS last_id,
+          coalesce(array_agg(DISTINCT l.connection_id)
+            FILTER (WHERE l.connection_id IS NOT NULL), '{}') AS connections,
+          coalesce(array_agg(DISTINCT l.tenant_id)
+            FILTER (WHERE l.tenant_id IS NOT NULL), '{}') AS tenants
+        FROM (
+          SELECT CASE b.format WHEN 1 THEN (j->>0)::bigint ELSE b.first_event_id + n - 1 END AS id,
+            j->>(k + 1) AS connection_id, j->>(k + 2) AS tenant_id
+          FROM unnest(string_to_array(b.events, chr(10))) WITH ORDINALITY AS t(line, n),
+            LATERAL (SELECT t.line::jsonb AS j, CASE b.format WHEN 1 THEN 1 ELSE 0 END AS k) p
+        ) l
+        -- Only text the append wrote is parsed: anything else fails the hash check first.
+        WHERE sha256(b.prev_hash || g.digest) = b.hash
+        HAVING count(*) > 0
+      ) e ON true
       WHERE b.seq > ${afterSeq}
       ORDER BY b.seq
       LIMIT ${limit}`;
@@ -134,6 +212,17 @@ export class AuditRepository {
       rowCount: row.row_count,
       storedRows: row.stored_rows,
       digest: Buffer.from(row.digest),
+      firstEventId: row.first_event_id,
+      lastEventId: row.last_event_id,
+      ...(row.events_first_id !== null &&
+        row.events_last_id !== null && {
+          events: {
+            firstId: row.events_first_id,
+            lastId: row.events_last_id,
+            connectionsMatch: row.connections_match === true,
+            tenantsMatch: row.tenants_match === true,
+          },
+        }),
     }));
   }
 

@@ -7,7 +7,8 @@ export const AUDIT_USAGE = `usage: npm run cli -- audit verify
 
   audit verify   recompute the audit trail's hash chain; exit 1 naming the
                  first batch that does not verify (a row modified, removed
-                 or added, or a batch missing). After retention the chain
+                 or added, a batch missing, or a column paging finds rows
+                 by that no longer matches them). After retention the chain
                  is checked from the oldest batch left, anchored at its
                  prev_hash; the output names that batch`;
 

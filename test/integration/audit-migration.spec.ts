@@ -80,7 +80,6 @@ async function migrate(url: string, dir: string): Promise<void> {
   ]);
 }
 
-
 /**
  * A database of the previous version, with events written before the chain
  * existed and chained batches (two of them with interleaved ids), migrated
@@ -333,6 +332,27 @@ describe(`the migration ${MIGRATION}`, () => {
     expect(await repository.purgeBefore(cutoff, 1_000)).toBe(1);
     // The chained batches are from today: kept.
     expect(await firsts()).toEqual(['601', '603', '604', '609', '610']);
+    expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
+  });
+
+  it('names a converted batch whose id range (outside its hash) no longer matches its events', async () => {
+    const tamper = (change: string) =>
+      withDb(async (client) => {
+        await client.query('SET session_replication_role = replica');
+        await client.query(change);
+      }, db.url);
+    // Batch 2 holds 603, 605 and 607: its range moved up would hide 603 from a page after 602.
+    await tamper('UPDATE audit_batches SET first_event_id = 605 WHERE seq = 2');
+    expect((await cli(db.url, 'audit', 'verify')).err).toMatch(
+      /^audit chain broken at batch 2 \(after 1 good\): its first_event_id is 605, its lowest event id 603/,
+    );
+    await tamper(
+      'UPDATE audit_batches SET first_event_id = 603, last_event_id = 606 WHERE seq = 2',
+    );
+    expect((await cli(db.url, 'audit', 'verify')).err).toMatch(
+      /^audit chain broken at batch 2 \(after 1 good\): its last_event_id is 606, its highest event id 607/,
+    );
+    await tamper('UPDATE audit_batches SET last_event_id = 607 WHERE seq = 2');
     expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { AuditAppender } from '../../src/audit/audit-appender.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import type { AuditEntry } from '../../src/audit/audit-entry.js';
@@ -147,6 +147,30 @@ describe('the audit trail on PostgreSQL', () => {
       ),
     );
     await b.onApplicationShutdown();
+    // Each append took the next range of ids under the chain head's lock: in
+    // seq order the ranges follow one another, without gap or overlap.
+    const ranges = await sql<{
+      seq: string;
+      format: number;
+      first: string;
+      last: string;
+      n: number;
+    }>(
+      `SELECT seq, format, first_event_id AS first, last_event_id AS last, row_count AS n
+       FROM audit_batches WHERE $1 = ANY (tenant_ids) ORDER BY seq`,
+      [tenant],
+    );
+    expect(ranges).toHaveLength(20);
+    const start = ranges[0]!;
+    expect(ranges).toEqual(
+      ranges.map((_, i) => ({
+        seq: String(BigInt(start.seq) + BigInt(i)),
+        format: 2,
+        first: String(BigInt(start.first) + 2n * BigInt(i)),
+        last: String(BigInt(start.first) + 2n * BigInt(i) + 1n),
+        n: 2,
+      })),
+    );
     const ok = await cli(db.url, 'audit', 'verify');
     const [original] = await sql<{ events: string }>(
       `SELECT b.events FROM audit_events e JOIN audit_batches b ON b.id = e.batch_id
@@ -175,6 +199,82 @@ describe('the audit trail on PostgreSQL', () => {
     await tamper('UPDATE audit_batches SET events = $2 WHERE seq = $1', [
       target!.seq,
       original!.events,
+    ]);
+    expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
+  });
+
+  it('names a batch whose paging columns (outside its hash) no longer match its events', async () => {
+    const tenant = `t-${randomUUID()}`;
+    const connectionId = randomUUID();
+    await appender.recordMany([{ ...entry(tenant, 1), connectionId }, entry(tenant, 2)]);
+    const [batch] = await sql<{ seq: string; first: string; last: string }>(
+      `SELECT seq, first_event_id AS first, last_event_id AS last
+       FROM audit_batches WHERE $1 = ANY (tenant_ids)`,
+      [tenant],
+    );
+    const { seq } = batch!;
+    expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
+    await tamper(
+      `CREATE TABLE saved_columns AS SELECT * FROM audit_batches WHERE seq = ${seq}`,
+      [],
+    );
+    const cases: [string, unknown[], string][] = [
+      [
+        'UPDATE audit_batches SET connection_ids = array_remove(connection_ids, $2::uuid) WHERE seq = $1',
+        [seq, connectionId],
+        'its connection_ids are not the connections of its events',
+      ],
+      [
+        'UPDATE audit_batches SET connection_ids = connection_ids || $2::uuid WHERE seq = $1',
+        [seq, randomUUID()],
+        'its connection_ids are not the connections of its events',
+      ],
+      [
+        `UPDATE audit_batches SET tenant_ids = '{}' WHERE seq = $1`,
+        [seq],
+        'its tenant_ids are not the tenants of its events',
+      ],
+      [
+        'UPDATE audit_batches SET last_event_id = last_event_id - 1 WHERE seq = $1',
+        [seq],
+        `its last_event_id is ${BigInt(batch!.last) - 1n}, its highest event id ${batch!.last}`,
+      ],
+      [
+        'UPDATE audit_batches SET row_count = 1 WHERE seq = $1',
+        [seq],
+        'it holds 2 rows, 1 were written',
+      ],
+      // Text that is no JSON is reported, not parsed: only a batch whose hash matches is.
+      [
+        `UPDATE audit_batches SET events = 'not' || chr(10) || 'json' WHERE seq = $1`,
+        [seq],
+        'its rows do not match its hash (modified)',
+      ],
+    ];
+    try {
+      for (const [change, params, reason] of cases) {
+        await tamper(change, params);
+        const broken = await cli(db.url, 'audit', 'verify');
+        expect({ code: broken.code, err: broken.err.trim() }).toEqual({
+          code: 1,
+          err: expect.stringMatching(
+            new RegExp(`^audit chain broken at batch ${seq} \\(after \\d+ good\\): `),
+          ),
+        });
+        expect(broken.err).toContain(reason);
+        await tamper(
+          `UPDATE audit_batches b SET connection_ids = s.connection_ids, tenant_ids = s.tenant_ids,
+             last_event_id = s.last_event_id, row_count = s.row_count, events = s.events
+           FROM saved_columns s WHERE b.seq = s.seq`,
+          [],
+        );
+      }
+    } finally {
+      await tamper('DROP TABLE saved_columns', []);
+    }
+    // What the check guards: without its connection, paging by it missed the event.
+    expect((await repository.page({ connectionId, limit: 10 })).map((r) => r.requestId)).toEqual([
+      'req-1',
     ]);
     expect((await cli(db.url, 'audit', 'verify')).code).toBe(0);
   });
@@ -270,6 +370,74 @@ describe('the audit trail on PostgreSQL', () => {
     const upper = await repository.page({ connectionId: connectionId.toUpperCase(), limit: 10 });
     expect(upper.map((record) => record.requestId)).toEqual(['req-1', 'req-3', 'req-6']);
     expect(await repository.page({ connectionId, tenants: [other], limit: 10 })).toEqual([]);
+  });
+
+  it('pages on past one listing of batches, by connection and by tenant, with any limit', async () => {
+    // 130 batches (a listing is 100) of 3 events, 2 of them the connection's.
+    const tenant = `t-${randomUUID()}`;
+    const connectionId = randomUUID();
+    for (let i = 0; i < 130; i += 1)
+      await appender.recordMany([
+        { ...entry(tenant, 3 * i), connectionId },
+        entry(tenant, 3 * i + 1),
+        { ...entry(tenant, 3 * i + 2), connectionId },
+      ]);
+    const idsWhere = async (where: string, params: unknown[]) =>
+      (
+        await sql<{ id: string }>(`SELECT id FROM audit_events WHERE ${where} ORDER BY id`, params)
+      ).map((row) => row.id);
+    const pageAll = async (query: { connectionId?: string; tenants?: string[] }, limit: number) => {
+      const pages: number[] = [];
+      const seen: string[] = [];
+      let afterId: bigint | undefined;
+      for (;;) {
+        const page = await repository.page({ ...query, afterId, limit });
+        pages.push(page.length);
+        seen.push(...page.map((record) => String(record.id)));
+        if (page.length < limit) return { seen, pages };
+        afterId = page.at(-1)!.id;
+      }
+    };
+    const mine = await idsWhere('connection_id = $1', [connectionId]);
+    expect(mine).toHaveLength(260);
+    // Smaller than what a batch holds of the connection, equal, larger, all at once.
+    for (const limit of [1, 2, 3, 7, 300]) {
+      const { seen, pages } = await pageAll({ connectionId }, limit);
+      expect(seen).toEqual(mine);
+      expect(pages.slice(0, -1).every((n) => n === limit)).toBe(true);
+    }
+    const ours = await idsWhere('tenant_id = $1', [tenant]);
+    expect(ours).toHaveLength(390);
+    for (const limit of [1, 5, 500])
+      expect((await pageAll({ tenants: [tenant] }, limit)).seen).toEqual(ours);
+    // No filter: every event of the database, in id order.
+    expect((await pageAll({}, 64)).seen).toEqual(await idsWhere('true', []));
+  });
+
+  it('reads the events of only as many batches as a page needs', async () => {
+    const tenant = `t-${randomUUID()}`;
+    for (let i = 0; i < 20; i += 1)
+      await appender.recordMany([entry(tenant, 2 * i), entry(tenant, 2 * i + 1)]);
+    const textsRead = async (query: Parameters<AuditRepository['page']>[0]) => {
+      const original = prisma.$queryRaw.bind(prisma);
+      let texts = 0;
+      const spy = jest.spyOn(prisma, '$queryRaw').mockImplementation(((
+        ...args: Parameters<typeof original>
+      ) =>
+        original(...args).then((rows) => {
+          texts += (rows as Record<string, unknown>[]).filter((row) => 'events' in row).length;
+          return rows;
+        })) as typeof original);
+      try {
+        const page = await repository.page(query);
+        return { events: page.length, texts };
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    expect(await textsRead({ tenants: [tenant], limit: 1 })).toEqual({ events: 1, texts: 1 });
+    expect(await textsRead({ tenants: [tenant], limit: 4 })).toEqual({ events: 4, texts: 2 });
+    expect(await textsRead({ tenants: [tenant], limit: 5 })).toEqual({ events: 5, texts: 3 });
   });
 });
 

@@ -116,6 +116,15 @@ CREATE UNIQUE INDEX "audit_batches_first_event_id_key" ON "audit_batches"("first
 
 CREATE INDEX "audit_batches_connection_ids_idx" ON "audit_batches" USING GIN ("connection_ids");
 
+-- GET /v1/audit with a key for some tenants only pages by tenant_ids.
+CREATE INDEX "audit_batches_tenant_ids_idx" ON "audit_batches" USING GIN ("tenant_ids");
+
+-- audit_purge removes the batches outside the chain (seq NULL, converted
+-- from before the chain existed) by created_at: without this index its
+-- DELETE would walk every batch on each sweep, also once none is left.
+CREATE INDEX "audit_batches_unchained_created_at_idx" ON "audit_batches"("created_at")
+    WHERE "seq" IS NULL;
+
 -- Paging by event id must find the format 1 batches whose id range spans the
 -- cursor (their ranges overlap). Format 2 ranges never overlap, and no
 -- format 2 batch is ever added to this index.
