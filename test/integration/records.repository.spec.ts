@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { PrismaService } from '../../src/infra/prisma/prisma.service.js';
+import { Secret } from '../../src/common/secret.js';
+import { isDatabaseUnavailable } from '../../src/common/errors/dependency-errors.js';
+import { Prisma } from '../../src/infra/prisma/generated/client.js';
+import { DatabaseStatementError, PrismaService } from '../../src/infra/prisma/prisma.service.js';
 import { contentHash } from '../../src/sync/canonical-json.js';
 import { RecordsRepository } from '../../src/sync/records.repository.js';
 import { ExecutionStopped, type FetchedRecord, type SyncRun } from '../../src/sync/sync-run.js';
 import { withDb } from '../support/db.js';
 import { testPrisma } from '../support/infra.js';
+import { testEnv } from '../support/test-env.js';
 
 const contact = (n: number, extra: Record<string, unknown> = {}): FetchedRecord => ({
   externalId: `co_${n}`,
@@ -160,5 +164,74 @@ describe('RecordsRepository.commitPage on PostgreSQL', () => {
       records.commitPage(superseded, [contact(6), gone(6), gone(1)], undefined),
     ).rejects.toBeInstanceOf(ExecutionStopped);
     expect({ rows: await stored(), counters: await counters() }).toEqual(before);
+  });
+
+  describe('a statement past the bound (statement_timeout, here 300 ms)', () => {
+    let bounded: PrismaService;
+    beforeAll(() => {
+      bounded = new PrismaService(
+        { databaseUrl: new Secret(testEnv().databaseUrl) },
+        { statementTimeoutMs: 300 },
+      );
+    });
+    afterAll(() => bounded.$disconnect());
+
+    /** What the sync runner decides on: a wait, as for an outage (RunEndings.waitForDatabase). */
+    const expectTimedOut = (error: unknown) => {
+      expect(error).toBeInstanceOf(DatabaseStatementError);
+      expect((error as Error).cause).toMatchObject({ code: '57014' });
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    };
+
+    it('fails a page write stuck behind the run row lock, and writes nothing', async () => {
+      const before = { rows: await stored(), counters: await counters() };
+      const slow = new RecordsRepository(bounded);
+      await withDb(async (holder) => {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM sync_runs WHERE id = $1 FOR UPDATE', [run.id]);
+        try {
+          const started = Date.now();
+          // With and without deletions: one statement, and a transaction of the page's own.
+          for (const page of [[contact(7)], [contact(8), gone(1)]]) {
+            const error = await slow
+              .commitPage(run, page, { cursor: 'stuck' })
+              .catch((e: unknown) => e);
+            expectTimedOut(error);
+          }
+          expect(Date.now() - started).toBeLessThan(5_000);
+        } finally {
+          await holder.query('ROLLBACK');
+        }
+      });
+      expect({ rows: await stored(), counters: await counters() }).toEqual(before);
+      // The connections went back to the pool usable, and without the bound: Prisma shares them.
+      const settings = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () => bounded.$queryRaw<Array<{ statement_timeout: string }>>`SHOW statement_timeout`,
+        ),
+      );
+      expect(new Set(settings.map(([row]) => row?.statement_timeout))).toEqual(new Set(['0']));
+    });
+
+    it('bounds every statement of direct(), in a transaction or not', async () => {
+      const sleep = Prisma.sql`SELECT pg_sleep(2)`;
+      expectTimedOut(await bounded.direct((db) => db(sleep)).catch((e: unknown) => e));
+      expectTimedOut(
+        await bounded
+          .direct(
+            async (db) => {
+              await db(Prisma.sql`SELECT 1`);
+              return db(sleep);
+            },
+            { transaction: true },
+          )
+          .catch((e: unknown) => e),
+      );
+      // A statement within the bound still runs.
+      expect(await bounded.direct((db) => db<{ ok: number }>(Prisma.sql`SELECT 1 AS ok`))).toEqual([
+        { ok: 1 },
+      ]);
+    });
   });
 });

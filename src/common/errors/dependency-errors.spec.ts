@@ -48,6 +48,25 @@ describe('isDatabaseUnavailable', () => {
       }),
       true,
     ],
+    // A statement past PrismaService.direct's statement_timeout: rolled back, worth waiting out.
+    [
+      Object.assign(new Error('canceling statement due to statement timeout'), {
+        name: 'DatabaseStatementError',
+        cause: Object.assign(new Error('canceling statement due to statement timeout'), {
+          code: '57014',
+        }),
+      }),
+      true,
+    ],
+    [{ meta: { driverAdapterError: { cause: { originalCode: '57014' } } } }, true],
+    [
+      Object.assign(new Error('Query read timeout'), {
+        name: 'DatabaseStatementError',
+        cause: new Error('Query read timeout'),
+      }),
+      true,
+    ],
+    [Object.assign(new Error('canceling statement'), { code: '57014' }), false],
     [
       Object.assign(new Error('duplicate key value violates unique constraint'), {
         name: 'DatabaseStatementError',

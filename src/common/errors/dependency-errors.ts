@@ -13,10 +13,15 @@ const UNREACHABLE_KINDS = new Set([
   'TransactionAlreadyClosed',
 ]);
 const UNREACHABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
-// SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash, cannot connect now).
-const UNREACHABLE_SQLSTATE = /^(08|57P0[123])/;
+// SQLSTATE class 08 (connection exception), 57P01-57P03 (admin shutdown, crash, cannot connect now),
+// 57014 (query_canceled: a statement ran past its statement_timeout, PrismaService.direct's bound,
+// e.g. a page write stuck behind a lock or a stalled server; it was rolled back, and waiting and
+// trying again is the cure, as for an outage; a run's time budget still ends a run that keeps hitting it).
+const UNREACHABLE_SQLSTATE = /^(08|57P0[123]|57014$)/;
+// The last two are node-postgres's: the pool had no connection to give in time, and the client's
+// own query_timeout (the server never answered).
 const UNREACHABLE_MESSAGE =
-  /Can't reach database server|Connection terminated|ECONNREFUSED|ECONNRESET|EPIPE|Timed out fetching a new connection/i;
+  /Can't reach database server|Connection terminated|ECONNREFUSED|ECONNRESET|EPIPE|Timed out fetching a new connection|timeout exceeded when trying to connect|Query read timeout/i;
 // node-postgres's own errors carry the socket error's code, or the SQLSTATE, as `code`.
 const UNREACHABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
@@ -19,19 +19,55 @@ export class DatabaseStatementError extends Error {
   }
 }
 
+/**
+ * How long one statement under `direct` may run. These statements write a
+ * sync page and hold its run's row FOR UPDATE while they do (the commit
+ * fence); the Prisma interactive transaction they replaced gave the whole
+ * write 5 s (Prisma's default). A page here is written in milliseconds, so
+ * 15 s only ends a write that is stuck (a lock it waits on, a server that
+ * stalls): PostgreSQL cancels it (SQLSTATE 57014), rolls back and lets go
+ * of the row, and the run waits and resumes from its checkpoint like after
+ * an outage (isDatabaseUnavailable). No setting: nothing to tune per
+ * deployment, and a statement this slow is a fault, not a workload.
+ */
+export const DIRECT_STATEMENT_TIMEOUT_MS = 15_000;
+
+/**
+ * How long a caller waits for a connection of the pool (all ten busy, or a
+ * server that accepts no connection) before it fails (isDatabaseUnavailable
+ * reads it as an outage): what Prisma's own pool_timeout gave before driver
+ * adapters, where node-postgres waits forever.
+ */
+const CONNECTION_TIMEOUT_MS = 10_000;
+
+/** Tests shorten the bound (a statement exceeding it, without waiting 15 s). */
+export interface DirectLimits {
+  statementTimeoutMs: number;
+}
+
 /** The one database client. Only repositories use it. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
   /** The pool under Prisma's adapter, shared with `direct`. */
   private readonly pool: pg.Pool;
 
-  constructor(@Inject(AppConfig) config: Pick<AppConfig, 'databaseUrl'>) {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl.reveal(), max: 10 });
+  private readonly limits: DirectLimits;
+
+  constructor(
+    @Inject(AppConfig) config: Pick<AppConfig, 'databaseUrl'>,
+    @Optional() limits?: DirectLimits,
+  ) {
+    const pool = new pg.Pool({
+      connectionString: config.databaseUrl.reveal(),
+      max: 10,
+      connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+    });
     // An idle client the server dropped: the pool discards it; no statement failed.
     pool.on('error', () => undefined);
     // $disconnect ends the pool, as it ended the adapter's own.
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     this.pool = pool;
+    this.limits = limits ?? { statementTimeoutMs: DIRECT_STATEMENT_TIMEOUT_MS };
   }
 
   /**
@@ -46,25 +82,51 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
    * as its statement is done.
    *
    * With `transaction`, the statements run in one (BEGIN … COMMIT, rolled
-   * back if `work` throws). Only the statements' own failures are wrapped
-   * (DatabaseStatementError); what `work` throws passes unchanged.
+   * back if `work` throws); without, each statement is its own. Only the
+   * statements' own failures are wrapped (DatabaseStatementError); what
+   * `work` throws passes unchanged.
+   *
+   * Every statement is bounded (DIRECT_STATEMENT_TIMEOUT_MS), by the server:
+   * SET LOCAL statement_timeout in a transaction of its own, so the setting
+   * never reaches the pool's next user (Prisma shares these connections),
+   * and idle_in_transaction_session_timeout ends a transaction this process
+   * stopped driving. Hence a statement outside `transaction` also runs in
+   * BEGIN … COMMIT (BEGIN and the settings in one round trip). The client
+   * gives up a second later too, for a server that cannot answer at all.
    */
   async direct<T>(
     work: (query: DirectQuery) => Promise<T>,
     { transaction = false }: { transaction?: boolean } = {},
   ): Promise<T> {
-    if (!transaction) return work((statement) => run(this.pool, statement));
+    if (transaction) return this.bounded(work);
+    return work((statement) => this.bounded((query) => query(statement)));
+  }
+
+  private async bounded<T>(work: (query: DirectQuery) => Promise<T>): Promise<T> {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw new DatabaseStatementError(error);
     });
+    const timeoutMs = this.limits.statementTimeoutMs;
+    const query: DirectQuery = (statement) => run(client, statement, timeoutMs);
     let broken: unknown;
     try {
-      await run(client, { text: 'BEGIN', values: [] });
-      const result = await work((statement) => run(client, statement));
-      await run(client, { text: 'COMMIT', values: [] });
+      await run(
+        client,
+        {
+          text: `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`,
+          values: [],
+        },
+        timeoutMs,
+      );
+      const result = await work(query);
+      await run(client, { text: 'COMMIT', values: [] }, timeoutMs);
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback));
+      // The client gave up waiting: its statement may still be running, and
+      // a ROLLBACK would queue behind it. The connection is closed instead
+      // (the server then rolls back).
+      if (readTimedOut(error)) broken = error;
+      else await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback));
       throw error;
     } finally {
       // A connection that could not roll back is closed, not handed to the next caller.
@@ -79,12 +141,24 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
 }
 
 async function run<T>(
-  db: pg.Pool | pg.PoolClient,
+  client: pg.PoolClient,
   statement: Pick<Prisma.Sql, 'text' | 'values'>,
+  timeoutMs: number,
 ): Promise<T[]> {
   try {
-    return (await db.query(statement.text, statement.values)).rows as T[];
+    const { rows } = await client.query({
+      text: statement.text,
+      values: statement.values,
+      // The server's statement_timeout fires first; this one only when the server cannot answer.
+      query_timeout: timeoutMs + 1_000,
+    } as pg.QueryConfig);
+    return rows as T[];
   } catch (error) {
     throw new DatabaseStatementError(error);
   }
+}
+
+/** node-postgres's own query_timeout (no SQLSTATE: the server never answered). */
+function readTimedOut(error: unknown): boolean {
+  return error instanceof DatabaseStatementError && /Query read timeout/.test(error.message);
 }
