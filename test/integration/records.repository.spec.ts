@@ -204,7 +204,7 @@ describe('RecordsRepository.commitPage on PostgreSQL', () => {
         }
       });
       expect({ rows: await stored(), counters: await counters() }).toEqual(before);
-      // The connections went back to the pool usable, and without the bound: Prisma shares them.
+      // Prisma's own connections never carry the bound (direct() has connections of its own).
       const settings = await Promise.all(
         Array.from(
           { length: 10 },

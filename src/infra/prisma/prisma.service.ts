@@ -33,7 +33,7 @@ export class DatabaseStatementError extends Error {
 export const DIRECT_STATEMENT_TIMEOUT_MS = 15_000;
 
 /**
- * How long a caller waits for a connection of the pool (all ten busy, or a
+ * How long a caller waits for a connection of a pool (all ten busy, or a
  * server that accepts no connection) before it fails (isDatabaseUnavailable
  * reads it as an outage): what Prisma's own pool_timeout gave before driver
  * adapters, where node-postgres waits forever.
@@ -48,85 +48,81 @@ export interface DirectLimits {
 /** The one database client. Only repositories use it. */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnApplicationShutdown {
-  /** The pool under Prisma's adapter, shared with `direct`. */
-  private readonly pool: pg.Pool;
-
-  private readonly limits: DirectLimits;
+  /**
+   * `direct`'s own connections, not Prisma's: the bound is a setting of
+   * these connections (sent once when each opens), so a page write costs no
+   * statement to set it, and Prisma's connections never carry it. Measured
+   * (npm run bench, ingest): setting it per page with SET LOCAL in a
+   * transaction of its own cost a third of the sync's records/s (31,501 →
+   * 21,072) and 38 MB more peak worker RSS.
+   */
+  private readonly directPool: pg.Pool;
 
   constructor(
     @Inject(AppConfig) config: Pick<AppConfig, 'databaseUrl'>,
     @Optional() limits?: DirectLimits,
   ) {
-    const pool = new pg.Pool({
+    super({
+      adapter: new PrismaPg({
+        connectionString: config.databaseUrl.reveal(),
+        max: 10,
+        connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      }),
+    });
+    const timeoutMs = (limits ?? { statementTimeoutMs: DIRECT_STATEMENT_TIMEOUT_MS })
+      .statementTimeoutMs;
+    this.directPool = new pg.Pool({
       connectionString: config.databaseUrl.reveal(),
       max: 10,
       connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+      application_name: 'token-broker direct',
+      statement_timeout: timeoutMs,
+      // A transaction this process stopped driving ends too.
+      idle_in_transaction_session_timeout: timeoutMs,
+      // No client-side query_timeout: its timer per statement holds the
+      // statement (the page's records) and got it promoted to the old
+      // generation (measured: 28,410 → 18,948 records/s, peak worker RSS
+      // 244 → 276 MB). A server that vanished mid-statement (whose
+      // statement_timeout cannot fire) is found by TCP keepalive instead.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     // An idle client the server dropped: the pool discards it; no statement failed.
-    pool.on('error', () => undefined);
-    // $disconnect ends the pool, as it ended the adapter's own.
-    super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
-    this.pool = pool;
-    this.limits = limits ?? { statementTimeoutMs: DIRECT_STATEMENT_TIMEOUT_MS };
+    this.directPool.on('error', () => undefined);
   }
 
   /**
-   * Statements that carry a sync page's records, on Prisma's pool but not
-   * through Prisma. Prisma's raw-query path keeps the arguments of the last
-   * 100 queries reachable, twice (the client's debug history and its pg
-   * adapter's, both kept whether or not DEBUG is set), and copies them
-   * through JSON on the way. Every page's records thus outlived a hundred
-   * queries: long enough for V8 to promote them to the old generation,
-   * which grew with the length of a run until a full collection (by 65 MB
-   * in a 100,000-record run; 13 MB since). Here a page is garbage as soon
-   * as its statement is done.
+   * Statements that carry a sync page's records, not through Prisma.
+   * Prisma's raw-query path keeps the arguments of the last 100 queries
+   * reachable, twice (the client's debug history and its pg adapter's, both
+   * kept whether or not DEBUG is set), and copies them through JSON on the
+   * way. Every page's records thus outlived a hundred queries: long enough
+   * for V8 to promote them to the old generation, which grew with the length
+   * of a run until a full collection (by 65 MB in a 100,000-record run; 13
+   * MB since). Here a page is garbage as soon as its statement is done.
    *
    * With `transaction`, the statements run in one (BEGIN … COMMIT, rolled
    * back if `work` throws); without, each statement is its own. Only the
    * statements' own failures are wrapped (DatabaseStatementError); what
-   * `work` throws passes unchanged.
-   *
-   * Every statement is bounded (DIRECT_STATEMENT_TIMEOUT_MS), by the server:
-   * SET LOCAL statement_timeout in a transaction of its own, so the setting
-   * never reaches the pool's next user (Prisma shares these connections),
-   * and idle_in_transaction_session_timeout ends a transaction this process
-   * stopped driving. Hence a statement outside `transaction` also runs in
-   * BEGIN … COMMIT (BEGIN and the settings in one round trip). The client
-   * gives up a second later too, for a server that cannot answer at all.
+   * `work` throws passes unchanged. Every statement is bounded
+   * (DIRECT_STATEMENT_TIMEOUT_MS) by the server.
    */
   async direct<T>(
     work: (query: DirectQuery) => Promise<T>,
     { transaction = false }: { transaction?: boolean } = {},
   ): Promise<T> {
-    if (transaction) return this.bounded(work);
-    return work((statement) => this.bounded((query) => query(statement)));
-  }
-
-  private async bounded<T>(work: (query: DirectQuery) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect().catch((error: unknown) => {
+    if (!transaction) return work((statement) => run(this.directPool, statement));
+    const client = await this.directPool.connect().catch((error: unknown) => {
       throw new DatabaseStatementError(error);
     });
-    const timeoutMs = this.limits.statementTimeoutMs;
-    const query: DirectQuery = (statement) => run(client, statement, timeoutMs);
     let broken: unknown;
     try {
-      await run(
-        client,
-        {
-          text: `BEGIN; SET LOCAL statement_timeout = ${timeoutMs}; SET LOCAL idle_in_transaction_session_timeout = ${timeoutMs}`,
-          values: [],
-        },
-        timeoutMs,
-      );
-      const result = await work(query);
-      await run(client, { text: 'COMMIT', values: [] }, timeoutMs);
+      await run(client, { text: 'BEGIN', values: [] });
+      const result = await work((statement) => run(client, statement));
+      await run(client, { text: 'COMMIT', values: [] });
       return result;
     } catch (error) {
-      // The client gave up waiting: its statement may still be running, and
-      // a ROLLBACK would queue behind it. The connection is closed instead
-      // (the server then rolls back).
-      if (readTimedOut(error)) broken = error;
-      else await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback));
+      await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback));
       throw error;
     } finally {
       // A connection that could not roll back is closed, not handed to the next caller.
@@ -136,29 +132,18 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
 
   // Closed in the last shutdown phase: jobs finishing their step in onModuleDestroy still need it.
   async onApplicationShutdown(): Promise<void> {
-    await this.$disconnect();
+    await Promise.all([this.$disconnect(), this.directPool.end()]);
   }
 }
 
 async function run<T>(
-  client: pg.PoolClient,
+  db: Pick<pg.Pool, 'query'>,
   statement: Pick<Prisma.Sql, 'text' | 'values'>,
-  timeoutMs: number,
 ): Promise<T[]> {
   try {
-    const { rows } = await client.query({
-      text: statement.text,
-      values: statement.values,
-      // The server's statement_timeout fires first; this one only when the server cannot answer.
-      query_timeout: timeoutMs + 1_000,
-    } as pg.QueryConfig);
+    const { rows } = await db.query({ text: statement.text, values: statement.values });
     return rows as T[];
   } catch (error) {
     throw new DatabaseStatementError(error);
   }
-}
-
-/** node-postgres's own query_timeout (no SQLSTATE: the server never answered). */
-function readTimedOut(error: unknown): boolean {
-  return error instanceof DatabaseStatementError && /Query read timeout/.test(error.message);
 }
