@@ -51,10 +51,8 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   /**
    * `direct`'s own connections, not Prisma's: the bound is a setting of
    * these connections (sent once when each opens), so a page write costs no
-   * statement to set it, and Prisma's connections never carry it. Measured
-   * (npm run bench, ingest): setting it per page with SET LOCAL in a
-   * transaction of its own cost a third of the sync's records/s (31,501 →
-   * 21,072) and 38 MB more peak worker RSS.
+   * statement to set it (SET LOCAL would need a transaction of its own per
+   * page: two more round trips), and Prisma's connections never carry it.
    */
   private readonly directPool: pg.Pool;
 
