@@ -8,9 +8,14 @@ import { toConnection } from './connection.mapper.js';
 import { ConnectionCache } from './connection-cache.js';
 import type { SealedConnection } from './sealed-connection.cache.js';
 import { CredentialSealer } from '../crypto/credential-sealer.js';
-import { fileForRevocation, type NewGrant, type SavedGrant, writeGrant } from './grant-writes.js';
+import {
+  fileForRevocation,
+  type NewGrant,
+  type SavedGrant,
+  writeGrant,
+} from './grant-writes.repository.js';
 
-export type { NewGrant, SavedGrant } from './grant-writes.js';
+export type { NewGrant, SavedGrant } from './grant-writes.repository.js';
 
 type ConnectionWithCredentialRow = ConnectionRow & {
   keyId: string | null;
