@@ -21,14 +21,4 @@ describe('TokenFingerprint', () => {
     expect(a.of('token-1')).not.toContain('token-1');
   });
 
-  it('computes once per sealed credential object and never lets one object answer for another', () => {
-    const fp = fingerprinter();
-    const sealed = {};
-    const first = fp.of('token-1', sealed);
-    expect(first).toBe(fp.of('token-1'));
-    // Memoised by the object: the same sealed credential always opens to the same token.
-    expect(fp.of('token-1', sealed)).toBe(first);
-    // Another credential (a refresh sealed a new one) is fingerprinted afresh.
-    expect(fp.of('token-2', {})).toBe(fp.of('token-2'));
-  });
 });

@@ -18,8 +18,6 @@ const LABEL = 'token-broker audit token fingerprint v1';
 export class TokenFingerprint {
   private readonly keyId: string;
   private readonly key: Buffer;
-  /** Fingerprints by the sealed credential they were opened from (see `of`). */
-  private readonly bySealed = new WeakMap<object, string>();
 
   constructor(config: AppConfig) {
     const active = config.encryptionKeys[0]!;
@@ -27,25 +25,7 @@ export class TokenFingerprint {
     this.key = Buffer.from(hkdfSync('sha256', active.key.reveal(), Buffer.alloc(0), LABEL, 32));
   }
 
-  /**
-   * `sealed`: the sealed credential object `accessToken` was opened from
-   * (ConnectionWithTokens.sealed). A cached connection keeps that object
-   * until it is invalidated, and it always opens to the same token, so the
-   * HMAC is computed once per cached credential rather than on every read
-   * (2 µs of a token read); the memo holds no plaintext and goes with the
-   * cache entry.
-   */
-  of(accessToken: string, sealed?: object): string {
-    if (sealed === undefined) return this.compute(accessToken);
-    let fingerprint = this.bySealed.get(sealed);
-    if (fingerprint === undefined) {
-      fingerprint = this.compute(accessToken);
-      this.bySealed.set(sealed, fingerprint);
-    }
-    return fingerprint;
-  }
-
-  private compute(accessToken: string): string {
+  of(accessToken: string): string {
     return `${this.keyId}:${createHmac('sha256', this.key).update(accessToken).digest('base64url')}`;
   }
 }

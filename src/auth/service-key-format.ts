@@ -21,6 +21,11 @@ export function hashServiceKey(key: string): string {
   return sha256Hex(key);
 }
 
+/** The hash a presented key is looked up by, or undefined when it is not shaped like a key. */
+export function presentedKeyDigest(presented: string): string | undefined {
+  return isWellFormedServiceKey(presented) ? hashServiceKey(presented) : undefined;
+}
+
 /** A harmless identifier for listings: the prefix and first characters. */
 export function displayPrefix(key: string): string {
   return key.slice(0, PREFIX.length + 6);

@@ -7,6 +7,7 @@ import { type Listener, listenerOf } from '../common/http/listeners.js';
 import { AppConfig } from '../config/app-config.js';
 import { ACCESS_METADATA, type AccessRule, LISTENER_METADATA } from './auth.decorators.js';
 import { type Caller, canPerform } from './caller.js';
+import { PresentedKeys } from './presented-keys.js';
 import { listenersOf } from './route-listeners.js';
 import { ServiceKeysService } from './service-keys.service.js';
 
@@ -26,6 +27,8 @@ export const CONNECT_SESSION_TOKEN_PREFIX = 'tbcs_';
  */
 @Injectable()
 export class ServiceKeyGuard implements CanActivate {
+  private readonly presented = new PresentedKeys();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ServiceKeysService,
@@ -51,14 +54,16 @@ export class ServiceKeyGuard implements CanActivate {
       if (!listenersOf(rule, pinned).includes(listener)) throw notOnThisListener(request);
     }
     if (rule.type === 'public') return true;
-    const token = bearer(request.headers.authorization);
+    const { token, digest } = this.presented.of(request.raw.socket, request.headers.authorization);
     if (rule.orConnectSessionToken && token?.startsWith(CONNECT_SESSION_TOKEN_PREFIX)) {
       request.connectSessionToken = token;
       return true;
     }
     // With two listeners, service keys are taken on the internal one only.
     if (split && listener !== 'internal') throw notOnThisListener(request);
-    const caller = await this.keys.authenticate(token, request.ip);
+    const caller = token
+      ? await this.keys.authenticateDigest(digest, request.ip)
+      : await this.keys.authenticate(undefined);
     if (rule.action && !canPerform(caller, rule.action)) {
       this.auditRefusal(request, caller, rule.action);
       throw new PermissionError(
@@ -98,9 +103,4 @@ function notOnThisListener(request: FastifyRequest): NotFoundError {
     'route_not_found',
     `No route ${request.method} ${request.url.split('?')[0]}`,
   );
-}
-
-function bearer(header: string | undefined): string | undefined {
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  return match?.[1];
 }

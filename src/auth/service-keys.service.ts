@@ -9,7 +9,7 @@ import {
   displayPrefix,
   generateServiceKey,
   hashServiceKey,
-  isWellFormedServiceKey,
+  presentedKeyDigest,
 } from './service-key-format.js';
 import { ServiceKeyCache } from './service-key-cache.js';
 import { ServiceKeysRepository } from './service-keys.repository.js';
@@ -72,9 +72,17 @@ export class ServiceKeysService {
         'missing_service_key',
         'Send a service key as "Authorization: Bearer <key>"',
       );
+    return this.authenticateDigest(presentedKeyDigest(presented), clientAddress);
+  }
+
+  /**
+   * The same for a key already digested (`presentedKeyDigest`; undefined
+   * for one that is not shaped like a key), as the guard memoises it per
+   * connection (PresentedKeys).
+   */
+  async authenticateDigest(digest: string | undefined, clientAddress?: string): Promise<Caller> {
     const now = this.clock.now().getTime();
-    const hash = isWellFormedServiceKey(presented) ? hashServiceKey(presented) : undefined;
-    const cached = hash === undefined ? undefined : this.cache.lookup(hash, now);
+    const cached = digest === undefined ? undefined : this.cache.lookup(digest, now);
     if (cached !== undefined && cached !== 'unknown') return cached;
     if (clientAddress !== undefined) {
       const wait = this.failures.retryAfterSeconds(clientAddress, now);
@@ -87,8 +95,8 @@ export class ServiceKeysService {
       }
     }
     try {
-      if (hash === undefined || cached === 'unknown') throw invalidKey();
-      return await this.lookup(hash, now);
+      if (digest === undefined || cached === 'unknown') throw invalidKey();
+      return await this.lookup(digest, now);
     } catch (error) {
       if (error instanceof AuthenticationError && clientAddress !== undefined)
         this.failures.recordFailure(clientAddress, now);

@@ -36,6 +36,10 @@ export class ConnectionStore {
    */
   readonly findWithTokensCached = (...args: Args<'findWithTokensCached'>) =>
     this.repository.findWithTokensCached(...args);
+  /** The token read's variant: sealed, to `open` only when what it needs is not derived yet. */
+  readonly findSealedCached = (...args: Args<'findSealedCached'>) =>
+    this.repository.findSealedCached(...args);
+  readonly open = (...args: Args<'open'>) => this.repository.open(...args);
   /** For writes outside this module's repositories (key rotation's re-seal), after they commit. */
   readonly invalidate = (connectionId: string) => this.cache.invalidate(connectionId);
   readonly saveGrant = (...args: Args<'saveGrant'>) => this.repository.saveGrant(...args);

@@ -30,10 +30,4 @@ export interface ConnectionWithTokens {
   connection: Connection;
   tokens?: TokenSet;
   version?: number;
-  /**
-   * The sealed credential object the tokens were opened from. The same
-   * object always opens to the same tokens, so it can key what is derived
-   * from them (the audit fingerprint) without holding plaintext.
-   */
-  sealed?: object;
 }

@@ -64,19 +64,27 @@ export class ConnectionsRepository {
    * which reads through `findWithTokens`, never the cache.
    */
   async findWithTokensCached(id: string): Promise<ConnectionWithTokens | undefined> {
-    if (!this.cache || !isUuid(id)) return this.findWithTokens(id);
-    const found = await this.cache.read(id, () => this.findSealed(id));
+    const found = await this.findSealedCached(id);
     return found && this.open(found);
   }
 
+  /**
+   * The same, still sealed (`open` decrypts), for a read that derives what
+   * it needs from the credential once (TokenAnswers). The cache is asked
+   * before the id is checked: a hit proves it, and a miss checks it.
+   */
+  async findSealedCached(id: string): Promise<SealedConnection | undefined> {
+    if (!this.cache) return this.findSealed(id);
+    return this.cache.read(id, () => this.findSealed(id));
+  }
+
   /** The plaintext leaves the boundary only here, one request at a time. */
-  private open({ connection, credential }: SealedConnection): ConnectionWithTokens {
+  open({ connection, credential }: SealedConnection): ConnectionWithTokens {
     if (!credential) return { connection };
     return {
       connection,
       tokens: this.sealer.open(credential, connection),
       version: credential.version,
-      sealed: credential,
     };
   }
 

@@ -2,8 +2,7 @@ import type { Connection } from '../connections/connection.js';
 import type { Integration } from '../integrations/integration.js';
 import { missingModelScopes } from '../integrations/scopes.js';
 import { nextRefreshAt, type ProactiveSettings } from '../refresh/refresh-policy.js';
-import type { IssuedToken } from '../refresh/token.service.js';
-import type { ConnectionDto, TokenDto } from './responses.schema.js';
+import type { ConnectionDto } from './responses.schema.js';
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 
@@ -37,14 +36,3 @@ export function connectionView(
   };
 }
 
-/** The token API's answer; the refresh token never leaves the broker. */
-export function tokenView({ tokens, minValidityClampedTo }: IssuedToken): TokenDto {
-  return {
-    accessToken: tokens.accessToken,
-    tokenType: tokens.tokenType,
-    expiresAt: tokens.expiresAt.toISOString(),
-    scopes: tokens.scopes,
-    extras: tokens.extras,
-    ...(minValidityClampedTo !== undefined && { minValidityClampedTo }),
-  };
-}

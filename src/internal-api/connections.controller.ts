@@ -19,7 +19,7 @@ import { ConnectionsService } from '../connections/connections.service.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { RejectedTokenService } from '../refresh/rejected-token.service.js';
 import { TokenService } from '../refresh/token.service.js';
-import { connectionView, tokenView } from './connection.view.js';
+import { connectionView } from './connection.view.js';
 import {
   type ListConnectionsQueryDto,
   listConnectionsQuerySchema,
@@ -30,6 +30,8 @@ import {
 } from './connections.dto.js';
 import { decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
 import { QuietOnSuccess } from '../common/http/quiet-on-success.js';
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 @Controller('v1/connections')
 export class ConnectionsController {
@@ -70,17 +72,19 @@ export class ConnectionsController {
     return this.view(await this.connections.get(caller, id));
   }
 
+  // The answer is JSON text already (TokenAnswers), sent as it is.
   @Get(':id/token')
   @QuietOnSuccess()
   @RequireService('token')
   @Header('cache-control', 'no-store')
+  @Header('content-type', JSON_CONTENT_TYPE)
   async token(
     @CurrentCaller() caller: Caller,
     @Param('id') id: string,
     @Query(new ZodPipe(tokenQuerySchema, 'query')) query: TokenQueryDto,
   ) {
     const minValidity = query.minValiditySeconds ?? this.config.tokens.defaultMinValiditySeconds;
-    return tokenView(await this.tokens.issue(caller, id, minValidity));
+    return (await this.tokens.issue(caller, id, minValidity)).answer;
   }
 
   /** The provider refused a token this caller got: a replacement, one refresh per rejected token. */
@@ -88,12 +92,13 @@ export class ConnectionsController {
   @HttpCode(200)
   @RequireService('token')
   @Header('cache-control', 'no-store')
+  @Header('content-type', JSON_CONTENT_TYPE)
   async rejected(
     @CurrentCaller() caller: Caller,
     @Param('id') id: string,
     @Body(new ZodPipe(rejectedTokenBodySchema)) body: RejectedTokenBodyDto,
   ) {
-    return tokenView(await this.rejectedTokens.replace(caller, id, body.accessToken));
+    return (await this.rejectedTokens.replace(caller, id, body.accessToken)).answer;
   }
 
   @Post(':id/refresh')

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Caller } from '../auth/caller.js';
 import { AppError } from '../common/errors/app-error.js';
 import type { Connection } from '../connections/connection.js';
+import type { Clock } from '../infra/clock/clock.js';
 import { assertCallerMayUse } from '../connections/connection-access.js';
 
 /**
@@ -14,7 +15,7 @@ import { assertCallerMayUse } from '../connections/connection-access.js';
  */
 export function mayUseAudited<T extends Connection>(
   audit: AuditLog,
-  at: Date,
+  clock: Clock,
   caller: Caller,
   connectionId: string,
   connection: T | undefined,
@@ -24,7 +25,7 @@ export function mayUseAudited<T extends Connection>(
     return assertCallerMayUse(caller, connection);
   } catch (error) {
     audit.recordInBackground({
-      at,
+      at: clock.now(),
       action: 'token.read_refused',
       connectionId,
       ...(connection && { tenantId: connection.tenantId }),

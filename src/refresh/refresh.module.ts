@@ -10,6 +10,7 @@ import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { RefreshService } from './refresh.service.js';
 import { RejectedTokenService } from './rejected-token.service.js';
+import { TokenAnswers } from './token-answers.js';
 import { TokenService } from './token.service.js';
 
 @Module({
@@ -18,6 +19,7 @@ import { TokenService } from './token.service.js';
     RefreshService,
     NeedsReauth,
     TokenService,
+    TokenAnswers,
     RejectedTokenService,
     RefreshCooldown,
     RefreshPacing,

@@ -13,6 +13,7 @@ import { mayUseAudited } from './audited-access.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity } from './refresh-policy.js';
 import { type RefreshOrigin, RefreshService } from './refresh.service.js';
+import { tokenAnswer } from './token-answers.js';
 import { assertUsable, type IssuedToken } from './token.service.js';
 
 /** What a report of a refused token came to. */
@@ -86,7 +87,11 @@ export class RejectedTokenService {
         refreshed: settled.outcome === 'refreshed',
       },
     });
-    return { connection, tokens, refreshed: settled.outcome === 'refreshed' };
+    return {
+      connection,
+      refreshed: settled.outcome === 'refreshed',
+      answer: JSON.stringify(tokenAnswer(tokens)),
+    };
   }
 
   /**
@@ -156,7 +161,7 @@ export class RejectedTokenService {
   private mayUse(caller: Caller, connectionId: string, connection: Connection | undefined) {
     return mayUseAudited(
       this.audit,
-      this.clock.now(),
+      this.clock,
       caller,
       connectionId,
       connection,

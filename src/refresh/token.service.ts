@@ -13,6 +13,7 @@ import { mayUseAudited } from './audited-access.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity, workValiditySeconds } from './refresh-policy.js';
 import { needsReauth, RefreshService } from './refresh.service.js';
+import { tokenAnswer, TokenAnswers } from './token-answers.js';
 
 export interface WorkerTokens {
   tokens: TokenSet;
@@ -27,10 +28,11 @@ export interface CallerTokens extends WorkerTokens {
 
 export interface IssuedToken {
   connection: Connection;
-  tokens: TokenSet;
   refreshed: boolean;
   /** Set when the caller asked for more validity than the provider's tokens have. */
   minValidityClampedTo?: number;
+  /** The answer to send: TokenAnswer's JSON text (see TokenAnswers). */
+  answer: string;
 }
 
 /**
@@ -47,6 +49,7 @@ export class TokenService {
     private readonly cooldown: RefreshCooldown,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly answers: TokenAnswers,
   ) {}
 
   async issue(
@@ -56,42 +59,59 @@ export class TokenService {
   ): Promise<IssuedToken> {
     // Cached (sealed) when it can be: the freshness check below uses the cached
     // expiry, and a refresh re-reads PostgreSQL (RefreshService).
-    const found = await this.connections.findWithTokensCached(connectionId);
+    const found = await this.connections.findSealedCached(connectionId);
     const connection = this.mayUse(caller, connectionId, found?.connection, 'token.read');
     assertUsable(connection);
-    let tokens = found!.tokens;
-    if (!tokens) throw connectionNotFound();
-    let refreshed = false;
+    const credential = found!.credential;
+    if (!credential) throw connectionNotFound();
+    // A credential read before has its answer sealed (TokenAnswers); a new one is opened here, once.
+    let memo = this.answers.of(credential);
+    let opened: TokenSet | undefined;
+    if (!memo) {
+      opened = this.connections.open(found!).tokens!;
+      memo = this.answers.remember(credential, opened, this.fingerprint.of(opened.accessToken));
+    }
     const applied = applicableMinValidity(
       minValiditySeconds,
-      tokens.expiresAt,
+      memo.expiresAt,
       connection.lastRefreshedAt,
     );
-    if (tokens.expiresAt.getTime() - this.clock.now().getTime() < applied * 1000) {
-      tokens = await this.refresher.refresh(
+    const clampedTo = applied < minValiditySeconds ? applied : undefined;
+    let now = this.clock.now();
+    let refreshed: TokenSet | undefined;
+    if (memo.expiresAt.getTime() - now.getTime() < applied * 1000) {
+      refreshed = await this.refresher.refresh(
         connection.id,
         { minValiditySeconds: applied },
         undefined,
         { trigger: 'read', serviceKeyId: caller.keyId, requestId: caller.requestId },
       );
-      refreshed = true;
+      now = this.clock.now();
     }
-    const clampedTo = applied < minValiditySeconds ? applied : undefined;
     // Fails closed (AUDIT_MODE=strict): the token is returned only once its row is committed.
     await this.audit.record({
-      at: this.clock.now(),
+      at: now,
       action: 'token.read',
       connectionId: connection.id,
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
       requestId: caller.requestId,
-      tokenFingerprint: this.fingerprint.of(
-        tokens.accessToken,
-        refreshed ? undefined : found!.sealed,
-      ),
-      detail: { refreshed, minValiditySeconds, ...(clampedTo !== undefined && { clampedTo }) },
+      tokenFingerprint: refreshed ? this.fingerprint.of(refreshed.accessToken) : memo.fingerprint,
+      detail: {
+        refreshed: refreshed !== undefined,
+        minValiditySeconds,
+        ...(clampedTo !== undefined && { clampedTo }),
+      },
     });
-    return { connection, tokens, refreshed, minValidityClampedTo: clampedTo };
+    const tokens = refreshed ?? opened;
+    return {
+      connection,
+      refreshed: refreshed !== undefined,
+      minValidityClampedTo: clampedTo,
+      answer: tokens
+        ? JSON.stringify(tokenAnswer(tokens, clampedTo))
+        : this.answers.open(memo, clampedTo),
+    };
   }
 
   /**
@@ -210,7 +230,7 @@ export class TokenService {
     connection: T | undefined,
     attempted: AuditAction,
   ): T {
-    return mayUseAudited(this.audit, this.clock.now(), caller, connectionId, connection, attempted);
+    return mayUseAudited(this.audit, this.clock, caller, connectionId, connection, attempted);
   }
 }
 
