@@ -75,15 +75,17 @@ export class AuditAppender implements OnApplicationShutdown {
     this.statements += 1;
     const connections = new Set<string>();
     const tenants = new Set<string>();
+    let events = '';
     for (const entry of entries) {
       const connection = uuidOrNull(entry.connectionId);
       if (connection !== null) connections.add(connection);
       if (entry.tenantId !== undefined) tenants.add(entry.tenantId);
+      events += events ? `\n${encodeEvent(entry, connection)}` : encodeEvent(entry, connection);
     }
     const result = await this.pool.query({
       name: 'audit_append_v2',
       text: APPEND,
-      values: [entries.map(encodeEvent).join('\n'), entries.length, [...connections], [...tenants]],
+      values: [events, entries.length, [...connections], [...tenants]],
     });
     // No chain head row: the statement inserts nothing and succeeds. That is
     // not a write; the reads waiting on it must fail closed.

@@ -29,7 +29,7 @@ describe('audit batch lines', () => {
       at: new Date('2026-11-25T10:00:00.123Z'),
     };
     const bare: AuditEntry = { action: 'connection.revoked', at: new Date(0) };
-    const events = [full, bare].map(encodeEvent).join('\n');
+    const events = [full, bare].map((entry) => encodeEvent(entry)).join('\n');
     expect(events.split('\n')).toHaveLength(2);
     expect(decodeBatch({ format: BATCH_FORMAT, firstEventId: 41n, events })).toEqual([
       { ...full, connectionId, id: 41n },

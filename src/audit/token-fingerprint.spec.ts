@@ -20,5 +20,4 @@ describe('TokenFingerprint', () => {
     expect(fingerprinter('k1').of('token-1')).not.toBe(a.of('token-1'));
     expect(a.of('token-1')).not.toContain('token-1');
   });
-
 });

@@ -1,9 +1,9 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail.service.js';
 import { RequireService } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
-import { ZodPipe } from '../common/validation/zod.pipe.js';
+import { ValidQuery } from '../common/validation/zod.pipe.js';
 import { type AuditQueryDto, auditQuerySchema } from './audit.dto.js';
 import { auditRecordView } from './audit.view.js';
 import type { AuditPageDto } from './responses.schema.js';
@@ -17,7 +17,7 @@ export class AuditController {
   @RequireService('manage')
   async list(
     @CurrentCaller() caller: Caller,
-    @Query(new ZodPipe(auditQuerySchema, 'query')) query: AuditQueryDto,
+    @ValidQuery(auditQuerySchema) query: AuditQueryDto,
   ): Promise<AuditPageDto> {
     const rows = await this.trail.page(caller, {
       connectionId: query.connectionId,

@@ -35,4 +35,3 @@ export function connectionView(
     createdAt: connection.createdAt.toISOString(),
   };
 }
-

@@ -1,18 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import { RequireService } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
-import { ZodPipe } from '../common/validation/zod.pipe.js';
+import { ValidQuery, ZodPipe } from '../common/validation/zod.pipe.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Connection } from '../connections/connection.js';
 import { ConnectionsService } from '../connections/connections.service.js';
@@ -47,7 +37,7 @@ export class ConnectionsController {
   @RequireService('manage')
   async list(
     @CurrentCaller() caller: Caller,
-    @Query(new ZodPipe(listConnectionsQuerySchema, 'query')) query: ListConnectionsQueryDto,
+    @ValidQuery(listConnectionsQuerySchema) query: ListConnectionsQueryDto,
   ) {
     const page = await this.connections.list(caller, {
       tenantId: query.tenantId,
@@ -81,7 +71,7 @@ export class ConnectionsController {
   async token(
     @CurrentCaller() caller: Caller,
     @Param('id') id: string,
-    @Query(new ZodPipe(tokenQuerySchema, 'query')) query: TokenQueryDto,
+    @ValidQuery(tokenQuerySchema) query: TokenQueryDto,
   ) {
     const minValidity = query.minValiditySeconds ?? this.config.tokens.defaultMinValiditySeconds;
     return (await this.tokens.issue(caller, id, minValidity)).answer;

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { RequireService } from '../auth/auth.decorators.js';
 import type { Caller } from '../auth/caller.js';
 import { CurrentCaller } from '../auth/current-caller.decorator.js';
-import { ZodPipe } from '../common/validation/zod.pipe.js';
+import { ValidQuery, ZodPipe } from '../common/validation/zod.pipe.js';
 import { SyncService } from '../sync/sync.service.js';
 import { decodeCursor, encodeCursor, type KeysetPosition } from './keyset-cursor.js';
 import type { SyncRunDto } from './responses.schema.js';
@@ -37,7 +37,7 @@ export class SyncsController {
   async list(
     @CurrentCaller() caller: Caller,
     @Param('id') id: string,
-    @Query(new ZodPipe(listSyncsQuerySchema, 'query')) query: ListSyncsQuery,
+    @ValidQuery(listSyncsQuerySchema) query: ListSyncsQuery,
   ) {
     return { data: (await this.syncs.listRuns(caller, id, query.limit)).map(syncRunView) };
   }
@@ -60,7 +60,7 @@ export class SyncsController {
     @CurrentCaller() caller: Caller,
     @Param('id') id: string,
     @Param('model', new ZodPipe(modelParamSchema, 'params')) model: string,
-    @Query(new ZodPipe(recordsQuerySchema, 'query')) query: RecordsQuery,
+    @ValidQuery(recordsQuerySchema) query: RecordsQuery,
   ) {
     const page = await this.syncs.listRecords(caller, id, model, {
       after: query.cursor ? toRecordPosition(decodeCursor(query.cursor)) : undefined,

@@ -97,6 +97,12 @@ describe('connect → callback → encrypted tokens → token API → refresh �
       'tokenType',
     ]);
     expect(response.body.tokenType).toBe('Bearer');
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    // The next read is answered from the cached credential's sealed answer (TokenAnswers): the same.
+    const again = await s.api(`/v1/connections/${connectionId}/token?minValiditySeconds=0`, {
+      key,
+    });
+    expect(again.body).toEqual(response.body);
     firstToken = response.body.accessToken;
     expect(s.sandbox.auth.issuedSecrets.has(firstToken)).toBe(true);
     expect(await crm(firstToken)).toBe(200);
@@ -124,16 +130,19 @@ describe('connect → callback → encrypted tokens → token API → refresh �
         "connection_id = $1 AND action = 'token.read'",
         [connectionId],
       );
-      expect(reads).toBe(2);
+      expect(reads).toBe(3);
     });
     await withDb(async (db) => {
       const { rows } = await db.query(
         "SELECT * FROM audit_events WHERE connection_id = $1 AND action = 'token.read' ORDER BY id",
         [connectionId],
       );
-      expect(rows.length).toBe(2);
-      expect(rows.map((r) => r.detail.refreshed)).toEqual([false, true]);
+      expect(rows.length).toBe(3);
+      expect(rows.map((r) => r.detail.refreshed)).toEqual([false, false, true]);
       expect(rows[0].service_key_id).toMatch(/^[0-9a-f-]{36}$/);
+      // The second read came from the sealed answer: the same token, so the same fingerprint.
+      expect(rows[1].token_fingerprint).toBe(rows[0].token_fingerprint);
+      expect(rows[2].token_fingerprint).not.toBe(rows[0].token_fingerprint);
       const dump = JSON.stringify(rows);
       for (const secret of s.sandbox.auth.issuedSecrets) expect(dump).not.toContain(secret);
     });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { TestBrowser } from '../support/browser.js';
 import { countRows } from '../support/db.js';
@@ -208,6 +209,17 @@ describe('connect flow and internal API reject bad input', () => {
     expectError(await s.api('/v1/connections?limit=abc', { key }), 400, 'invalid_request');
     expectError(await s.api('/v1/connections?surprise=1', { key }), 400, 'unknown_field');
     expectError(await s.api('/v1/connections?cursor=garbage', { key }), 400, 'invalid_cursor');
+    // The token read's query (parsed as its argument is extracted: ValidQuery).
+    const token = `/v1/connections/${randomUUID()}/token`;
+    expectError(await s.api(`${token}?minValiditySeconds=-1`, { key }), 400, 'invalid_request');
+    expectError(await s.api(`${token}?minValiditySeconds=abc`, { key }), 400, 'invalid_request');
+    expectError(await s.api(`${token}?surprise=1`, { key }), 400, 'unknown_field');
+    expectError(await s.api(token, { key }), 404, 'connection_not_found');
+    expectError(
+      await s.api('/v1/connections/not-a-uuid/token', { key }),
+      404,
+      'connection_not_found',
+    );
     expect(await countRows('connect_sessions', 'tenant_id = $1', [tenantId])).toBe(0);
   });
 
