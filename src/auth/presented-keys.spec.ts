@@ -33,5 +33,8 @@ describe('PresentedKeys', () => {
       digest: undefined,
     });
     expect(keys.of({}, 'bearer   tbk_short  ')).toEqual({ token: 'tbk_short', digest: undefined });
+    // Without a socket (an injected request) nothing is kept, and the key is still read.
+    const key = generateServiceKey();
+    expect(keys.of(undefined, `Bearer ${key}`).digest).toBe(hashServiceKey(key));
   });
 });

@@ -24,13 +24,14 @@ const NOTHING: PresentedKey = { token: undefined, digest: undefined };
 export class PresentedKeys {
   private readonly byConnection = new WeakMap<object, { header: string; key: PresentedKey }>();
 
-  of(connection: object, header: string | undefined): PresentedKey {
+  /** `connection`: the request's socket (none, e.g. an injected request: nothing is kept). */
+  of(connection: object | null | undefined, header: string | undefined): PresentedKey {
     if (header === undefined) return NOTHING;
-    const memo = this.byConnection.get(connection);
+    const memo = connection ? this.byConnection.get(connection) : undefined;
     if (memo !== undefined && memo.header === header) return memo.key;
     const token = bearer(header);
     const key = { token, digest: token === undefined ? undefined : presentedKeyDigest(token) };
-    this.byConnection.set(connection, { header, key });
+    if (connection) this.byConnection.set(connection, { header, key });
     return key;
   }
 }
