@@ -57,25 +57,27 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
   registerConnectSessionCors(fastify, [
     ...new Set(options.config.allowedReturnUrls.map((url) => url.origin)),
   ]);
-  fastify.addHook('onRequest', async (request, reply) => {
+  // The hooks every request runs are callback style: no promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     // Closing: this is the connection's last answer; the caller reconnects elsewhere.
     if (drain.closing) reply.header('connection', 'close');
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
+    done();
   });
   // One line per request; the route pattern, never the URL, so query strings
   // (connect session tokens, authorization codes) stay out of the log.
   // Routes marked @QuietOnSuccess (probes, scrapes, token reads) are only
   // counted when they succeed.
   const metrics = app.get(Metrics);
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.observe(
       { method: request.method, route, status: reply.statusCode },
       reply.elapsedTime / 1000,
     );
-    if (reply.statusCode < 400 && isQuietOnSuccess(request.routeOptions.config)) return;
+    if (reply.statusCode < 400 && isQuietOnSuccess(request.routeOptions.config)) return done();
     options.logger.info(
       {
         requestId: request.id,
@@ -86,6 +88,7 @@ export async function createHttpApp(options: CoreOptions): Promise<NestFastifyAp
       },
       'request',
     );
+    done();
   });
   // Signals are handled in main.ts (graceful-shutdown.ts): HTTP drains before the hooks run.
   await app.init();

@@ -9,18 +9,18 @@ const STATUS_ROUTE = /^\/v1\/connect-sessions\/[^/?]+(\?|$)/;
  */
 export function registerConnectSessionCors(fastify: FastifyInstance, origins: string[]): void {
   const allowed = new Set(origins);
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback style, as every hook run on every request: no promise per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (!origin || !allowed.has(origin) || !STATUS_ROUTE.test(request.url)) return;
+    if (!origin || !allowed.has(origin) || !STATUS_ROUTE.test(request.url)) return done();
     reply.header('access-control-allow-origin', origin).header('vary', 'origin');
-    if (request.method !== 'OPTIONS') return;
-    // The preflight is answered here: no route, no guard, nothing else runs.
+    if (request.method !== 'OPTIONS') return done();
+    // The preflight is answered here (and `done` not called): no route, no guard, nothing else runs.
     void reply
       .header('access-control-allow-methods', 'GET')
       .header('access-control-allow-headers', 'authorization')
       .header('access-control-max-age', '600')
       .status(204)
       .send();
-    return reply;
   });
 }

@@ -25,15 +25,16 @@ export const ProxyStreamedBody = () => RouteConfig({ [KEY]: true });
  */
 export function registerProxyBodyPassThrough(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(STREAM_TYPE, (_request, _payload, done) => done(null, undefined));
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', (request, _reply, done) => {
     if (
-      (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[KEY] !==
+      (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[KEY] ===
       true
-    )
-      return;
-    const headers = request.raw.headers;
-    originalTypes.set(request.raw, headers['content-type']);
-    headers['content-type'] = STREAM_TYPE;
+    ) {
+      const headers = request.raw.headers;
+      originalTypes.set(request.raw, headers['content-type']);
+      headers['content-type'] = STREAM_TYPE;
+    }
+    done();
   });
 }
 
