@@ -40,6 +40,8 @@ export class ConnectionStore {
   readonly findSealedCached = (...args: Args<'findSealedCached'>) =>
     this.repository.findSealedCached(...args);
   readonly open = (...args: Args<'open'>) => this.repository.open(...args);
+  /** Whether token reads are served from the cache now (what they derive may be kept with it). */
+  readonly cachesReads = () => this.cache.live;
   /** For writes outside this module's repositories (key rotation's re-seal), after they commit. */
   readonly invalidate = (connectionId: string) => this.cache.invalidate(connectionId);
   readonly saveGrant = (...args: Args<'saveGrant'>) => this.repository.saveGrant(...args);

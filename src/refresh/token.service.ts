@@ -65,21 +65,26 @@ export class TokenService {
     const credential = found!.credential;
     if (!credential) throw connectionNotFound();
     // A credential read before has its answer sealed (TokenAnswers); a new one is opened here, once.
-    let memo = this.answers.of(credential);
+    const memo = this.answers.of(credential);
     let opened: TokenSet | undefined;
-    if (!memo) {
+    let known: { expiresAt: Date; fingerprint: string } | undefined = memo;
+    if (!known) {
       opened = this.connections.open(found!).tokens!;
-      memo = this.answers.remember(credential, opened, this.fingerprint.of(opened.accessToken));
+      const fingerprint = this.fingerprint.of(opened.accessToken);
+      // Remembered only while reads are cached: otherwise each read brings a new credential object.
+      known = this.connections.cachesReads()
+        ? this.answers.remember(credential, opened, fingerprint)
+        : { expiresAt: opened.expiresAt, fingerprint };
     }
     const applied = applicableMinValidity(
       minValiditySeconds,
-      memo.expiresAt,
+      known.expiresAt,
       connection.lastRefreshedAt,
     );
     const clampedTo = applied < minValiditySeconds ? applied : undefined;
     let now = this.clock.now();
     let refreshed: TokenSet | undefined;
-    if (memo.expiresAt.getTime() - now.getTime() < applied * 1000) {
+    if (known.expiresAt.getTime() - now.getTime() < applied * 1000) {
       refreshed = await this.refresher.refresh(
         connection.id,
         { minValiditySeconds: applied },
@@ -96,7 +101,7 @@ export class TokenService {
       tenantId: connection.tenantId,
       serviceKeyId: caller.keyId,
       requestId: caller.requestId,
-      tokenFingerprint: refreshed ? this.fingerprint.of(refreshed.accessToken) : memo.fingerprint,
+      tokenFingerprint: refreshed ? this.fingerprint.of(refreshed.accessToken) : known.fingerprint,
       detail: {
         refreshed: refreshed !== undefined,
         minValiditySeconds,
@@ -108,9 +113,10 @@ export class TokenService {
       connection,
       refreshed: refreshed !== undefined,
       minValidityClampedTo: clampedTo,
+      // Without tokens in hand, the answer is the memo's (the credential was read before).
       answer: tokens
         ? JSON.stringify(tokenAnswer(tokens, clampedTo))
-        : this.answers.open(memo, clampedTo),
+        : this.answers.open(memo!, clampedTo),
     };
   }
 

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { withDb } from '../support/db.js';
@@ -91,6 +92,33 @@ describe('the audit trail on the token read', () => {
       request_id: response.headers.get('x-request-id'),
       detail: { attempted: 'token.read', code: 'connection_not_found' },
     });
+  });
+
+  it('keys sent over one keep-alive connection are each checked (the key digest is kept per connection)', async () => {
+    const other = await s.cliCreateKey(['--name', 'audit-e2e-pooled', '--tenant', 'someone-else']);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (bearer: string) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const request = http.get(
+          `${s.broker.url}/v1/connections/${connectionId}/token`,
+          { agent, headers: { authorization: `Bearer ${bearer}` } },
+          (response) => {
+            response.resume();
+            response.on('end', () =>
+              resolve({ status: response.statusCode!, reused: request.reusedSocket }),
+            );
+          },
+        );
+        request.on('error', reject);
+      });
+    try {
+      const answers = [await get(key), await get(other), await get(key), await get(`${key}x`)];
+      expect(answers.map((a) => a.status)).toEqual([200, 404, 200, 401]);
+      // One connection throughout: the same socket carried all four keys.
+      expect(answers.slice(1).every((a) => a.reused)).toBe(true);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("GET /v1/audit pages through the rows of the key's tenants, never a token", async () => {
