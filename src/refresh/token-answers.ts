@@ -41,13 +41,14 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * the answer and serialise it: a fifth of a token read's CPU beyond the
  * hello-world's (npm run bench). The same credential object always opens
  * to the same tokens, so the first read of it builds the answer once and
- * seals it under a key this process draws at start (never stored, never
- * sent anywhere); later reads open that and send it as it is: one AEAD
- * open, as before, and no parse, check or serialisation. A memo goes with
- * its credential object (WeakMap), so with the cache entry: every write
- * that evicts the entry retires its answer, and nothing outlives what the
- * cache itself holds. A process dump shows ciphertext here as it does in
- * the cache; the key is in the same memory, like ENCRYPTION_KEYS.
+ * seals it under a random key this process draws for the purpose (never
+ * stored, never sent anywhere); later reads open that and send it as it
+ * is: one AEAD open, as before, and no parse, check or serialisation. A
+ * memo goes with its credential object (WeakMap), so with the cache entry:
+ * every write that evicts the entry retires its answer, and nothing
+ * outlives what the cache itself holds. A process dump shows ciphertext
+ * here as it does in the cache; the key is in the same memory, like
+ * ENCRYPTION_KEYS.
  */
 @Injectable()
 export class TokenAnswers {
