@@ -36,8 +36,9 @@ export interface IssuedToken {
 }
 
 /**
- * The token hot path: one database read when the stored token is fresh
- * enough, plus the audit row. Refreshing happens only when it is not.
+ * The token hot path: the cached connection, one decrypt of its sealed
+ * answer (TokenAnswers) when the token is fresh enough, plus the audit row.
+ * Refreshing happens only when it is not.
  */
 @Injectable()
 export class TokenService {
