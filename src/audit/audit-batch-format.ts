@@ -27,8 +27,8 @@ export function uuidOrNull(value: string | undefined): string | null {
 /**
  * One format 2 line (`connectionId`: the entry's, as uuidOrNull gives it).
  * A NUL character (which jsonb, and so the view `audit_events`, cannot
- * hold) becomes U+FFFD; nothing the broker records
- * should carry one, but one that did must not make the trail unreadable.
+ * hold) becomes U+FFFD; nothing the broker records should carry one, but
+ * one that did must not make the trail unreadable.
  */
 export function encodeEvent(
   entry: AuditEntry,
