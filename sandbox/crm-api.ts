@@ -62,17 +62,10 @@ export class SandboxCrmApi {
   /** Added to every data request (to make runs long enough to interrupt). */
   pageDelayMs = 0;
   /**
-   * A provider-style limit: past `requests` arrivals in one window of `perMs`
-   * (fixed windows: whole seconds for 1000), a request is answered 429 with
-   * Retry-After (and not counted), as real CRMs do.
-   */
-  rateLimit?: { requests: number; perMs: number };
-  /**
    * Answers 401 invalid_token to every token, live or not, as a provider
    * does for an app it revoked: what a caller's refresh can never fix.
    */
   rejectAllTokens = false;
-  private window = { start: 0, count: 0 };
   baseUrl = '';
   private clock = 0;
 
@@ -95,27 +88,6 @@ export class SandboxCrmApi {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Requests that arrived in each whole second since `since` (ms), oldest first. */
-  perSecond(since = 0): number[] {
-    const seconds = this.requests.filter((r) => r.at >= since).map((r) => Math.floor(r.at / 1000));
-    if (!seconds.length) return [];
-    const first = seconds[0]!;
-    const counts = new Array<number>(seconds.at(-1)! - first + 1).fill(0);
-    for (const second of seconds) counts[second - first]! += 1;
-    return counts;
-  }
-
-  /** The most requests that arrived in any window of `ms` (any start, not just whole seconds). */
-  busiestWindow(ms: number, since = 0): number {
-    const times = this.requests.filter((r) => r.at >= since).map((r) => r.at);
-    let most = 0;
-    for (let i = 0, j = 0; i < times.length; i += 1) {
-      while (times[i]! - times[j]! >= ms) j += 1;
-      most = Math.max(most, i - j + 1);
-    }
-    return most;
   }
 
   /** A strictly increasing change time, so `updated_since` never misses an edit. */
@@ -176,18 +148,6 @@ export class SandboxCrmApi {
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
       send(res, status, body);
     };
-    if (this.rateLimit) {
-      const { requests, perMs } = this.rateLimit;
-      const start = Math.floor(log.at / perMs) * perMs;
-      if (this.window.start !== start) this.window = { start, count: 0 };
-      if (this.window.count >= requests) {
-        const retryAfter = String(Math.ceil((start + perMs - log.at) / 1000));
-        log.retryAfter = retryAfter;
-        reply(429, { error: 'rate_limited' }, { 'retry-after': retryAfter });
-        return;
-      }
-      this.window.count += 1;
-    }
     const faultIndex = this.faults.findIndex((f) => !f.model || f.model === model);
     if (faultIndex >= 0) {
       const [fault] = this.faults.splice(faultIndex, 1);

@@ -9,19 +9,9 @@ import type { Integration } from '../../src/integrations/integration.js';
 import { Metrics } from '../../src/infra/metrics/metrics.js';
 import { SystemClock } from '../../src/infra/clock/clock.js';
 import { testRedis } from '../support/infra.js';
+import { busiestWindow } from '../support/provider-edge.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The most events in any window of `ms` (events sorted). */
-function busiestWindow(times: number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i += 1) {
-    while (sorted[i]! - sorted[j]! >= ms) j += 1;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 describe('rate budgets on Redis (Lua)', () => {
   let clients: RedisService[];
