@@ -8,7 +8,9 @@ import { IntegrationSlots } from './integration-slots.js';
 import { NeedsReauth } from './needs-reauth.js';
 import { RefreshPacing } from './refresh-pacing.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
+import { RefreshFailures } from './refresh-failures.js';
 import { RefreshService } from './refresh.service.js';
+import { RefreshedTokens } from './refreshed-tokens.js';
 import { RejectedTokenService } from './rejected-token.service.js';
 import { TokenAnswers } from './token-answers.js';
 import { TokenService } from './token.service.js';
@@ -17,6 +19,8 @@ import { TokenService } from './token.service.js';
   imports: [ConnectionsModule, ConnectSessionsModule, OAuthModule],
   providers: [
     RefreshService,
+    RefreshedTokens,
+    RefreshFailures,
     NeedsReauth,
     TokenService,
     TokenAnswers,

@@ -1,33 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { AuditLog } from '../audit/audit-log.js';
-import { TokenFingerprint } from '../audit/token-fingerprint.js';
 import { sleep } from '../common/backoff.js';
 import { ConflictError, ProviderError, UnavailableError } from '../common/errors/app-error.js';
 import { AppConfig } from '../config/app-config.js';
-import type { Connection, ConnectionWithTokens, TokenSet } from '../connections/connection.js';
-import { connectionNotFound } from '../connections/connection-access.js';
-import { ConnectionStore } from '../connections/connection-store.js';
-import { CredentialStore } from '../connections/connection-store.js';
-import { PendingCredentialsStore } from '../connections/pending-credentials.store.js';
+import type { Connection, TokenSet } from '../connections/connection.js';
+import { ConnectionStore, CredentialStore } from '../connections/connection-store.js';
 import { Clock } from '../infra/clock/clock.js';
 import { RedisLock } from '../infra/locks/redis-lock.js';
 import { Metrics } from '../infra/metrics/metrics.js';
 import type { Integration } from '../integrations/integration.js';
 import { IntegrationRegistry } from '../integrations/integration-registry.js';
 import { lostScopes } from '../integrations/scopes.js';
-import { isClientRejected, isDeadGrant } from '../oauth/oauth-error.js';
+import { OAuthClient } from '../oauth/oauth.client.js';
 import type { TokenResult } from '../oauth/token-result.js';
 import { IntegrationHealth } from './integration-health.service.js';
-import { NeedsReauth } from './needs-reauth.js';
-import { OAuthClient } from '../oauth/oauth.client.js';
+import { RefreshFailures } from './refresh-failures.js';
 import { RefreshPacing } from './refresh-pacing.js';
-import {
-  assertNotCoolingDown,
-  coolDownUntil,
-  type Freshness,
-  satisfies,
-} from './refresh-policy.js';
+import { assertNotCoolingDown, type Freshness, satisfies } from './refresh-policy.js';
+import { type RefreshOptions, type RefreshOrigin, readRefreshable } from './refresh-request.js';
+import { RefreshedTokens } from './refreshed-tokens.js';
 import { SingleFlight } from './single-flight.js';
 
 function refreshTakingTooLong(): UnavailableError {
@@ -36,40 +27,6 @@ function refreshTakingTooLong(): UnavailableError {
     'A refresh of this connection is taking too long; retry shortly',
     { retryAfterSeconds: 1 },
   );
-}
-
-export function needsReauth(): ConflictError {
-  return new ConflictError('needs_reauth', 'The grant is no longer valid; the user must reconnect');
-}
-
-export interface RefreshOptions {
-  /**
-   * Attempts at the provider for transient failures (5xx, 429, timeouts).
-   * Callers waiting on HTTP get a few; queue jobs get one and let the queue
-   * retry later.
-   */
-  attempts: number;
-  /**
-   * How long the caller can wait in all (HTTP callers): no attempt starts,
-   * and no wait begins, that could end past it; the caller gets the last
-   * failure (a 503 with Retry-After) instead. Jobs leave it unset.
-   */
-  waitMs?: number;
-}
-
-/** Who or what asked for a refresh: the audit row of the refresh says it. */
-export interface RefreshOrigin {
-  trigger:
-    | 'read'
-    | 'forced'
-    | 'proactive'
-    | 'worker'
-    | 'worker_rejected'
-    | 'rejected'
-    | 'proxy'
-    | 'proxy_rejected';
-  serviceKeyId?: string;
-  requestId?: string;
 }
 
 const POLL_MS = 100;
@@ -95,7 +52,6 @@ export class RefreshService {
     private readonly config: AppConfig,
     private readonly connections: ConnectionStore,
     private readonly credentials: CredentialStore,
-    private readonly pending: PendingCredentialsStore,
     private readonly integrations: IntegrationRegistry,
     private readonly oauth: OAuthClient,
     private readonly lock: RedisLock,
@@ -103,9 +59,8 @@ export class RefreshService {
     private readonly health: IntegrationHealth,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
-    private readonly audit: AuditLog,
-    private readonly fingerprint: TokenFingerprint,
-    private readonly reauth: NeedsReauth,
+    private readonly written: RefreshedTokens,
+    private readonly failures: RefreshFailures,
   ) {}
 
   /**
@@ -135,7 +90,7 @@ export class RefreshService {
     const giveUpAt = started + Math.min(lockTtlMs + fenceTtlMs, options.waitMs ?? Infinity);
     const deadline = options.waitMs === undefined ? undefined : started + options.waitMs;
     for (;;) {
-      const current = await this.read(connectionId);
+      const current = await readRefreshable(this.connections, connectionId);
       if (satisfies(current.connection, current.tokens, freshness, this.clock.now()))
         return current.tokens;
       const lease = await this.lock.tryAcquire(`refresh:${connectionId}`, lockTtlMs);
@@ -166,24 +121,20 @@ export class RefreshService {
     deadline: number | undefined,
     origin: RefreshOrigin,
   ): Promise<Attempt> {
-    const current = await this.read(connectionId);
+    const current = await readRefreshable(this.connections, connectionId);
     const { connection, tokens, version } = current;
     if (satisfies(connection, tokens, freshness, this.clock.now())) return { tokens };
 
     // A refresh whose write failed earlier: store its tokens, don't spend the rotated refresh token again.
-    const unstored = await this.pending.find(connection, version);
+    const unstored = await this.written.unstored(connection, version);
     if (unstored) {
       // That refresh failed before its audit row: this is the row.
-      const stored = await this.store(connection, version, unstored);
-      this.auditRefreshed(connection, stored, origin, { recovered: true });
+      const stored = await this.written.store(connection, version, unstored);
+      this.written.audited(connection, stored, origin, { recovered: true });
       return { tokens: stored };
     }
 
-    if (!tokens.refreshToken) {
-      // Without a refresh token an expired grant can only be renewed by the user.
-      await this.reauth.mark(connection, 'no_refresh_token');
-      throw needsReauth();
-    }
+    if (!tokens.refreshToken) return this.failures.noRefreshToken(connection);
     assertNotCoolingDown(connection, this.clock.now());
     const integration = this.integrationOf(connection);
     const refreshToken = tokens.refreshToken;
@@ -209,7 +160,14 @@ export class RefreshService {
         await this.credentials.releaseFence(connection.id, owner).catch(() => undefined);
         const outcome = error instanceof ProviderError ? error.code : 'error';
         this.metrics.refreshes.inc({ integration: integration.key, outcome });
-        const wait = await this.afterFailure(current, integration, error, probe, attempt, options);
+        const wait = await this.failures.after(
+          current,
+          integration,
+          error,
+          probe,
+          attempt,
+          options,
+        );
         if ('tokens' in wait) return wait;
         // Another attempt could not end before the caller's wait does: say so now.
         if (wait.waitMs > spare()) throw error;
@@ -222,7 +180,7 @@ export class RefreshService {
       const lost = lostScopes(integration, tokens.scopes, result.scopes);
       // Stored first: nothing may stand between the provider's answer and the
       // write, or a rotated refresh token would be spent and lost.
-      const stored = await this.store(
+      const stored = await this.written.store(
         connection,
         version,
         {
@@ -238,146 +196,10 @@ export class RefreshService {
       );
       if (lost.length)
         this.logger.warn({ connectionId: connection.id, lostScopes: lost, msg: 'scope drift' });
-      this.auditRefreshed(connection, stored, origin, { attempt });
+      this.written.audited(connection, stored, origin, { attempt });
       await this.health.accepted(integration);
       return { tokens: stored };
     }
-  }
-
-  /** Written behind: the refresh is done and stored whatever the audit does. */
-  private auditRefreshed(
-    connection: Connection,
-    stored: TokenSet,
-    origin: RefreshOrigin,
-    detail: { attempt: number } | { recovered: true },
-  ): void {
-    this.audit.recordInBackground({
-      at: this.clock.now(),
-      action: 'token.refreshed',
-      connectionId: connection.id,
-      tenantId: connection.tenantId,
-      serviceKeyId: origin.serviceKeyId,
-      requestId: origin.requestId,
-      tokenFingerprint: this.fingerprint.of(stored.accessToken),
-      detail: { trigger: origin.trigger, ...detail },
-    });
-  }
-
-  /**
-   * What a failed provider call means: a dead grant ends the connection
-   * (unless another replica rotated the token meanwhile); a rejected client
-   * holds the integration; a failure retrying cannot fix cools the
-   * connection down; a transient one is retried inline while the caller can
-   * wait. Throws when the caller gets an error, returns tokens when the
-   * grant turned out alive, or how long to wait before the next attempt.
-   */
-  private async afterFailure(
-    current: Required<ConnectionWithTokens>,
-    integration: Integration,
-    error: unknown,
-    probe: boolean,
-    attempt: number,
-    options: RefreshOptions,
-  ): Promise<{ tokens: TokenSet } | { waitMs: number }> {
-    const { connection, tokens } = current;
-    if (!(error instanceof ProviderError)) throw error;
-    if (isClientRejected(error)) throw await this.health.rejected(integration, error, probe);
-    // Any other answer from the provider says it accepted the client.
-    if (!error.detail.transient) await this.health.accepted(integration);
-    if (isDeadGrant(error))
-      return { tokens: await this.afterDeadGrant(connection, tokens.refreshToken!) };
-    if (!error.detail.transient) {
-      // Neither dead nor passing (a malformed answer, invalid_scope…): asking
-      // again at once would fail the same way, so the connection cools down.
-      const retryAt = coolDownUntil(connection.refreshFailures + 1, this.clock.now());
-      await this.credentials.recordRefreshFailure(connection.id, error.code, retryAt);
-      throw error;
-    }
-    await this.credentials.recordRefreshFailure(connection.id, error.code);
-    const waitMs = await this.pacing.afterFailure(connection.id, error, attempt, options.attempts);
-    if (waitMs === undefined) throw error;
-    this.logger.warn({
-      connectionId: connection.id,
-      errorCode: error.code,
-      attempt,
-      waitMs,
-      msg: 'transient refresh failure; retrying',
-    });
-    return { waitMs };
-  }
-
-  /**
-   * Writes refreshed tokens (compare-and-set). If the write fails, the
-   * tokens are kept aside for the next attempt and the caller gets a
-   * retryable 503, never a token that is not stored.
-   */
-  private async store(
-    connection: Connection,
-    version: number,
-    fresh: Parameters<CredentialStore['replaceTokens']>[2],
-    lostScopes: readonly string[] = [],
-  ): Promise<TokenSet> {
-    let written: TokenSet | undefined;
-    try {
-      written = await this.credentials.replaceTokens(
-        connection,
-        version,
-        fresh,
-        this.clock.now(),
-        lostScopes,
-      );
-    } catch (error) {
-      await this.pending.save(connection, version, fresh);
-      this.logger.error({
-        err: error,
-        connectionId: connection.id,
-        msg: 'refreshed tokens could not be stored; kept for the next attempt',
-      });
-      throw new UnavailableError(
-        'credentials_write_failed',
-        'The refreshed credentials could not be stored; retry shortly',
-        {
-          cause: error,
-          retryAfterSeconds: 1,
-        },
-      );
-    }
-    await this.pending.clear(connection.id);
-    // Undefined: another writer got there first; its tokens are the stored truth.
-    return written ?? (await this.read(connection.id)).tokens;
-  }
-
-  /**
-   * invalid_grant may only mean another replica rotated the refresh token a
-   * moment ago. Only if the stored token is still the one the provider
-   * refused is the grant dead.
-   */
-  private async afterDeadGrant(
-    connection: Connection,
-    refusedRefreshToken: string,
-  ): Promise<TokenSet> {
-    const latest = await this.connections.findWithTokens(connection.id);
-    if (latest?.tokens?.refreshToken && latest.tokens.refreshToken !== refusedRefreshToken)
-      return latest.tokens;
-    await this.reauth.mark(connection, 'grant_rejected');
-    throw needsReauth();
-  }
-
-  private async read(connectionId: string): Promise<Required<ConnectionWithTokens>> {
-    const current = await this.connections.findWithTokens(connectionId);
-    if (!current) throw connectionNotFound();
-    if (current.connection.status === 'needs_reauth') throw needsReauth();
-    if (
-      !current.tokens ||
-      current.version === undefined ||
-      current.connection.status !== 'active'
-    ) {
-      throw new ConflictError(
-        'connection_not_active',
-        `The connection is ${current.connection.status}`,
-      );
-    }
-    return current as Required<ConnectionWithTokens>;
   }
 
   private integrationOf(connection: Connection): Integration {

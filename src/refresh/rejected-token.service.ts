@@ -12,7 +12,8 @@ import { Clock } from '../infra/clock/clock.js';
 import { mayUseAudited } from './audited-access.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity } from './refresh-policy.js';
-import { type RefreshOrigin, RefreshService } from './refresh.service.js';
+import type { RefreshOrigin } from './refresh-request.js';
+import { RefreshService } from './refresh.service.js';
 import { tokenAnswer } from './token-answers.js';
 import { assertUsable, type IssuedToken } from './token.service.js';
 

@@ -12,7 +12,8 @@ import { Clock } from '../infra/clock/clock.js';
 import { mayUseAudited } from './audited-access.js';
 import { RefreshCooldown } from './refresh-cooldown.js';
 import { applicableMinValidity, workValiditySeconds } from './refresh-policy.js';
-import { needsReauth, RefreshService } from './refresh.service.js';
+import { needsReauth } from './refresh-request.js';
+import { RefreshService } from './refresh.service.js';
 import { tokenAnswer, TokenAnswers } from './token-answers.js';
 
 export interface WorkerTokens {
