@@ -27,6 +27,9 @@ export interface OperationSpec {
   responses: Record<string, ResponseSpec>;
 }
 
+/** The `:id` of every /v1/connections/{id} route. */
+export const connectionIdParam = { name: 'id', description: 'The connection id', uuid: true };
+
 const REF = (id: string) => `#/components/schemas/${id}`;
 
 function idOf(schema: z.ZodType): string {
