@@ -16,6 +16,13 @@ import {
 import { connectionIdParam, operation } from './openapi-builder.js';
 import { examples } from './openapi-examples.js';
 
+/** The token routes' 409: the provider refused the grant. */
+const NEEDS_REAUTH = {
+  description: 'The user must reconnect (`needs_reauth`)',
+  schema: errorEnvelopeSchema,
+  example: examples.error,
+};
+
 /** The Catalogue, Connections and Audit tags: what can be connected, what is, and who read it. */
 export function connectionPaths(): Record<string, unknown> {
   return {
@@ -99,11 +106,7 @@ export function connectionPaths(): Record<string, unknown> {
             schema: tokenSchema,
             example: examples.token,
           },
-          '409': {
-            description: 'The user must reconnect (`needs_reauth`)',
-            schema: errorEnvelopeSchema,
-            example: examples.error,
-          },
+          '409': NEEDS_REAUTH,
         },
       }),
     },
@@ -127,11 +130,7 @@ export function connectionPaths(): Record<string, unknown> {
             schema: tokenSchema,
             example: examples.token,
           },
-          '409': {
-            description: 'The user must reconnect (`needs_reauth`)',
-            schema: errorEnvelopeSchema,
-            example: examples.error,
-          },
+          '409': NEEDS_REAUTH,
         },
       }),
     },
